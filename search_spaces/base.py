@@ -1,0 +1,77 @@
+"""The interface every search space implements, so strategies and metrics never special-case one."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Generic, Iterable, TypeVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from tfnas.registry import Registry
+
+Arch = TypeVar("Arch")
+
+SPACES: Registry[type["SearchSpace"]] = Registry("space", ("search_spaces",))
+
+
+class SearchSpace(ABC, Generic[Arch]):
+    """A family of architectures plus the model and minibatch that training-free metrics score.
+
+    `name` is what metrics declare applicability against (for example "rnn" or "bert").
+    """
+
+    name: str = ""
+
+    # -- architectures -------------------------------------------------------------
+    @abstractmethod
+    def sample(self, rng: np.random.Generator) -> Arch:
+        """Draw one architecture from the space's sampling distribution."""
+
+    @abstractmethod
+    def mutate(self, arch: Arch, rng: np.random.Generator) -> Arch:
+        """A valid architecture one edit away from `arch`, with a different hash."""
+
+    @abstractmethod
+    def validate(self, arch: Arch) -> None:
+        """Raise InvalidArchitecture (naming the part and the rule) if `arch` is not in the space."""
+
+    @abstractmethod
+    def hash(self, arch: Arch) -> str:
+        """Canonical hash: equal for architectures that are the same network."""
+
+    @abstractmethod
+    def to_json(self, arch: Arch) -> Any:
+        """A JSON-serialisable description (the benchmark's own format)."""
+
+    @abstractmethod
+    def from_json(self, data: Any) -> Arch:
+        """Parse (and validate) the description written by `to_json`."""
+
+    def describe(self, arch: Arch) -> dict[str, Any]:
+        """A few flat, human-readable fields of an architecture (for tables and pruning rules)."""
+        return {}
+
+    # -- encoding for model-based strategies (Optuna) -------------------------------
+    @abstractmethod
+    def suggest(self, trial) -> Arch:
+        """Build an architecture from an Optuna trial's suggestions (raise InvalidArchitecture to reject)."""
+
+    # -- models and data -------------------------------------------------------------
+    @abstractmethod
+    def build_model(self, arch: Arch, seed: int | None = None, device: str | torch.device = "cpu") -> nn.Module:
+        """The untrained network for `arch`; with a seed, the same seed gives the same weights."""
+
+    @abstractmethod
+    def metric_batch(self, device: str | torch.device = "cpu") -> Any:
+        """The minibatch training-free metrics score models on (fixed for the space's config)."""
+
+    @abstractmethod
+    def probe(self, model: nn.Module, batch: Any, needs: Iterable[str]) -> Any:
+        """Run the passes the metrics need (`needs`: the union of their requirements) and return
+        an object the metrics read. One forward (and backward, if needed) serves all of them."""
+
+    # -- labelled architectures --------------------------------------------------------
+    def benchmark_pool(self) -> list[tuple[str, Arch]]:
+        """(id, architecture) of the labelled architectures of the space's tabular benchmark."""
+        return []

@@ -1,0 +1,242 @@
+"""The NAS-Bench-NLP language model: AWD-LSTM-style, 3 layers, with any recipe as its cell.
+
+Speed comes from the shape of the work, not from tricks: every `linear` node's weight on
+`x` is applied to all T steps at once (one large GEMM per layer), and all weights reading
+the same `h_prev_j` are concatenated so each step does one GEMM per hidden input instead
+of one per node.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from search_spaces.nas_bench_nlp.recipe import INPUT_X, Recipe, h_new, h_prev
+
+_ACTIVATIONS = {
+    "activation_tanh": torch.tanh,
+    "activation_sigm": torch.sigmoid,
+    "activation_leaky_relu": F.leaky_relu,
+}
+
+
+@dataclass(frozen=True)
+class _LinearPlan:
+    """Where each input of one linear node comes from."""
+
+    name: str
+    x_slot: int | None  # chunk index in the precomputed x projection (which also holds the bias)
+    prev_slots: tuple[tuple[int, int], ...]  # (j, chunk index in the projection of h_prev_j)
+    inner_inputs: tuple[tuple[str, str], ...]  # (input node, weight key)
+
+
+class RecipeCell(nn.Module):
+    """One recurrent layer whose step function is a NAS-Bench-NLP recipe."""
+
+    def __init__(self, recipe: Recipe, input_size: int, hidden_size: int, weight_drop: float = 0.0):
+        super().__init__()
+        self.recipe = recipe
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.weight_drop = weight_drop
+        self.weights = nn.ParameterDict()
+        self.biases = nn.ParameterDict()
+        x_readers: list[str] = []
+        prev_readers: dict[int, list[str]] = {j: [] for j in range(recipe.hidden_tuple_size)}
+        self._x_keys: list[str] = []
+        self._prev_keys: dict[int, list[str]] = {j: [] for j in prev_readers}
+        plans = []
+        for name in recipe.order:
+            node = recipe.nodes[name]
+            if node.op != "linear":
+                continue
+            x_slot, prev_slots, inner = None, [], []
+            for position, source in enumerate(node.inputs):
+                key = f"{name}__{position}"
+                in_size = input_size if source == INPUT_X else hidden_size
+                self.weights[key] = nn.Parameter(torch.empty(hidden_size, in_size))
+                if source == INPUT_X and x_slot is None:
+                    x_slot = len(x_readers)
+                    x_readers.append(name)
+                    self._x_keys.append(key)
+                elif source.startswith("h_prev_"):
+                    j = int(source.rsplit("_", 1)[1])
+                    prev_slots.append((j, len(prev_readers[j])))
+                    prev_readers[j].append(name)
+                    self._prev_keys[j].append(key)
+                else:  # an inner node, or a repeated x
+                    inner.append((source, key))
+            self.biases[name] = nn.Parameter(torch.empty(hidden_size))
+            plans.append(_LinearPlan(name, x_slot, tuple(prev_slots), tuple(inner)))
+        self._plans = {plan.name: plan for plan in plans}
+        self._x_bias_names = x_readers
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for param in self.parameters():
+            nn.init.uniform_(param, -bound, bound)
+
+    def init_state(self, batch_size: int, device=None, dtype=None) -> tuple[torch.Tensor, ...]:
+        device = device or next(iter(self.biases.values())).device
+        return tuple(
+            torch.zeros(batch_size, self.hidden_size, device=device, dtype=dtype)
+            for _ in range(self.recipe.hidden_tuple_size)
+        )
+
+    def _maybe_drop(self, weight: torch.Tensor) -> torch.Tensor:
+        if self.training and self.weight_drop > 0:
+            return F.dropout(weight, p=self.weight_drop, training=True)
+        return weight
+
+    def forward(
+        self, inputs: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None, record: list | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """Run the cell over `inputs` (T x B x input_size); return outputs (T x B x hidden) and the last state.
+
+        If `record` is a list, the value of every node at every step is appended to it as a
+        dict (used by metrics that look inside the cell).
+        """
+        steps, batch, _ = inputs.shape
+        hidden = self.hidden_size
+        if state is None:
+            state = self.init_state(batch, inputs.device, inputs.dtype)
+        recipe = self.recipe
+        x_chunks = None
+        if self._x_keys:
+            w_x = torch.cat([self.weights[k] for k in self._x_keys], 0)
+            b_x = torch.cat([self.biases[n] for n in self._x_bias_names], 0)
+            x_proj = torch.addmm(b_x, inputs.reshape(steps * batch, -1), w_x.t())
+            x_chunks = x_proj.view(steps, batch, len(self._x_keys), hidden)
+        w_prev = {
+            j: self._maybe_drop(torch.cat([self.weights[k] for k in keys], 0)).t()
+            for j, keys in self._prev_keys.items()
+            if keys
+        }
+        inner_weights = {
+            key: self._maybe_drop(self.weights[key]).t()
+            for plan in self._plans.values()
+            for _, key in plan.inner_inputs
+        }
+        outputs = []
+        for t in range(steps):
+            env: dict[str, torch.Tensor] = {h_prev(j): s for j, s in enumerate(state)}
+            prev_proj = {j: (env[h_prev(j)] @ w).view(batch, -1, hidden) for j, w in w_prev.items()}
+            for name in recipe.order:
+                node = recipe.nodes[name]
+                if node.op == "linear":
+                    env[name] = self._linear(self._plans[name], env, x_chunks, t, prev_proj, inner_weights)
+                elif node.op in _ACTIVATIONS:
+                    env[name] = _ACTIVATIONS[node.op](env[node.inputs[0]])
+                elif node.op == "elementwise_sum":
+                    env[name] = env[node.inputs[0]] + env[node.inputs[1]]
+                elif node.op == "elementwise_prod":
+                    env[name] = env[node.inputs[0]] * env[node.inputs[1]]
+                else:  # blend
+                    a, b, c = (env[i] for i in node.inputs)
+                    env[name] = torch.lerp(c, b, a)  # a*b + (1-a)*c
+            state = tuple(env[h_new(j)] for j in range(recipe.hidden_tuple_size))
+            outputs.append(state[0])
+            if record is not None:
+                record.append(env)
+        return torch.stack(outputs), state
+
+    def _linear(self, plan: _LinearPlan, env, x_chunks, t, prev_proj, inner_weights) -> torch.Tensor:
+        terms = []
+        if plan.x_slot is not None:
+            terms.append(x_chunks[t, :, plan.x_slot])
+        else:
+            terms.append(self.biases[plan.name])
+        terms.extend(prev_proj[j][:, slot] for j, slot in plan.prev_slots)
+        acc = terms[0]
+        for term in terms[1:]:
+            acc = acc + term
+        for source, key in plan.inner_inputs:
+            acc = torch.addmm(acc, env[source], inner_weights[key]) if acc.dim() == 2 else acc + env[source] @ inner_weights[key]
+        return acc
+
+
+class LockedDropout(nn.Module):
+    """Dropout with one mask per sequence, shared over time steps (AWD-LSTM)."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        mask = x.new_empty(1, x.size(1), x.size(2)).bernoulli_(1 - self.p) / (1 - self.p)
+        return x * mask
+
+
+class RNNLanguageModel(nn.Module):
+    """Embedding -> `nlayers` recipe cells -> decoder tied to the embedding."""
+
+    def __init__(
+        self,
+        recipe: Recipe,
+        vocab_size: int,
+        emsize: int = 400,
+        nhid: int = 600,
+        nlayers: int = 3,
+        dropout: float = 0.1,
+        dropouth: float = 0.25,
+        dropouti: float = 0.4,
+        dropoute: float = 0.0,
+        wdrop: float = 0.1,
+        tie_weights: bool = True,
+    ):
+        super().__init__()
+        self.recipe = recipe
+        self.emsize, self.nhid, self.nlayers = emsize, nhid, nlayers
+        self.dropoute = dropoute
+        self.encoder = nn.Embedding(vocab_size, emsize)
+        sizes = [emsize] + [nhid] * (nlayers - 1) + [emsize if tie_weights else nhid]
+        self.cells = nn.ModuleList(
+            RecipeCell(recipe, sizes[layer], sizes[layer + 1], weight_drop=wdrop) for layer in range(nlayers)
+        )
+        self.decoder = nn.Linear(sizes[-1], vocab_size)
+        if tie_weights:
+            self.decoder.weight = self.encoder.weight
+        self.input_dropout = LockedDropout(dropouti)
+        self.hidden_dropout = LockedDropout(dropouth)
+        self.output_dropout = LockedDropout(dropout)
+        nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
+        nn.init.zeros_(self.decoder.bias)
+
+    def embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        weight = self.encoder.weight
+        if self.training and self.dropoute > 0:
+            mask = weight.new_empty(weight.size(0), 1).bernoulli_(1 - self.dropoute) / (1 - self.dropoute)
+            weight = weight * mask
+        return F.embedding(tokens, weight)
+
+    def run_layers(
+        self,
+        embedded: torch.Tensor,
+        state: list | None = None,
+        upto: int | None = None,
+        records: list | None = None,
+    ) -> tuple[list[torch.Tensor], list]:
+        """Run layers 1..`upto` (all by default) on embeddings; return each layer's raw outputs and final states."""
+        upto = self.nlayers if upto is None else upto
+        x = self.input_dropout(embedded)
+        outputs, new_state = [], []
+        for layer in range(upto):
+            record = [] if records is not None else None
+            out, last = self.cells[layer](x, None if state is None else state[layer], record)
+            if records is not None:
+                records.append(record)
+            outputs.append(out)
+            new_state.append(last)
+            x = self.hidden_dropout(out) if layer < self.nlayers - 1 else out
+        return outputs, new_state
+
+    def forward(self, tokens: torch.Tensor, state: list | None = None):
+        """Logits (T x B x vocab) and the final state of each layer."""
+        outputs, new_state = self.run_layers(self.embed(tokens), state)
+        return self.decoder(self.output_dropout(outputs[-1])), new_state

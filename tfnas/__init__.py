@@ -1,0 +1,3 @@
+"""tfnas: training-free neural architecture search for language models."""
+
+__version__ = "0.1.0"

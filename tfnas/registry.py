@@ -1,0 +1,64 @@
+"""Name -> class registries, filled by decorators in the modules that define the classes.
+
+A new metric, space or strategy is one module with a decorated class plus one config file:
+the registry imports every module of its package on first use, so nothing else is edited.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import pkgutil
+from typing import Callable, Generic, Iterator, TypeVar
+
+from tfnas.errors import ConfigError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    def __init__(self, kind: str, packages: tuple[str, ...]):
+        self.kind = kind
+        self._packages = packages
+        self._entries: dict[str, T] = {}
+        self._discovered = False
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def decorator(obj: T) -> T:
+            if name in self._entries and self._entries[name] is not obj:
+                raise ValueError(f"{self.kind} {name!r} is registered twice")
+            self._entries[name] = obj
+            return obj
+
+        return decorator
+
+    def _discover(self) -> None:
+        if self._discovered:
+            return
+        self._discovered = True
+        for package_name in self._packages:
+            package = importlib.import_module(package_name)
+            for info in pkgutil.walk_packages(package.__path__, prefix=package_name + "."):
+                importlib.import_module(info.name)
+
+    def names(self) -> list[str]:
+        self._discover()
+        return sorted(self._entries)
+
+    def get(self, name: str) -> T:
+        self._discover()
+        try:
+            return self._entries[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, self._entries, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                self.kind, f"unknown {self.kind} {name!r}.{hint} Valid choices: {', '.join(self.names())}"
+            ) from None
+
+    def items(self) -> Iterator[tuple[str, T]]:
+        self._discover()
+        return iter(sorted(self._entries.items()))
+
+    def __contains__(self, name: str) -> bool:
+        self._discover()
+        return name in self._entries

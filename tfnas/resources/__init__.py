@@ -1,0 +1,1 @@
+"""Data shipped with tfnas (see PROVENANCE.md and the licence file in each folder)."""
