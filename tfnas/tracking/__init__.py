@@ -1,0 +1,4 @@
+"""Where a run's progress is reported besides its run directory (W&B, ...)."""
+from tfnas.tracking.base import NoTracker, Tracker
+
+__all__ = ["NoTracker", "Tracker"]

@@ -1,0 +1,18 @@
+"""The post-search stage interface: turn the shortlist into a final ranking."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class ShortlistStage:
+    """Given the best architectures by the training-free metric, return them re-ranked (or as they are)."""
+
+    name = "none"
+
+    def run(self, space, shortlist: list[dict[str, Any]], run_dir: Path, device, seed: int, tracker) -> list[dict[str, Any]]:
+        return shortlist
+
+
+class NoTraining(ShortlistStage):
+    """train=none: the training-free ranking is the final ranking."""
