@@ -72,6 +72,6 @@ class SearchSpace(ABC, Generic[Arch]):
         an object the metrics read. One forward (and backward, if needed) serves all of them."""
 
     # -- labelled architectures --------------------------------------------------------
-    def benchmark_pool(self) -> list[tuple[str, Arch]]:
-        """(id, architecture) of the labelled architectures of the space's tabular benchmark."""
-        return []
+    def benchmark(self):
+        """The space's tabular benchmark (a tfnas.benchmarks.TabularBenchmark), or None if it has none."""
+        return None

@@ -155,8 +155,14 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         return RNNProbe(model, batch, needs)
 
     # -- labelled architectures ----------------------------------------------------------
-    def benchmark_pool(self) -> list[tuple[str, Recipe]]:
-        return [(str(model_id), recipe) for model_id, recipe in load_recipes().items()]
+    @cached_property
+    def _benchmark(self):
+        from tfnas.benchmarks.nas_bench_nlp import NasBenchNLP
+
+        return NasBenchNLP(self)
+
+    def benchmark(self):
+        return self._benchmark
 
 
 def load_recipes(path=None) -> dict[int, Recipe]:
