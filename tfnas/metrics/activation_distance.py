@@ -1,0 +1,46 @@
+"""Activation distance (NASWOT, Mellor et al. 2021): how distinct the binary activation codes of inputs are.
+
+Probe protocol: need ``activation_codes`` -> ``probe.activation_codes()``, a list of 0/1
+tensors of shape (n x m), one row per input (sequence or token), each list entry one
+activation site. K accumulates x xT + (1 - x)(1 - x)T over all sites; the score is log|det K|.
+"""
+from __future__ import annotations
+
+import torch
+
+from tfnas.metrics.base import METRICS, Metric
+
+
+def hamming_kernel(codes: list[torch.Tensor]) -> torch.Tensor:
+    """K = sum over sites of x xT + (1-x)(1-x)T: the number of units on which two inputs agree."""
+    kernel = None
+    for x in codes:
+        x = x.to(torch.float64)
+        term = x @ x.t() + (1 - x) @ (1 - x).t()
+        kernel = term if kernel is None else kernel + term
+    return kernel
+
+
+@METRICS.register("activation_distance")
+class ActivationDistance(Metric):
+    """log|det K| (the metric's definition); `normalized` divides by the number of activation sites."""
+
+    name = "activation_distance"
+    spaces = ("rnn", "bert")
+    higher_is_better = True
+
+    def __init__(self, normalized: bool = False):
+        self.normalized = bool(normalized)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}_norm" if self.normalized else self.name
+
+    def needs(self) -> set[str]:
+        return {"activation_codes"}
+
+    def compute(self, probe) -> float:
+        codes = probe.activation_codes()
+        sign, logdet = torch.linalg.slogdet(hamming_kernel(codes))
+        value = float(logdet) if sign != 0 else float("-inf")
+        return value / len(codes) if self.normalized and codes else value
