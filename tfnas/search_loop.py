@@ -77,6 +77,10 @@ def run_search(
             bar.update(1)
             best = result.best(1, higher_is_better)[0]
             bar.set_postfix(best=f"{best.score:.4g}", refresh=False)
+    except KeyboardInterrupt:
+        # Everything scored so far is already on disk; end cleanly so the summary is written too.
+        result.stopped_early = "interrupted by the user"
+        log.warning("interrupted: %d architectures scored and saved", len(result.records))
     finally:
         bar.close()
     return result

@@ -35,6 +35,7 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         hidden_tuple_sizes: Sequence[int] = (1, 2, 3),
         hidden_tuple_weights: Sequence[float] = (161, 141, 43),
         num_vertices: int = 7,
+        count_activations: bool = False,
         model: dict | None = None,
         batch_size: int = 50,
         seq_len: int = 70,
@@ -52,6 +53,7 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         weights = np.asarray(hidden_tuple_weights, dtype=float)
         self.hidden_tuple_probs = weights / weights.sum()
         self.num_vertices = int(num_vertices)
+        self.count_activations = bool(count_activations)
         self.model_kwargs = dict(model or {})
         self.batch_size = int(batch_size)
         self.seq_len = int(seq_len)
@@ -61,7 +63,7 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
     # -- architectures ---------------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> Recipe:
         hidden = self.hidden_tuple_sizes[rng.choice(len(self.hidden_tuple_sizes), p=self.hidden_tuple_probs)]
-        return generate(rng, hidden, self.num_vertices)
+        return generate(rng, hidden, self.num_vertices, self.count_activations)
 
     def mutate(self, arch: Recipe, rng: np.random.Generator) -> Recipe:
         return mutate(arch, rng)
