@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 
 def _figure(width: float = 6.0, height: float = 4.0):
@@ -35,6 +36,7 @@ def plot_best_so_far(path: Path, scores: Sequence[float], undefined: Sequence[bo
         low, high = ax.get_ylim()
         edge = low if higher_is_better else high
         ax.scatter(x[bad], np.full(int(bad.sum()), edge), marker="x", color="tab:red", clip_on=False, label=f"undefined ({int(bad.sum())})")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("evaluations")
     ax.set_ylabel(metric)
     ax.set_title(f"best {metric} so far ({'higher' if higher_is_better else 'lower'} is better)")
@@ -78,6 +80,7 @@ def plot_comparison(path: Path, curves: dict[str, list[tuple[str, np.ndarray]]])
         for label, best in curves[metric]:
             x = np.arange(1, len(best) + 1)
             ax.step(x, np.where(np.isfinite(best), best, np.nan), where="post", label=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("evaluations")
         ax.set_ylabel(f"best {metric}")
         ax.legend(loc="best", fontsize="x-small")

@@ -80,6 +80,8 @@ class WandbTracker(Tracker):
 
     # -- Tracker hooks -------------------------------------------------------------------
     def start(self, config: dict[str, Any], run_dir: Path, info: dict[str, Any]) -> None:
+        if self.mode == "disabled":  # same as tracking=none, without touching wandb at all
+            return
         import wandb
 
         job = hydra_job()
