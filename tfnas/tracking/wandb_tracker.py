@@ -93,6 +93,10 @@ class WandbTracker(Tracker):
         root.mkdir(parents=True, exist_ok=True)
         settings = wandb.Settings(silent=True, console=self.console, x_disable_stats=not self.system_stats)
         try:
+            if self.mode == "offline":
+                # wandb's own usage analytics read the process-wide settings, not the run's: unless those
+                # say offline too, they probe the W&B server (seen as a DNS lookup with mode="offline").
+                wandb.setup(settings=wandb.Settings(mode="offline"))
             self.run = wandb.init(
                 mode=self.mode,
                 project=self.project,
