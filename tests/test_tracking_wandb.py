@@ -70,7 +70,7 @@ def test_search_with_wandb_writes_offline_run_report_and_plots(tmp_path):
     assert (run_dir / "plots" / "best_so_far.png").stat().st_size > 0
     assert (run_dir / "plots" / "score_histogram.png").stat().st_size > 0
     assert f"wandb sync {folder}" in report
-    # offline never tried to reach a server (Python side; wandb-core checked with strace, see README)
+    # offline never tried to reach a server (Python side; wandb-core was checked by hand with strace)
     network = tmp_path / "network.log"
     assert not network.exists(), network.read_text()
     assert not (tmp_path / "wandb").exists()

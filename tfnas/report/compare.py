@@ -51,6 +51,8 @@ def compare_runs(run_dirs: list[Path], out_dir: Path) -> Path:
     runs = [(d, load_run(d)) for d in run_dirs]
     lines = [f"# tfnas comparison of {len(runs)} runs", ""]
 
+    targets = {((s.get("report") or {}).get("benchmark") or {}).get("target") for _, s in runs} - {None}
+    truth = f"{targets.pop()} of best pick" if len(targets) == 1 else "benchmark result of best pick"
     per_run = []
     for d, s in runs:
         bench = (s.get("report") or {}).get("benchmark") or {}
@@ -61,13 +63,13 @@ def compare_runs(run_dirs: list[Path], out_dir: Path) -> Path:
         ])
     lines += ["## Runs", "", table(
         ["run", "strategy", "metric", "seed", "scored", "undefined", "best score", "best hash",
-         "benchmark result of best pick", "Kendall τ", "seconds"], per_run), ""]
+         truth, "Kendall τ", "seconds"], per_run), ""]
 
     seeds = sorted({s.get("seed") for _, s in runs}, key=_seed_key)
     pivots = [("best score", lambda s: (s.get("best") or {}).get("score"))]
     if any((s.get("report") or {}).get("benchmark") for _, s in runs):
         pivots += [
-            ("benchmark result of the metric's best labelled pick", lambda s: _bench(s, "best_found_target")),
+            (f"{truth} (the metric's best labelled architecture)", lambda s: _bench(s, "best_found_target")),
             ("Kendall τ (metric vs benchmark result)", lambda s: _bench(s, "kendall_tau")),
         ]
     pivots.append(("undefined scores", lambda s: s.get("undefined")))

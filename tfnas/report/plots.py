@@ -57,15 +57,22 @@ def plot_histogram(path: Path, finite_scores: Sequence[float], undefined_count: 
 
 
 def plot_benchmark(path: Path, scores: Sequence[float], targets: Sequence[float], metric: str, target: str, tau: float | None, excluded: int) -> None:
-    """Training-free score against the benchmark's trained result, with Kendall's tau in the title."""
-    fig, ax = _figure()
-    ax.scatter(scores, targets, s=14, alpha=0.7, color="tab:blue")
-    ax.set_xlabel(metric)
-    ax.set_ylabel(f"{target} (benchmark)")
+    """Training-free score against the benchmark's trained result: raw values, and ranks (what Kendall's tau sees)."""
+    from matplotlib.figure import Figure
+    from scipy.stats import rankdata
+
+    fig = Figure(figsize=(10.0, 4.0), dpi=100, layout="constrained")
+    raw, ranked = fig.subplots(1, 2)
+    raw.scatter(scores, targets, s=14, alpha=0.7, color="tab:blue")
+    raw.set_xlabel(metric)
+    raw.set_ylabel(f"{target} (benchmark)")
+    ranked.scatter(rankdata(scores), rankdata(targets), s=14, alpha=0.7, color="tab:green")
+    ranked.set_xlabel(f"rank of {metric}")
+    ranked.set_ylabel(f"rank of {target}")
     title = f"Kendall τ = {tau:.3f}" if tau is not None and math.isfinite(tau) else "Kendall τ undefined"
     title += f" (n = {len(scores)}"
     title += f"; {excluded} undefined excluded)" if excluded else ")"
-    ax.set_title(title)
+    fig.suptitle(title)
     fig.savefig(path)
 
 

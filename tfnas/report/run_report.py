@@ -106,6 +106,8 @@ def _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench) -> 
                     p, [q["score"] for q in usable], [q["target"] for q in usable], metric, bench["target"],
                     bench["kendall_tau"], bench["excluded_undefined"]))
             )
+    for stale in (BEST_SO_FAR_PNG, HISTOGRAM_PNG, BENCHMARK_PNG):  # a rebuilt report never shows an old plot
+        (plots_dir / stale).unlink(missing_ok=True)
     drawn, problems = [], []
     for name, draw in jobs:
         if not scores:
