@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from tfnas.errors import ConfigError
 from tfnas.metrics.scoring import Scorer
+from tfnas.report import write_report
 from tfnas.results import BEST_FILE, SUMMARY_FILE, ResultsWriter, write_json
 from tfnas.search_loop import run_search
 from tfnas.tracking import NoTracker
@@ -124,11 +125,12 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         "config": OmegaConf.to_container(cfg, resolve=True),
     }
     write_json(run_dir / SUMMARY_FILE, summary)
+    report = write_report(run_dir, space=space, progress=cfg.search.get("progress"))
     tracker.finish(summary, best, run_dir)
     if best:
         print(
             f"tfnas: best {best[0]['hash']} {metric.key}={best[0]['score']:.6g} "
-            f"({len(result.records)} scored, {summary['undefined']} undefined) report: {run_dir}",
+            f"({len(result.records)} scored, {summary['undefined']} undefined) report: {report}",
             flush=True,
         )
     return summary

@@ -1,0 +1,103 @@
+"""Reports from run directories: report.md, plots, benchmark tau, rebuild and multi-run comparison."""
+import json
+import math
+
+import pytest
+
+from tfnas.report import write_report
+from tfnas.report.__main__ import main as report_main
+from tfnas.results import BEST_FILE, SUMMARY_FILE, Record, ResultsWriter, read_results, write_json
+
+PNG = b"\x89PNG\r\n\x1a\n"
+TINY_SPACE = {
+    "_target_": "search_spaces.nas_bench_nlp.NasBenchNLPSpace",
+    "model": {"emsize": 16, "nhid": 24, "nlayers": 3},
+    "batch_size": 8,
+    "seq_len": 12,
+}
+
+
+def make_run(run_dir, space, strategy="random", seed=0, n=6, undefined_at=(2,), offset=0):
+    """A finished run of `n` labelled NAS-Bench-NLP recipes whose score is minus their test loss
+    (a perfect metric: tau = -1 against the loss), with undefined scores at `undefined_at`."""
+    bench = space.benchmark()
+    pool = bench.pool()[offset : offset + n]
+    run_dir.mkdir(parents=True)
+    records = []
+    with ResultsWriter(run_dir, ["hidden_cov"]) as writer:
+        for i, (arch_id, arch) in enumerate(pool):
+            loss = bench.query_id(arch_id)["test_loss"]
+            bad = i in undefined_at
+            score = -math.inf if bad else -loss
+            record = Record(i, space.hash(arch), score, bad, 0.1, {"hidden_cov": score}, space.to_json(arch))
+            writer.write(record)
+            records.append(record)
+    top = sorted(records, key=lambda r: r.score, reverse=True)[:3]
+    best = [{"rank": k + 1, "hash": r.hash, "score": r.score, "undefined": r.undefined, "arch": r.arch,
+             "trained": {"valid_loss": 5.0 + k}} for k, r in enumerate(top)]
+    write_json(run_dir / BEST_FILE, best)
+    write_json(run_dir / SUMMARY_FILE, {
+        "space": "rnn", "strategy": strategy, "metric": "hidden_cov", "higher_is_better": True, "seed": seed,
+        "device": "cpu", "budget": n, "evaluated": n, "undefined": len(undefined_at), "duplicates_proposed": 0,
+        "stopped_early": None, "best": best[0], "seconds_total": 0.6, "seconds_per_arch_median": 0.1,
+        "config": {"seed": seed, "space": TINY_SPACE},
+    })
+    return run_dir
+
+
+def test_report_has_plots_tau_and_counts_undefined(tmp_path, tiny_rnn_space):
+    run_dir = make_run(tmp_path / "run", tiny_rnn_space)
+    path = write_report(run_dir)  # rebuilds the space from summary.json's config
+    text = path.read_text()
+    assert path.name == "report.md"
+    for png in ("best_so_far.png", "score_histogram.png", "metric_vs_benchmark.png"):
+        assert (run_dir / "plots" / png).read_bytes()[:8] == PNG
+        assert f"plots/{png}" in text
+    assert "**1 undefined**" in text and "Undefined at evaluation index: 2." in text
+    summary = json.loads((run_dir / SUMMARY_FILE).read_text())
+    bench = summary["report"]["benchmark"]
+    assert bench["matched"] == 6 and bench["excluded_undefined"] == 1
+    assert bench["kendall_tau"] == pytest.approx(-1.0)
+    assert "Kendall τ(hidden_cov, test_loss) = **-1.0000**" in text
+    # the metric's best pick is the lowest-loss defined architecture
+    rows = read_results(run_dir)
+    defined_losses = [-r["score"] for r in rows if not r["undefined"]]
+    assert bench["best_found_target"] == pytest.approx(min(defined_losses))
+    assert summary["report"]["undefined_indexes"] == [2]
+    # trained results of the shortlist appear in the best-architectures table
+    assert "trained/valid_loss" in text and "test_loss (benchmark)" in text
+
+
+def test_report_rebuild_from_command_line(tmp_path, tiny_rnn_space, capsys):
+    run_dir = make_run(tmp_path / "run", tiny_rnn_space, undefined_at=())
+    assert report_main([str(run_dir)]) == 0
+    assert "report.md" in capsys.readouterr().out
+    (run_dir / "report.md").unlink()
+    assert report_main([str(run_dir)]) == 0
+    assert "**0 undefined**" in (run_dir / "report.md").read_text()
+
+
+def test_compare_sweep_dir_tables_strategy_metric_seed(tmp_path, tiny_rnn_space, capsys):
+    sweep = tmp_path / "sweep"
+    for job, (strategy, seed) in enumerate([("random", 0), ("random", 1), ("evolution", 0), ("evolution", 1)]):
+        make_run(sweep / str(job), tiny_rnn_space, strategy=strategy, seed=seed, n=4, undefined_at=(), offset=job)
+    make_run(sweep / "10", tiny_rnn_space, strategy="random", seed=2, n=4, undefined_at=(1,))
+    assert report_main([str(sweep)]) == 0
+    out = capsys.readouterr().out
+    comparison = (sweep / "comparison.md").read_text()
+    assert "| strategy | metric | seed 0 | seed 1 | seed 2 |" in comparison
+    assert "Kendall τ (metric vs benchmark result)" in comparison
+    assert (sweep / "plots" / "comparison_best_so_far.png").read_bytes()[:8] == PNG
+    runs_table = comparison.split("## Runs")[1].split("##")[0]
+    # job folders in numeric order (10 after 1), each run once
+    assert [line.split("|")[1].strip() for line in runs_table.strip().splitlines()[2:]] == ["0", "1", "2", "3", "10"]
+    evolution_row = next(line for line in comparison.split("## best score")[1].splitlines() if line.startswith("| evolution"))
+    assert evolution_row.count("—") == 1  # evolution has no seed-2 run
+    assert "comparison of 5 runs" in out
+    # each run got its report on the way (the comparison reads it from summary.json)
+    assert (sweep / "10" / "report.md").exists()
+
+
+def test_report_command_rejects_a_directory_without_runs(tmp_path):
+    with pytest.raises(SystemExit):
+        report_main([str(tmp_path)])

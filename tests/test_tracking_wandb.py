@@ -1,0 +1,113 @@
+"""tracking=wandb writes a real offline W&B run (read back from its .wandb file), plus the report, from search.py."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tfnas.errors import ConfigError
+from tfnas.tracking.wandb_offline import find_offline_runs, read_offline_run
+from tfnas.tracking.wandb_tracker import WandbTracker, shortlist_table
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12"]
+
+
+def search(tmp_path, *overrides, budget=4, multirun=False):
+    """Run search.py in a subprocess that logs any name lookup or outside connection to tmp_path/network.log."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "netguard"), str(ROOT)]),
+        TFNAS_NETGUARD_LOG=str(tmp_path / "network.log"),
+        WANDB_CONFIG_DIR=str(tmp_path / "wandb-config"),
+        WANDB_CACHE_DIR=str(tmp_path / "wandb-cache"),
+        WANDB_DATA_DIR=str(tmp_path / "wandb-data"),
+        WANDB_MODE="online",  # the config's offline mode must win over the environment
+    )
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "search.py"), *(["-m"] if multirun else []), f"search.budget={budget}", *TINY, *overrides],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_search_with_wandb_writes_offline_run_report_and_plots(tmp_path):
+    run_dir = tmp_path / "run"
+    proc = search(tmp_path, "tracking=wandb", "tracking.system_stats=false", f"hydra.run.dir={run_dir}")
+    assert f"report: {run_dir / 'report.md'}" in proc.stdout.strip().splitlines()[-1]
+    summary = json.loads((run_dir / "summary.json").read_text())
+
+    (folder,) = find_offline_runs(run_dir)
+    assert folder.parent == run_dir / "wandb" and folder.name.startswith("offline-run-")
+    run = read_offline_run(folder)
+    assert run.exited and run.project == "tfnas" and run.name == "random-hidden_cov-seed0" and run.group == ""
+    # the resolved Hydra config is the run config
+    assert run.config["search"]["budget"] == 4 and run.config["space"]["model"]["emsize"] == 16
+    assert run.config["tracking"]["mode"] == "offline"
+    # one history row per scored architecture, as it arrived, with the best-so-far curve
+    rows = [r for r in run.history if "score" in r]
+    assert [r["evaluation"] for r in rows] == [1, 2, 3, 4]
+    results = [line.split(",") for line in (run_dir / "results.csv").read_text().splitlines()[1:]]
+    assert [r["score"] for r in rows] == pytest.approx([float(r[2]) for r in results])
+    best = [r["best_so_far"] for r in rows]
+    assert best == sorted(best) and best[-1] == pytest.approx(summary["best"]["score"])
+    assert all("seconds" in r and "metrics/hidden_cov" in r for r in rows)
+    # final summary values, the shortlist table, the plots and the files artifact
+    assert run.summary["best_score"] == pytest.approx(summary["best"]["score"])
+    assert run.summary["evaluated"] == 4 and run.summary["undefined"] == summary["undefined"]
+    assert run.summary["shortlist"]["nrows"] == 4
+    table = json.loads((folder / "files" / run.summary["shortlist"]["path"]).read_text())
+    assert "arch" in table["columns"] and len(table["data"]) == 4
+    assert {f"plots/{p}" for p in ("best_so_far", "score_histogram")} <= set(run.summary)
+    (artifact,) = [a for a in run.artifacts if a["type"] == "search-results"]
+    assert set(artifact["files"]) == {"results.csv", "best.json", "summary.json", "report.md"}
+    assert (folder / "tfnas-artifact" / "results.csv").read_text() == (run_dir / "results.csv").read_text()
+    # the report and its plots, pointing at the offline run and how to upload it
+    report = (run_dir / "report.md").read_text()
+    assert (run_dir / "plots" / "best_so_far.png").stat().st_size > 0
+    assert (run_dir / "plots" / "score_histogram.png").stat().st_size > 0
+    assert f"wandb sync {folder}" in report
+    # offline never tried to reach a server (Python side; wandb-core was checked by hand with strace)
+    network = tmp_path / "network.log"
+    assert not network.exists(), network.read_text()
+    assert not (tmp_path / "wandb").exists()
+
+
+def test_multirun_gives_one_wandb_run_per_job_grouped_by_sweep(tmp_path):
+    sweep = tmp_path / "sweep"
+    search(tmp_path, "seed=0,1", "tracking=wandb", "tracking.system_stats=false",
+           "tracking.log_plots=false", f"hydra.sweep.dir={sweep}", budget=2, multirun=True)
+    runs = [read_offline_run(f) for job in ("0", "1") for f in find_offline_runs(sweep / job)]
+    assert [r.name for r in runs] == ["0-random-hidden_cov-seed0", "1-random-hidden_cov-seed1"]
+    assert {r.group for r in runs} == {str(sweep)}
+    assert [r.config["hydra_job"]["job_num"] for r in runs] == [0, 1]
+    assert runs[0].run_id != runs[1].run_id
+    from tfnas.report.__main__ import main
+
+    assert main([str(sweep)]) == 0
+    assert "| random | hidden_cov |" in (sweep / "comparison.md").read_text()
+
+
+def test_tracking_none_writes_report_without_wandb(tmp_path):
+    run_dir = tmp_path / "run"
+    search(tmp_path, f"hydra.run.dir={run_dir}", budget=2)
+    assert (run_dir / "report.md").exists() and (run_dir / "plots" / "best_so_far.png").exists()
+    assert not (run_dir / "wandb").exists()
+
+
+def test_bad_mode_names_the_field():
+    with pytest.raises(ConfigError, match="tracking.mode"):
+        WandbTracker(mode="offlne")
+
+
+def test_shortlist_table_flattens_trained_results():
+    columns, rows = shortlist_table([
+        {"rank": 1, "hash": "a", "score": 1.0, "arch": {"x": 1}, "trained": {"valid_loss": 5.5}},
+        {"rank": 2, "hash": "b", "score": float("-inf"), "arch": {"x": 2}},
+    ])
+    assert columns == ["rank", "hash", "score", "arch", "trained/valid_loss"]
+    assert rows[0][3] == '{"x":1}' and rows[0][4] == 5.5
+    assert rows[1][2] == "-inf" and rows[1][4] is None

@@ -1,0 +1,231 @@
+"""One run's human-readable report: report.md and its PNG plots, built only from the run directory's files."""
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tfnas.report.benchmark import benchmark_truth
+from tfnas.report.markdown import fmt, table
+from tfnas.results import BEST_FILE, RESULTS_FILE, SUMMARY_FILE, read_results, write_json
+
+log = logging.getLogger("tfnas")
+
+REPORT_FILE = "report.md"
+PLOTS_DIR = "plots"
+BEST_SO_FAR_PNG = "best_so_far.png"
+HISTOGRAM_PNG = "score_histogram.png"
+BENCHMARK_PNG = "metric_vs_benchmark.png"
+SHOWN_BEST = 10  # rows of the best-architectures table
+
+
+def load_json(path: Path, default: Any = None) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return default
+
+
+def space_from_summary(summary: dict[str, Any]):
+    """Rebuild the run's search space from the resolved config kept in summary.json (None if impossible)."""
+    node = (summary.get("config") or {}).get("space")
+    if not node:
+        return None
+    try:
+        from omegaconf import OmegaConf
+
+        from tfnas.app import build
+
+        return build(OmegaConf.create(node), "space")
+    except Exception as err:  # a report must still be written without the benchmark section
+        log.warning("report: could not rebuild the search space for benchmark lookups: %s", err)
+        return None
+
+
+def write_report(run_dir: str | Path, space=None, progress: bool | None = None) -> Path:
+    """Write RUN_DIR/report.md and RUN_DIR/plots/*.png; add a `report` section to summary.json.
+
+    `space` saves rebuilding the search space from the config (needed for benchmark lookups).
+    Plot failures are logged and noted in the report, never fatal: the run's results are already on disk.
+    """
+    run_dir = Path(run_dir)
+    summary = load_json(run_dir / SUMMARY_FILE)
+    if summary is None:
+        raise FileNotFoundError(f"{run_dir / SUMMARY_FILE} not found: not a finished tfnas run directory")
+    rows = read_results(run_dir) if (run_dir / RESULTS_FILE).exists() else []
+    best = load_json(run_dir / BEST_FILE, [])
+    metric = summary.get("metric", "score")
+    higher = bool(summary.get("higher_is_better", True))
+
+    scores = [r["score"] for r in rows]
+    undefined = [bool(r["undefined"]) or not math.isfinite(r["score"]) for r in rows]
+    finite = [s for s, u in zip(scores, undefined) if not u]
+    undefined_indexes = [r["index"] for r, u in zip(rows, undefined) if u]
+
+    if space is None:
+        space = space_from_summary(summary)
+    bench = benchmark_truth(space, rows, higher, progress) if rows else None
+
+    plots_dir = run_dir / PLOTS_DIR
+    plots_dir.mkdir(exist_ok=True)
+    plots, problems = _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench)
+
+    text = _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_indexes, bench, plots, problems)
+    path = run_dir / REPORT_FILE
+    path.write_text(text, encoding="utf-8")
+
+    section: dict[str, Any] = {
+        "file": REPORT_FILE,
+        "plots": [f"{PLOTS_DIR}/{name}" for name in plots],
+        "undefined_indexes": undefined_indexes,
+        "score_quantiles": _quantiles(finite),
+    }
+    if bench is not None:
+        section["benchmark"] = {k: v for k, v in bench.items() if k != "points"}
+    summary["report"] = section
+    write_json(run_dir / SUMMARY_FILE, summary)
+    return path
+
+
+def _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench) -> tuple[list[str], list[str]]:
+    from tfnas.report import plots as P
+
+    jobs = [
+        (BEST_SO_FAR_PNG, lambda p: P.plot_best_so_far(p, scores, undefined, higher, metric)),
+        (HISTOGRAM_PNG, lambda p: P.plot_histogram(p, finite, sum(undefined), metric)),
+    ]
+    if bench is not None:
+        usable = [p for p in bench["points"] if not p["undefined"]]
+        if len(usable) >= 2:
+            jobs.append(
+                (BENCHMARK_PNG, lambda p: P.plot_benchmark(
+                    p, [q["score"] for q in usable], [q["target"] for q in usable], metric, bench["target"],
+                    bench["kendall_tau"], bench["excluded_undefined"]))
+            )
+    for stale in (BEST_SO_FAR_PNG, HISTOGRAM_PNG, BENCHMARK_PNG):  # a rebuilt report never shows an old plot
+        (plots_dir / stale).unlink(missing_ok=True)
+    drawn, problems = [], []
+    for name, draw in jobs:
+        if not scores:
+            break
+        try:
+            draw(plots_dir / name)
+            drawn.append(name)
+        except Exception as err:  # noqa: BLE001 - a plot must never cost the report
+            log.warning("report: could not draw %s: %s", name, err)
+            problems.append(f"{name}: {err}")
+    return drawn, problems
+
+
+def _quantiles(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    q = np.percentile(np.asarray(values, dtype=float), [0, 25, 50, 75, 100])
+    return {"min": float(q[0]), "q25": float(q[1]), "median": float(q[2]), "q75": float(q[3]), "max": float(q[4]),
+            "mean": float(np.mean(values)), "std": float(np.std(values))}
+
+
+def _flat(entry: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key == "arch" and not prefix:
+            continue
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}/"))
+        elif isinstance(value, (list, tuple)):
+            out[f"{prefix}{key}"] = json.dumps(value)
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_indexes, bench, plots, problems) -> str:
+    direction = "higher is better" if higher else "lower is better"
+    out = [f"# tfnas report: {summary.get('space')} / {summary.get('strategy')} / {metric}", ""]
+    seconds = summary.get("seconds_total")
+    median = summary.get("seconds_per_arch_median")
+    overview = [
+        ("space", summary.get("space")),
+        ("strategy", summary.get("strategy")),
+        ("metric", f"{metric} ({direction})"),
+        ("seed", summary.get("seed")),
+        ("device", summary.get("device")),
+        ("budget", summary.get("budget")),
+        ("scored", len(rows)),
+        ("undefined scores", f"{len(undefined_indexes)} of {len(rows)}"),
+        ("duplicates proposed (not re-scored)", summary.get("duplicates_proposed")),
+        ("time", f"{fmt(seconds, 4)} s total, {fmt(median, 3)} s median per architecture" if seconds is not None else None),
+    ]
+    if summary.get("stopped_early"):
+        overview.append(("stopped early", summary["stopped_early"]))
+    out += [table(["run", run_dir.name], overview), ""]
+
+    out += ["## Best architectures", ""]
+    if best:
+        shown = best[:SHOWN_BEST]
+        truth = {p["hash"]: p["target"] for p in (bench or {}).get("points", [])}
+        flat = [_flat(entry) for entry in shown]
+        if truth:
+            for entry in flat:
+                entry[f"{bench['target']} (benchmark)"] = truth.get(entry.get("hash"))
+        columns: list[str] = []
+        for entry in flat:
+            columns += [k for k in entry if k not in columns]
+        out += [table(columns, [[e.get(c) for c in columns] for e in flat]), ""]
+        out += [f"Best architecture ({shown[0].get('hash')}, {metric} = {fmt(shown[0].get('score'))}):", "",
+                "```json", json.dumps(shown[0].get("arch"), indent=1), "```", ""]
+    else:
+        out += ["No architecture was scored.", ""]
+
+    out += ["## Score distribution", ""]
+    quant = _quantiles(finite)
+    if quant:
+        out += [table(list(quant), [[quant[k] for k in quant]]), ""]
+    out.append(f"{len(finite)} defined scores; **{len(undefined_indexes)} undefined** (NaN/inf from the metric: "
+               "given the worst value, never ranked best, and left out of the histogram and of Kendall's τ).")
+    if undefined_indexes:
+        listed = ", ".join(str(i) for i in undefined_indexes[:50]) + (" …" if len(undefined_indexes) > 50 else "")
+        out.append(f"Undefined at evaluation index: {listed}.")
+    out.append("")
+    if HISTOGRAM_PNG in plots:
+        out += [f"![score histogram]({PLOTS_DIR}/{HISTOGRAM_PNG})", ""]
+
+    out += ["## Search progress", ""]
+    if BEST_SO_FAR_PNG in plots:
+        out += [f"![best so far vs evaluations]({PLOTS_DIR}/{BEST_SO_FAR_PNG})", ""]
+
+    if bench is not None:
+        target = bench["target"]
+        better = "higher" if bench["target_higher_is_better"] else "lower"
+        out += [f"## Against the benchmark ({bench['name']}: {target}, {better} is better)", ""]
+        out.append(f"{bench['matched']} of {bench['scored']} scored architectures are labelled by the benchmark"
+                   f" ({bench['excluded_undefined']} of them with an undefined score, excluded from τ).")
+        if bench["kendall_tau"] is not None:
+            good = "negative" if higher != bench["target_higher_is_better"] else "positive"
+            out.append(f"Kendall τ({metric}, {target}) = **{bench['kendall_tau']:.4f}** (p = {fmt(bench['kendall_p'], 3)}, "
+                       f"n = {bench['matched'] - bench['excluded_undefined']}); a useful metric has a {good} τ here.")
+        else:
+            out.append("Kendall τ needs at least two labelled architectures with defined scores.")
+        if bench.get("best_found_target") is not None:
+            out.append(f"The metric's best labelled pick has {target} = {fmt(bench['best_found_target'])}; "
+                       f"the best labelled architecture scored has {fmt(bench['best_in_matched_target'])}.")
+        out.append("")
+        if BENCHMARK_PNG in plots:
+            out += [f"![{metric} vs {target}]({PLOTS_DIR}/{BENCHMARK_PNG})", ""]
+
+    out += ["## Files", ""]
+    out.append(f"- `{RESULTS_FILE}`: every scored architecture (score, all metric values, seconds, architecture JSON)")
+    out.append(f"- `{BEST_FILE}`, `{SUMMARY_FILE}`: the shortlist and the run's summary")
+    from tfnas.tracking.wandb_offline import find_offline_runs
+
+    for folder in find_offline_runs(run_dir / "wandb") if (run_dir / "wandb").is_dir() else []:
+        rel = folder.relative_to(run_dir)
+        out.append(f"- `{rel}`: W&B offline run; upload with `wandb sync {folder}`")
+    if problems:
+        out += ["", "Plots that could not be drawn: " + "; ".join(problems)]
+    out.append("")
+    return "\n".join(out)
