@@ -9,6 +9,7 @@ own target split.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import torch
@@ -104,7 +105,7 @@ class RNNLanguageModelTrainer(Trainer):
             total += float(F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), reduction="sum"))
             tokens += targets.numel()
         loss = total / tokens
-        return {"eval_loss": loss, "eval_ppl": float(torch.tensor(loss).exp())}
+        return {"eval_loss": loss, "eval_ppl": math.exp(min(loss, 700.0))}
 
     def extra_state(self):
         if self.hidden is None:
