@@ -101,3 +101,12 @@ def test_search_with_train_short_end_to_end(tmp_path):
     assert len(best) == 3 and best[0]["train_status"] == "ok" and best[2]["train_status"] == "not trained"
     assert best[0]["eval_loss"] <= best[1]["eval_loss"]
     assert len(list((tmp_path / "train").glob("*/checkpoint/model.safetensors"))) == 2
+
+
+def test_misspelt_setting_is_a_config_error():
+    from tfnas.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="train.stps"):
+        ShortTraining(stps=3)
+    with pytest.raises(ConfigError, match="train.steps"):
+        ShortTraining(steps=None, minutes=None)

@@ -49,6 +49,10 @@ class ShortTraining(ShortlistStage):
         self.budget = Budget(steps, minutes)
         self.eval_every, self.checkpoint_every, self.log_every = eval_every, checkpoint_every, max(1, int(log_every))
         self.resume, self.progress, self.directory = resume, progress, directory
+        for key, value in space_options.items():
+            if value is not None and not isinstance(value, dict):
+                raise ConfigError(f"train.{key}", "unknown setting; train=short takes top_k, steps, minutes, eval_every, "
+                                  "checkpoint_every, log_every, resume, progress, directory and per-space sections (rnn, bert)")
         self.space_options = {k: dict(v or {}) for k, v in space_options.items()}
 
     def run(self, space, shortlist, run_dir, device, seed, tracker):
@@ -60,6 +64,8 @@ class ShortTraining(ShortlistStage):
             x for x in (self.budget.steps and f"{self.budget.steps} steps", self.budget.minutes and f"{self.budget.minutes} min") if x
         )
         note_printed = False
+        if self.top_k > len(shortlist):
+            print(f"tfnas: train.top_k={self.top_k} but the shortlist has {len(shortlist)} (search.top_k); training all of them", flush=True)
         for index, entry in enumerate(chosen):
             entry = chosen[index] = {**entry, "search_rank": entry["rank"]}
             desc = f"train {index + 1}/{len(chosen)} {entry['hash'][:10]}"
