@@ -63,7 +63,7 @@ class RNNLanguageModelTrainer(Trainer):
             raise ConfigError("train.rnn.bptt", f"longer than the {opts['train_split']} split at batch size {opts['batch_size']}")
         self.data_note = (f"trained on PTB {opts['train_split']}, evaluated on PTB {opts['eval_split']} "
                           "(PTB's training split is not shipped)")
-        model_kwargs = {**space.model_kwargs, **opts["model"]}
+        model_kwargs = opts["model"] = {**space.model_kwargs, **opts["model"]}  # part of the checkpoint fingerprint
         torch.manual_seed(seed)
         self.model = RNNLanguageModel(arch, corpus.vocab_size, **model_kwargs).to(self.device)
         self.hidden = None
