@@ -170,11 +170,14 @@ class BertPretrainer(Trainer):
             logits = self.model["head"](states[mask])
             loss = F.cross_entropy(logits.float(), ids[mask])
             return {"loss": loss, "mlm_loss": loss}
-        gen_logits = self.model["generator"](input_ids=masked, attention_mask=attention).logits[mask].float()
+        generator = self.model["generator"]  # vocabulary logits only where tokens were masked
+        gen_states = generator.electra(input_ids=masked, attention_mask=attention).last_hidden_state[mask]
+        gen_logits = generator.generator_lm_head(generator.generator_predictions(gen_states)).float()
         mlm_loss = F.cross_entropy(gen_logits, ids[mask])
-        with torch.no_grad():  # sample replacements (Gumbel-max with noise from the step's generator)
-            gumbel = -torch.log(-torch.log(torch.rand(gen_logits.shape, generator=rng).clamp_min(1e-20)).clamp_min(1e-20))
-            sampled = (gen_logits + gumbel.to(self.device)).argmax(-1)
+        with torch.no_grad():  # sample replacements by inverse CDF, one uniform per masked token from the step's rng
+            cdf = gen_logits.softmax(-1).cumsum(-1)
+            uniform = torch.rand((cdf.size(0), 1), generator=rng, dtype=cdf.dtype).to(self.device) * cdf[:, -1:]
+            sampled = torch.searchsorted(cdf, uniform).squeeze(-1).clamp_max(cdf.size(-1) - 1)
         corrupted = ids.clone()
         corrupted[mask] = sampled
         replaced = (corrupted != ids).float()
