@@ -1,4 +1,9 @@
 """What happens to the shortlist after a training-free search (train=none | short | benchmark)."""
 from tfnas.training.base import NoTraining, ShortlistStage
+from tfnas.training.benchmark_lookup import BenchmarkLookup
+from tfnas.training.loop import Budget, TrainingResult, train_candidate
+from tfnas.training.short import ShortTraining
+from tfnas.training.trainer import TRAINERS, Trainer
 
-__all__ = ["NoTraining", "ShortlistStage"]
+__all__ = ["NoTraining", "ShortlistStage", "BenchmarkLookup", "ShortTraining", "Budget", "TrainingResult",
+           "train_candidate", "TRAINERS", "Trainer"]

@@ -1,0 +1,51 @@
+"""train=benchmark: the cheap stand-in for training, looking the shortlist up in the space's tabular benchmark."""
+from __future__ import annotations
+
+from tfnas.errors import ConfigError
+from tfnas.training.base import ShortlistStage
+from tfnas.training.table import format_table, write_shortlist
+
+
+class BenchmarkLookup(ShortlistStage):
+    """Rank the shortlist by the benchmark's trained result where it has one; list the others after.
+
+    Entries gain `in_benchmark`, `benchmark_id` and `benchmark_<field>` for every field of the
+    benchmark's answer (for NAS-Bench-NLP: test_loss and perplexity).
+    """
+
+    name = "benchmark"
+
+    def __init__(self, top_k: int | None = None):
+        if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
+            raise ConfigError("train.top_k", f"must be a positive integer or null (the whole shortlist), got {top_k!r}")
+        self.top_k = top_k
+
+    def run(self, space, shortlist, run_dir, device, seed, tracker):
+        bench = space.benchmark()
+        if bench is None:
+            raise ConfigError("train", f"space {space.name!r} has no tabular benchmark; use train=short or train=none")
+        chosen = shortlist if self.top_k is None else shortlist[: self.top_k]
+        found, missing = [], []
+        for entry in chosen:
+            entry = {**entry, "search_rank": entry["rank"]}
+            answer = bench.query(space.from_json(entry["arch"]))
+            entry["in_benchmark"] = answer is not None
+            if answer is not None:
+                entry["benchmark_id"] = answer.pop("id")
+                entry.update({f"benchmark_{k}": v for k, v in answer.items()})
+                found.append(entry)
+            else:
+                missing.append(entry)
+        target = f"benchmark_{bench.target}"
+        found.sort(key=lambda e: e[target], reverse=bench.higher_is_better)
+        final = found + missing
+        for rank, entry in enumerate(final, 1):
+            entry["rank"] = rank
+        write_shortlist(run_dir, final)
+        print(f"tfnas: {len(found)} of {len(chosen)} shortlisted architectures are in {bench.name} "
+              f"(ranked by {bench.target}, {'higher' if bench.higher_is_better else 'lower'} is better)", flush=True)
+        if missing:
+            print(f"tfnas: not in {bench.name}: {', '.join(e['hash'][:12] for e in missing)}", flush=True)
+        if found:
+            print(format_table(found, ["rank", "search_rank", "hash", "score", "benchmark_id", target]), flush=True)
+        return final
