@@ -99,7 +99,11 @@ def test_search_with_train_short_end_to_end(tmp_path):
     assert "trained on PTB valid, evaluated on PTB test" in out.stdout
     best = json.load(open(tmp_path / "best.json"))
     assert len(best) == 3 and best[0]["train_status"] == "ok" and best[2]["train_status"] == "not trained"
-    assert best[0]["eval_loss"] <= best[1]["eval_loss"]
+    # trained candidates first, by loss; a candidate that diverged (some sampled cells explode) follows them
+    statuses = [e["train_status"] for e in best[:2]]
+    assert statuses in (["ok", "ok"], ["ok", "failed"])
+    if statuses == ["ok", "ok"]:
+        assert best[0]["eval_loss"] <= best[1]["eval_loss"]
     assert len(list((tmp_path / "train").glob("*/checkpoint/model.safetensors"))) == 2
 
 
