@@ -104,7 +104,7 @@ def test_search_with_train_short_end_to_end(tmp_path):
     assert statuses in (["ok", "ok"], ["ok", "failed"])
     if statuses == ["ok", "ok"]:
         assert best[0]["eval_loss"] <= best[1]["eval_loss"]
-    assert len(list((tmp_path / "train").glob("*/checkpoint/model.safetensors"))) == 2
+    assert len(list((tmp_path / "train").glob("*/checkpoint/model.safetensors"))) == statuses.count("ok")
 
 
 def test_misspelt_setting_is_a_config_error():
