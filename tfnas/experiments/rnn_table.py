@@ -173,6 +173,10 @@ def rank_average_column(rows: list[dict[str, str]], config: str = "rank_average"
 
     cfg = OmegaConf.load(CONF_DIR / f"{config}.yaml")
     cfg.reference = None
+    metric = instantiate(cfg, reference=[])
+    missing = [m.key for m, _, _ in metric.components if not rows or m.key not in rows[0]]
+    if missing:
+        raise ConfigError("--rank-average", f"its components {missing} were not scored (add them to --metrics)")
     metric = instantiate(cfg, reference=rows)
     return metric.key, [metric.combine({m.key: float(r[m.key]) for m, _, _ in metric.components}) for r in rows]
 
