@@ -110,7 +110,9 @@ class RecipeCell(nn.Module):
             w_x = torch.cat([self.weights[k] for k in self._x_keys], 0)
             b_x = torch.cat([self.biases[n] for n in self._x_bias_names], 0)
             x_proj = torch.addmm(b_x, inputs.reshape(steps * batch, -1), w_x.t())
-            x_chunks = x_proj.view(steps, batch, len(self._x_keys), hidden)
+            # unbind (not indexing) per step and node: its backward stacks all slices once, where
+            # indexing would allocate and zero a full T x B x n x H gradient for every slice.
+            x_chunks = [step.unbind(1) for step in x_proj.view(steps, batch, len(self._x_keys), hidden).unbind(0)]
         w_prev = {
             j: self._maybe_drop(torch.cat([self.weights[k] for k in keys], 0)).t()
             for j, keys in self._prev_keys.items()
@@ -124,7 +126,7 @@ class RecipeCell(nn.Module):
         outputs = []
         for t in range(steps):
             env: dict[str, torch.Tensor] = {h_prev(j): s for j, s in enumerate(state)}
-            prev_proj = {j: (env[h_prev(j)] @ w).view(batch, -1, hidden) for j, w in w_prev.items()}
+            prev_proj = {j: (env[h_prev(j)] @ w).view(batch, -1, hidden).unbind(1) for j, w in w_prev.items()}
             for name in recipe.order:
                 node = recipe.nodes[name]
                 if node.op == "linear":
@@ -147,10 +149,10 @@ class RecipeCell(nn.Module):
     def _linear(self, plan: _LinearPlan, env, x_chunks, t, prev_proj, inner_weights) -> torch.Tensor:
         terms = []
         if plan.x_slot is not None:
-            terms.append(x_chunks[t, :, plan.x_slot])
+            terms.append(x_chunks[t][plan.x_slot])
         else:
             terms.append(self.biases[plan.name])
-        terms.extend(prev_proj[j][:, slot] for j, slot in plan.prev_slots)
+        terms.extend(prev_proj[j][slot] for j, slot in plan.prev_slots)
         acc = terms[0]
         for term in terms[1:]:
             acc = acc + term

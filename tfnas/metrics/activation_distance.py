@@ -11,13 +11,33 @@ import torch
 from tfnas.metrics.base import METRICS, Metric
 
 
-def hamming_kernel(codes: list[torch.Tensor]) -> torch.Tensor:
-    """K = sum over sites of x xT + (1-x)(1-x)T: the number of units on which two inputs agree."""
+def hamming_kernel(codes: list[torch.Tensor], chunk_columns: int = 1 << 18) -> torch.Tensor:
+    """K = sum over sites of x xT + (1-x)(1-x)T: the number of units on which two inputs agree.
+
+    Computed as K = 2 X XT - r_i - r_j + m over the sites concatenated into chunks (X: n x m,
+    r: row sums), one GEMM per chunk instead of two per site. The GEMM runs in float32, which is
+    exact here: every partial sum is an integer below 2^24 (a chunk has at most 2^18 columns).
+    """
     kernel = None
-    for x in codes:
-        x = x.to(torch.float64)
-        term = x @ x.t() + (1 - x) @ (1 - x).t()
+    chunk: list[torch.Tensor] = []
+    width = 0
+
+    def flush():
+        nonlocal kernel, chunk, width
+        x = torch.cat(chunk, 1).to(torch.float32)
+        rows = x.sum(1, dtype=torch.float64)
+        term = 2 * (x @ x.t()).to(torch.float64) - rows[:, None] - rows[None, :] + x.size(1)
         kernel = term if kernel is None else kernel + term
+        chunk, width = [], 0
+
+    for x in codes:
+        x = x.reshape(x.size(0), -1)
+        if chunk and width + x.size(1) > chunk_columns:
+            flush()
+        chunk.append(x)
+        width += x.size(1)
+    if chunk:
+        flush()
     return kernel
 
 
