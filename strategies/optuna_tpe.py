@@ -5,10 +5,16 @@ resumes with everything TPE learnt, and workers sharing a study share one model.
 """
 from __future__ import annotations
 
+import warnings
+
 import optuna
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from strategies.base import STRATEGIES, Candidate, Strategy
 from tfnas.errors import ConfigError, InvalidArchitecture
+
+# multivariate/group/constant_liar are marked experimental by Optuna; they are what we want here
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
 @STRATEGIES.register("tpe")
@@ -16,6 +22,11 @@ class OptunaTPE(Strategy):
     """Asks the study for a trial, lets the space decode the trial's suggestions into an
     architecture, and rejects (fails) trials the space cannot decode, up to `max_rejects`
     in a row. The search loop tells the study the scores of the trials it evaluates.
+
+    A sampler that has converged keeps suggesting architectures that are already scored (the
+    loop tells those trials the stored score without charging the budget). After such a
+    duplicate the next trial is enqueued with uniformly random parameters, so the search keeps
+    moving instead of spinning on one architecture.
     """
 
     name = "tpe"
@@ -57,3 +68,19 @@ class OptunaTPE(Strategy):
         raise ConfigError(
             "space", f"{self.max_rejects} suggestions in a row did not decode into a valid architecture"
         )
+
+    def tell(self, candidate: Candidate, score) -> None:
+        trial = candidate.info.get("trial")
+        if candidate.info.get("duplicate") and trial is not None:
+            self.study.enqueue_trial(self._random_params(trial.distributions), skip_if_exists=False)
+
+    def _random_params(self, distributions: dict) -> dict:
+        params = {}
+        for name, dist in distributions.items():
+            if isinstance(dist, CategoricalDistribution):
+                params[name] = dist.choices[int(self.rng.integers(len(dist.choices)))]
+            elif isinstance(dist, IntDistribution):
+                params[name] = int(self.rng.integers(dist.low, dist.high + 1))
+            elif isinstance(dist, FloatDistribution):
+                params[name] = float(self.rng.uniform(dist.low, dist.high))
+        return params

@@ -134,6 +134,11 @@ def _worker_main(config: dict, run_dir: str, worker: int, threads: int) -> None:
         _search(parts, cfg, writer.write, progress=False)
 
 
+def _worker_index(cfg: DictConfig, local: int) -> int:
+    """Distinct per process sharing a study: search.worker (one per machine) times n_workers, plus the local index."""
+    return int(cfg.search.get("worker", 0)) * int(cfg.search.get("n_workers", 1)) + local
+
+
 def _start_workers(cfg: DictConfig, run_dir: Path, n_workers: int) -> list:
     if n_workers <= 1:
         return []
@@ -142,7 +147,7 @@ def _start_workers(cfg: DictConfig, run_dir: Path, n_workers: int) -> list:
     context = multiprocessing.get_context("spawn")
     config = OmegaConf.to_container(cfg, resolve=True)
     workers = [
-        context.Process(target=_worker_main, args=(config, str(run_dir), i, threads), name=f"tfnas-worker-{i}")
+        context.Process(target=_worker_main, args=(config, str(run_dir), _worker_index(cfg, i), threads), name=f"tfnas-worker-{i}")
         for i in range(1, n_workers)
     ]
     for process in workers:
@@ -164,7 +169,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         raise ConfigError("search.n_workers", f"must be a positive integer (processes sharing the study), got {n_workers!r}")
     device = resolve_device(cfg.device)
     run_dir.mkdir(parents=True, exist_ok=True)
-    parts = build_parts(cfg, run_dir, device)
+    parts = build_parts(cfg, run_dir, device, _worker_index(cfg, 0))
     space, metric, strategy, scorer, store = parts.space, parts.metric, parts.strategy, parts.scorer, parts.store
     tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()
     stage = build(cfg.train, "train") if cfg.get("train") else NoTraining()

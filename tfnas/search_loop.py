@@ -113,6 +113,7 @@ def run_search(
                 stored = by_hash[key]
                 if trial is not None:
                     store.duplicate(trial, key, [stored.metrics[k] for k, _ in objectives])
+                candidate.info["duplicate"] = True
                 strategy.tell(candidate, sign * stored.score)
                 if streak >= max_consecutive_duplicates:
                     result.stopped_early = f"the strategy proposed only already-scored architectures {streak} times in a row"
