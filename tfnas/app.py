@@ -125,11 +125,14 @@ def _search(parts: SearchParts, cfg: DictConfig, on_record, progress) -> Any:
     )
 
 
-def _worker_main(config: dict, run_dir: str, worker: int, threads: int) -> None:
+def _worker_main(config: dict, run_dir: str, worker: int, threads: int, ready) -> None:
     """A further worker process (search.n_workers > 1): same config, own seed, shared study and results.csv."""
     torch.set_num_threads(threads)
     cfg = OmegaConf.create(config)
-    parts = build_parts(cfg, Path(run_dir), resolve_device(cfg.device), worker)
+    try:
+        parts = build_parts(cfg, Path(run_dir), resolve_device(cfg.device), worker)
+    finally:
+        ready.set()
     with ResultsWriter(Path(run_dir), parts.scorer.keys) as writer:
         _search(parts, cfg, writer.write, progress=False)
 
@@ -146,12 +149,18 @@ def _start_workers(cfg: DictConfig, run_dir: Path, n_workers: int) -> list:
     torch.set_num_threads(threads)
     context = multiprocessing.get_context("spawn")
     config = OmegaConf.to_container(cfg, resolve=True)
+    ready = [context.Event() for _ in range(1, n_workers)]
     workers = [
-        context.Process(target=_worker_main, args=(config, str(run_dir), _worker_index(cfg, i), threads), name=f"tfnas-worker-{i}")
+        context.Process(
+            target=_worker_main, args=(config, str(run_dir), _worker_index(cfg, i), threads, ready[i - 1]), name=f"tfnas-worker-{i}"
+        )
         for i in range(1, n_workers)
     ]
     for process in workers:
         process.start()
+    for event, process in zip(ready, workers):  # start together, so the work is shared from the first architecture
+        while not event.wait(0.5) and process.is_alive():
+            pass
     return workers
 
 

@@ -19,11 +19,13 @@ import json
 import logging
 import os
 import socket
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import optuna
+import sqlalchemy.exc
 from optuna.trial import TrialState
 
 from tfnas.errors import ConfigError
@@ -55,10 +57,14 @@ def make_storage(url: str | None):
     if url.startswith("sqlite"):
         # several worker processes write one file: wait for the lock instead of failing at once
         engine_kwargs = {"connect_args": {"timeout": 120}}
-    try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
-    except Exception as err:  # SQLAlchemy raises many kinds: name the field, keep the cause
-        raise ConfigError("search.storage", f"cannot open {redact(url)}: {type(err).__name__}: {err}".splitlines()[0]) from None
+    for attempt in range(6):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        except Exception as err:  # SQLAlchemy raises many kinds: name the field, keep the cause
+            # workers starting together race to create the schema: the loser retries and finds it made
+            if attempt == 5 or not isinstance(err, sqlalchemy.exc.IntegrityError | sqlalchemy.exc.OperationalError):
+                raise ConfigError("search.storage", f"cannot open {redact(url)}: {type(err).__name__}: {err}".splitlines()[0]) from None
+            time.sleep(0.5 * (attempt + 1))
 
 
 def redact(url: str) -> str:
