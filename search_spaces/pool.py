@@ -4,6 +4,7 @@ Benchmark mode (`search.pool=benchmark`) searches inside the pool so the true tr
 of everything a strategy finds is known. Strategies need no change: this wrapper keeps the
 SearchSpace interface and maps every proposal into the pool --
 
+* members are distinct networks: one per canonical hash;
 * `sample` draws a pool member uniformly among those not yet handed out or evaluated;
 * `mutate` mutates with the underlying space's operator, then returns the pool member nearest
   to the child (the child itself when it is in the pool), never the parent;
@@ -31,12 +32,16 @@ class PoolSpace(SearchSpace):
         self.inner = space
         self.name = space.name
         self.label = label
-        self.ids = [str(i) for i, _ in members]
-        self.archs = [a for _, a in members]
-        self.hashes = [space.hash(a) for a in self.archs]
-        self.index = {}
-        for i, h in enumerate(self.hashes):
-            self.index.setdefault(h, i)
+        # one member per canonical hash (a benchmark may list the same network under several ids;
+        # like TabularBenchmark.query, the first id stands for it)
+        self.ids, self.archs, self.hashes, self.index = [], [], [], {}
+        for arch_id, arch in members:
+            key = space.hash(arch)
+            if key not in self.index:
+                self.index[key] = len(self.archs)
+                self.ids.append(str(arch_id))
+                self.archs.append(arch)
+                self.hashes.append(key)
         feats = np.array([np.asarray(space.features(a), dtype=float) for a in self.archs])
         std = feats.std(axis=0)
         self._mean, self._std = feats.mean(axis=0), np.where(std > 0, std, 1.0)
