@@ -52,6 +52,12 @@ class SearchSpace(ABC, Generic[Arch]):
         """A few flat, human-readable fields of an architecture (for tables and pruning rules)."""
         return {}
 
+    def features(self, arch: Arch) -> np.ndarray:
+        """A numeric vector used to measure how close two architectures are (benchmark-pool mapping).
+        Default: the numeric `describe()` fields; spaces may return a richer encoding."""
+        values = [v for v in self.describe(arch).values() if isinstance(v, (int, float, bool))]
+        return np.asarray(values, dtype=float)
+
     # -- encoding for model-based strategies (Optuna) -------------------------------
     @abstractmethod
     def suggest(self, trial) -> Arch:

@@ -24,17 +24,29 @@ class Candidate:
 class Strategy(ABC):
     """Proposes architectures of a space and is told their scores.
 
-    `bind` is called once before the search with the space, a seeded numpy Generator and
-    the direction of the metric; scores given to `tell` are always "higher is better"
-    (the search loop negates metrics that should be minimised).
+    `bind` is called once before the search with the space, a seeded numpy Generator and,
+    when the search is persisted, the Optuna study every evaluation is stored in. Scores
+    given to `tell` and `observe` are always "higher is better" (the search loop negates
+    metrics that should be minimised).
+
+    Strategies that keep state outside the study (a population, a set of seen hashes) learn
+    about evaluations they did not ask for -- those of an interrupted run being resumed, or
+    of other workers sharing the study -- through `observe`.
     """
 
     name: str = ""
+    #: (metric name, "minimize" | "maximize") scored as extra objectives besides the search metric
+    extra_objectives: tuple[tuple[str, str], ...] = ()
 
-    def bind(self, space, rng: np.random.Generator) -> None:
+    def bind(self, space, rng: np.random.Generator, study=None) -> None:
         self.space = space
         self.rng = rng
+        self.study = study
         self._asked = 0
+
+    def sampler(self, seed: int):
+        """The Optuna sampler the study should be loaded with (only strategies that suggest through trials need one)."""
+        return None
 
     def _candidate(self, arch: Any, **info: Any) -> Candidate:
         candidate = Candidate(arch, self._asked, dict(info))
@@ -47,3 +59,6 @@ class Strategy(ABC):
 
     def tell(self, candidate: Candidate, score: float) -> None:
         """Learn from the (higher-is-better) score of an asked candidate."""
+
+    def observe(self, arch: Any, score: float) -> None:
+        """Learn from an evaluation this strategy did not ask for (resume, another worker); default: ignore."""

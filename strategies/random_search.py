@@ -6,15 +6,15 @@ from strategies.base import STRATEGIES, Candidate, Strategy
 
 @STRATEGIES.register("random")
 class RandomSearch(Strategy):
-    """Samples architectures it has not proposed before (up to `max_resample` redraws)."""
+    """Samples architectures it has not proposed or seen before (up to `max_resample` redraws)."""
 
     name = "random"
 
     def __init__(self, max_resample: int = 100):
         self.max_resample = max_resample
 
-    def bind(self, space, rng) -> None:
-        super().bind(space, rng)
+    def bind(self, space, rng, study=None) -> None:
+        super().bind(space, rng, study)
         self._seen: set[str] = set()
 
     def ask(self) -> Candidate:
@@ -25,3 +25,6 @@ class RandomSearch(Strategy):
                 break
         self._seen.add(key)
         return self._candidate(arch)
+
+    def observe(self, arch, score: float) -> None:
+        self._seen.add(self.space.hash(arch))

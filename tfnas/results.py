@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import math
 from dataclasses import dataclass
@@ -57,8 +58,13 @@ class ResultsWriter:
             self._handle.flush()
 
     def write(self, record: Record) -> None:
-        self._writer.writerow(record.row(self.metric_keys))
-        self._handle.flush()
+        # several worker processes may append to one file: one locked, flushed row at a time
+        fcntl.flock(self._handle, fcntl.LOCK_EX)
+        try:
+            self._writer.writerow(record.row(self.metric_keys))
+            self._handle.flush()
+        finally:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
         self._handle.close()
@@ -68,6 +74,18 @@ class ResultsWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def rewrite_results(run_dir: Path, metric_keys: list[str], records: Iterable[Record]) -> None:
+    """Replace results.csv (atomically) by `records`: the store's content when a search resumes or ends."""
+    path = Path(run_dir) / RESULTS_FILE
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["index", "hash", "score", "undefined", "seconds", *metric_keys, "arch"])
+        writer.writeheader()
+        for record in records:
+            writer.writerow(record.row(metric_keys))
+    tmp.replace(path)
 
 
 def read_results(run_dir: Path) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The search loop: ask the strategy, score the architecture, tell the strategy, record the result."""
+"""The search loop: ask the strategy, score the architecture, store it, tell the strategy, record it."""
 from __future__ import annotations
 
 import logging
@@ -7,8 +7,9 @@ from typing import Callable
 
 from tqdm.auto import tqdm
 
-from tfnas.metrics.scoring import Evaluation, Scorer
+from tfnas.metrics.scoring import Scorer
 from tfnas.results import Record
+from tfnas.storage import EvaluationStore
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,8 @@ class SearchResult:
     records: list[Record] = field(default_factory=list)
     duplicates: int = 0
     stopped_early: str | None = None
+    resumed: int = 0
+    scored_here: int = 0
 
     def best(self, k: int = 1, higher_is_better: bool = True) -> list[Record]:
         return sorted(self.records, key=lambda r: r.score, reverse=higher_is_better)[:k]
@@ -33,49 +36,120 @@ def run_search(
     on_record: Callable[[Record], None] | None = None,
     max_consecutive_duplicates: int = 1000,
     progress: bool | None = None,
+    store: EvaluationStore | None = None,
+    objectives: list[tuple[str, bool]] | None = None,
 ) -> SearchResult:
-    """Score `budget` distinct architectures proposed by `strategy`.
+    """Fill the study with `budget` distinct scored architectures proposed by `strategy`.
 
-    An architecture proposed again (same canonical hash) is not re-scored: the strategy is
-    told its earlier score and the budget is not charged. The strategy always sees
-    higher-is-better scores. `progress=None` shows a bar only on a terminal.
+    `store` is the search's persistent study (the strategy must have been bound to its study);
+    without one, the strategy's private study or a new in-memory one is used. Evaluations
+    already in it -- an interrupted run being resumed, other workers sharing it -- count
+    towards the budget and are shown to the strategy through `observe`; an architecture
+    already scored (same canonical hash) is never scored again: the strategy is told its
+    stored score and the budget is not charged. `objectives` are the (metric key,
+    higher_is_better) pairs the study stores as values (default: the search metric).
+    The strategy always sees higher-is-better scores. `progress=None` shows a bar only on a terminal.
+
+    Returns every evaluation of the study (not only this process's) in finishing order.
     """
+    objectives = objectives or [(metric_key, higher_is_better)]
+    directions = ["maximize" if hib else "minimize" for _, hib in objectives]
+    if store is None and getattr(strategy, "study", None) is not None:
+        store = EvaluationStore.wrap(strategy.study, metric_key)
+        found = [d.name.lower() for d in store.study.directions]
+        if found != directions:
+            raise ValueError(f"the strategy's study optimises {found}, the search {directions}: bind it to a store's study")
+    elif store is None:
+        store = EvaluationStore(None, "tfnas", directions, metric_key)
     result = SearchResult()
-    cache: dict[str, Evaluation] = {}
     sign = 1.0 if higher_is_better else -1.0
+    note = getattr(space, "note_evaluated", None)
+    known: set[int] = set()
+    by_hash: dict[str, Record] = {}
+    mine: set[int] = set()
+
+    def sync() -> tuple[list, int]:
+        """Read the study: show new evaluations to the strategy; return trials and the budget used."""
+        trials = store.trials()
+        used = 0
+        for trial in trials:
+            if store.is_evaluation(trial):
+                used += 1
+                if trial.number not in known:
+                    known.add(trial.number)
+                    record = store.record(trial)
+                    by_hash[record.hash] = record
+                    if note is not None:
+                        note(record.hash)
+                    if trial.number not in mine:
+                        strategy.observe(space.from_json(record.arch), sign * record.score)
+            elif trial.user_attrs.get("kind") == "claim" and trial.state.name == "RUNNING" and trial.number not in mine:
+                used += 1  # another worker is scoring it
+        return trials, used
+
+    _, used = sync()
+    result.resumed = used
+    if used:
+        log.info("the study already holds %d evaluation(s); resuming", used)
     streak = 0
-    bar = tqdm(total=budget, desc="search", unit="arch", disable=None if progress is None else not progress)
+    bar = tqdm(total=budget, initial=min(used, budget), desc="search", unit="arch", disable=None if progress is None else not progress)
     try:
-        while len(result.records) < budget:
-            candidate = strategy.ask()
+        while True:
+            trials, used = sync()
+            bar.n = min(used, budget)
+            bar.refresh()
+            if used >= budget:
+                break
+            try:
+                candidate = strategy.ask()
+            except StopIteration as stop:
+                result.stopped_early = str(stop) or "the strategy has nothing left to propose"
+                break
             key = space.hash(candidate.arch)
-            if key in cache:
+            trial = candidate.info.get("trial")
+            if key in by_hash:
                 result.duplicates += 1
                 streak += 1
-                strategy.tell(candidate, sign * cache[key].scores[metric_key])
+                stored = by_hash[key]
+                if trial is not None:
+                    store.duplicate(trial, key, [stored.metrics[k] for k, _ in objectives])
+                candidate.info["duplicate"] = True
+                strategy.tell(candidate, sign * stored.score)
                 if streak >= max_consecutive_duplicates:
                     result.stopped_early = f"the strategy proposed only already-scored architectures {streak} times in a row"
                     log.warning("stopping early: %s", result.stopped_early)
                     break
                 continue
             streak = 0
+            if trial is None:
+                trial = store.new_trial()
+            mine.add(trial.number)
+            store.claim(trial, key)
+            if store.first_claimant(key, store.trials()) != trial.number:
+                store.fail(trial, "taken")  # another worker claimed it first; its result arrives by sync()
+                continue
             evaluation = scorer(candidate.arch)
-            cache[key] = evaluation
+            arch_json = space.to_json(candidate.arch)
+            values = [evaluation.scores[k] for k, _ in objectives]
+            store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values)
             record = Record(
-                index=len(result.records),
+                index=trial.number,
                 hash=key,
                 score=evaluation.scores[metric_key],
                 undefined=metric_key in evaluation.undefined,
                 seconds=evaluation.seconds,
                 metrics=evaluation.scores,
-                arch=space.to_json(candidate.arch),
+                arch=arch_json,
             )
-            result.records.append(record)
+            known.add(trial.number)
+            by_hash[key] = record
+            if note is not None:
+                note(key)
+            result.scored_here += 1
             if on_record is not None:
                 on_record(record)
             strategy.tell(candidate, sign * record.score)
-            bar.update(1)
-            best = result.best(1, higher_is_better)[0]
+            best = max(by_hash.values(), key=lambda r: sign * r.score)
             bar.set_postfix(best=f"{best.score:.4g}", refresh=False)
     except KeyboardInterrupt:
         # Everything scored so far is already on disk; end cleanly so the summary is written too.
@@ -83,4 +157,5 @@ def run_search(
         log.warning("interrupted: %d architectures scored and saved", len(result.records))
     finally:
         bar.close()
+    result.records = store.records()
     return result

@@ -90,12 +90,27 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
             "num_elementwise": ops.count("elementwise_prod") + ops.count("elementwise_sum"),
         }
 
+    def features(self, arch: Recipe) -> np.ndarray:
+        """H, size, a count per op, how many nodes read x / an h_prev, and the cell's depth."""
+        ops = arch.ops()
+        depth: dict[str, int] = {}
+        for name in arch.order:
+            depth[name] = 1 + max((depth.get(i, 0) for i in arch.nodes[name].inputs), default=0)
+        reads = [node.inputs for node in arch.nodes.values()]
+        return np.array(
+            [arch.hidden_tuple_size, len(arch), *(ops.count(op) for op in ARITY),
+             sum(INPUT_X in r for r in reads), sum(any(i.startswith("h_prev") for i in r) for r in reads),
+             max(depth.values(), default=0)],
+            dtype=float,
+        )
+
     # -- Optuna encoding ---------------------------------------------------------------
     def suggest(self, trial) -> Recipe:
         """Fixed-size encoding: H, then `max_suggest_nodes` slots, each an op (or none) and 3 input indices.
 
-        Slot i may read the cell inputs and slots before it; an index is taken modulo the
-        number of legal sources, so every suggestion decodes. Output j is the last non-empty
+        Slot i may read the cell inputs and slots before it; each input index is taken modulo the
+        number of legal sources not yet chosen for that slot (so inputs are distinct and every
+        suggestion decodes). Output j is the last non-empty
         slot chosen by `out_j`. Dead slots are pruned; a recipe that is still invalid is
         rejected with InvalidArchitecture (the strategy then prunes the trial).
         """
@@ -114,8 +129,8 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
             if len(pool) < arity:
                 continue
             chosen: list[str] = []
-            for p in picks[:arity]:
-                chosen.append(pool[p % len(pool)])
+            for p in picks[:arity]:  # distinct inputs: each pick indexes the sources not yet taken
+                chosen.append(pool.pop(p % len(pool)))
             name = f"node_{i}"
             nodes[name] = Node(op, tuple(chosen))
             names.append(name)

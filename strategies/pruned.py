@@ -1,0 +1,182 @@
+"""Pruning by a qualitative rule: shrink the space with a predicate, then search inside it.
+
+`rule` is a predicate over `space.describe(arch)` fields (see tfnas.rules), or `auto` to take
+the rule from a benchmark analysis: a function `analysis(space) -> str` named by its dotted
+path ("package.module:function"), or, when `analysis` is null, the space's own
+`qualitative_rule()` method where the space provides one. Inside the pruned space runs
+`inner` (any strategy), or, with `inner: null`, a plain ranking: every member of the pruned
+pool is scored once (in random order) and the search keeps the best by the metric.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+from search_spaces.base import SearchSpace
+from search_spaces.pool import PoolSpace
+from strategies.base import STRATEGIES, Candidate, Strategy
+from tfnas.errors import ConfigError, InvalidArchitecture
+from tfnas.rules import Rule
+
+
+class RuleSpace(SearchSpace):
+    """An unbounded space cut down by a rule: rejection sampling, mutation retried until the
+    child satisfies the rule, and suggestions that break the rule rejected (the trial fails)."""
+
+    def __init__(self, space: SearchSpace, rule: Rule, max_draws: int = 10_000):
+        self.inner, self.rule, self.max_draws = space, rule, int(max_draws)
+        self.name = space.name
+
+    def __getattr__(self, name: str):
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def keeps(self, arch: Any) -> bool:
+        return self.rule(self.inner.describe(arch))
+
+    def sample(self, rng):
+        for _ in range(self.max_draws):
+            arch = self.inner.sample(rng)
+            if self.keeps(arch):
+                return arch
+        raise ConfigError(
+            self.rule.field, f"no architecture among {self.max_draws} samples of space {self.name!r} satisfies rule {self.rule.text!r}"
+        )
+
+    def mutate(self, arch, rng):
+        for _ in range(100):
+            child = self.inner.mutate(arch, rng)
+            if self.keeps(child):
+                return child
+        return self.sample(rng)
+
+    def suggest(self, trial):
+        arch = self.inner.suggest(trial)
+        if not self.keeps(arch):
+            raise InvalidArchitecture(f"pruned by rule {self.rule.text!r}")
+        return arch
+
+    def validate(self, arch):
+        self.inner.validate(arch)
+        if not self.keeps(arch):
+            raise InvalidArchitecture(f"pruned by rule {self.rule.text!r}")
+
+    def hash(self, arch):
+        return self.inner.hash(arch)
+
+    def to_json(self, arch):
+        return self.inner.to_json(arch)
+
+    def from_json(self, data):
+        return self.inner.from_json(data)
+
+    def describe(self, arch):
+        return self.inner.describe(arch)
+
+    def features(self, arch):
+        return self.inner.features(arch)
+
+    def build_model(self, arch, seed=None, device="cpu"):
+        return self.inner.build_model(arch, seed=seed, device=device)
+
+    def metric_batch(self, device="cpu"):
+        return self.inner.metric_batch(device)
+
+    def probe(self, model, batch, needs):
+        return self.inner.probe(model, batch, needs)
+
+    def benchmark(self):
+        return self.inner.benchmark()
+
+
+def resolve_rule(rule: str, space, analysis: str | None = None) -> str:
+    """The rule text; `auto` asks the benchmark analysis (a dotted function path, or the space's own)."""
+    if str(rule).strip() != "auto":
+        return str(rule)
+    if analysis:
+        module_name, _, func_name = str(analysis).partition(":")
+        try:
+            func = getattr(importlib.import_module(module_name), func_name)
+        except (ImportError, AttributeError) as err:
+            raise ConfigError("strategy.analysis", f"cannot load {analysis!r} (write package.module:function): {err}") from None
+        return str(func(space))
+    derive = getattr(space, "qualitative_rule", None)
+    if derive is None:
+        raise ConfigError(
+            "strategy.rule",
+            f"rule=auto needs a benchmark analysis, and space {space.name!r} provides none (no qualitative_rule()); "
+            "write the rule yourself (e.g. strategy.rule='num_nodes <= 8') or set strategy.analysis=package.module:function",
+        )
+    return str(derive())
+
+
+@STRATEGIES.register("pruned")
+class PrunedSearch(Strategy):
+    name = "pruned"
+
+    def __init__(self, rule: str, inner: Strategy | None = None, analysis: str | None = None, max_draws: int = 10_000):
+        if rule is None:
+            raise ConfigError("strategy.rule", "missing: a predicate over the space's fields, or auto")
+        self.rule_text = str(rule)
+        self.inner = inner
+        self.analysis = analysis
+        self.max_draws = int(max_draws)
+        if inner is not None:
+            self.extra_objectives = inner.extra_objectives
+            self.name = f"pruned+{inner.name}"
+        else:
+            self.name = "pruned+ranking"
+
+    def sampler(self, seed: int):
+        return self.inner.sampler(seed) if self.inner is not None else None
+
+    def bind(self, space, rng, study=None) -> None:
+        super().bind(space, rng, study)
+        self.rule = Rule(resolve_rule(self.rule_text, space, self.analysis))
+        probe_arch = (space.members()[0] if isinstance(space, PoolSpace) else space.sample(np.random.default_rng(0)))
+        self.rule.check_fields(space.describe(probe_arch), space.name)
+        if isinstance(space, PoolSpace):
+            try:
+                self.pruned = space.restrict(lambda a: self.rule(space.describe(a)))
+            except ConfigError:
+                raise ConfigError("strategy.rule", f"rule {self.rule.text!r} keeps none of the {len(space)} architectures of the {space.label}") from None
+        else:
+            self.pruned = RuleSpace(space, self.rule, self.max_draws)
+        if self.inner is None:
+            if not isinstance(self.pruned, PoolSpace):
+                raise ConfigError(
+                    "strategy.inner",
+                    "a plain ranking (inner: null) needs a finite pool: set search.pool=benchmark, or choose an inner strategy",
+                )
+            order = rng.permutation(len(self.pruned))
+            self._queue = [self.pruned.archs[i] for i in order]
+            self._seen: set[str] = set()
+        else:
+            self.inner.bind(self.pruned, rng, study)
+
+    @property
+    def size(self) -> int | None:
+        """Architectures left after pruning (None for an unbounded space)."""
+        return len(self.pruned) if isinstance(self.pruned, PoolSpace) else None
+
+    def ask(self) -> Candidate:
+        if self.inner is not None:
+            return self.inner.ask()
+        while self._queue:
+            arch = self._queue.pop()
+            if self.space.hash(arch) not in self._seen:
+                return self._candidate(arch)
+        raise StopIteration("every architecture of the pruned pool has been ranked")
+
+    def tell(self, candidate: Candidate, score: float) -> None:
+        if self.inner is not None:
+            self.inner.tell(candidate, score)
+
+    def observe(self, arch, score: float) -> None:
+        if self.inner is not None:
+            self.inner.observe(arch, score)
+        else:
+            self._seen.add(self.space.hash(arch))
