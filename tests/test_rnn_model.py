@@ -74,3 +74,16 @@ def test_layer_prefix_forward_equals_full_forward():
         first, _ = model.run_layers(model.embed(tokens), upto=1)
     assert len(first) == 1
     torch.testing.assert_close(first[0], full[0])
+
+
+def test_linear_reading_x_twice_runs_like_one_summed_weight():
+    recipe = Recipe.from_json(
+        {"f": {"op": "linear", "input": ["x", "h_prev_0", "x"]}, "h_new_0": {"op": "activation_tanh", "input": ["f"]}}
+    )
+    torch.manual_seed(0)
+    cell = RecipeCell(recipe, input_size=3, hidden_size=4)
+    x = torch.randn(2, 5, 3)
+    out, _ = cell(x)
+    w, b = cell.weights, cell.biases["f"]
+    expected = torch.tanh(x[0] @ (w["f__0"] + w["f__2"]).t() + b)
+    torch.testing.assert_close(out[0], expected)

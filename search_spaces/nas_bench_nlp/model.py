@@ -126,6 +126,7 @@ class RecipeCell(nn.Module):
         outputs = []
         for t in range(steps):
             env: dict[str, torch.Tensor] = {h_prev(j): s for j, s in enumerate(state)}
+            env[INPUT_X] = inputs[t]  # read directly only by a linear that lists x twice
             prev_proj = {j: (env[h_prev(j)] @ w).view(batch, -1, hidden).unbind(1) for j, w in w_prev.items()}
             for name in recipe.order:
                 node = recipe.nodes[name]
