@@ -81,3 +81,59 @@ class SearchSpace(ABC, Generic[Arch]):
     def benchmark(self):
         """The space's tabular benchmark (a tfnas.benchmarks.TabularBenchmark), or None if it has none."""
         return None
+
+
+class SpaceWrapper(SearchSpace):
+    """A space that changes how architectures are drawn (a pool, a pruning rule) and forwards the rest.
+
+    Subclasses override sampling, mutation and suggestion; everything else, including any
+    space-specific extra (a benchmark analysis, a corpus), is the wrapped space's.
+    """
+
+    def __init__(self, space: SearchSpace):
+        self.inner = space
+        self.name = space.name
+
+    def __getattr__(self, name: str):
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def sample(self, rng):
+        return self.inner.sample(rng)
+
+    def mutate(self, arch, rng):
+        return self.inner.mutate(arch, rng)
+
+    def suggest(self, trial):
+        return self.inner.suggest(trial)
+
+    def validate(self, arch) -> None:
+        self.inner.validate(arch)
+
+    def hash(self, arch) -> str:
+        return self.inner.hash(arch)
+
+    def to_json(self, arch):
+        return self.inner.to_json(arch)
+
+    def from_json(self, data):
+        return self.inner.from_json(data)
+
+    def describe(self, arch):
+        return self.inner.describe(arch)
+
+    def features(self, arch):
+        return self.inner.features(arch)
+
+    def build_model(self, arch, seed=None, device="cpu"):
+        return self.inner.build_model(arch, seed=seed, device=device)
+
+    def metric_batch(self, device="cpu"):
+        return self.inner.metric_batch(device)
+
+    def probe(self, model, batch, needs):
+        return self.inner.probe(model, batch, needs)
+
+    def benchmark(self):
+        return self.inner.benchmark()

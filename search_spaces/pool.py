@@ -21,16 +21,15 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from search_spaces.base import SearchSpace
+from search_spaces.base import SearchSpace, SpaceWrapper
 from tfnas.errors import ConfigError
 
 
-class PoolSpace(SearchSpace):
+class PoolSpace(SpaceWrapper):
     def __init__(self, space: SearchSpace, members: Sequence[tuple[str, Any]], label: str = "pool"):
         if not members:
             raise ConfigError("search.pool", f"the {label} of space {space.name!r} is empty")
-        self.inner = space
-        self.name = space.name
+        super().__init__(space)
         self.label = label
         # one member per canonical hash (a benchmark may list the same network under several ids;
         # like TabularBenchmark.query, the first id stands for it)
@@ -48,12 +47,6 @@ class PoolSpace(SearchSpace):
         self._feats = (feats - self._mean) / self._std
         self._used: set[str] = set()
         self._tie_rng = np.random.default_rng(0)
-
-    def __getattr__(self, name: str):
-        # space-specific extras (a benchmark analysis, the corpus) pass through to the wrapped space
-        if name == "inner":
-            raise AttributeError(name)
-        return getattr(self.inner, name)
 
     def __len__(self) -> int:
         return len(self.archs)
@@ -102,33 +95,6 @@ class PoolSpace(SearchSpace):
 
     def validate(self, arch: Any) -> None:
         self.inner.validate(arch)
-
-    def hash(self, arch: Any) -> str:
-        return self.inner.hash(arch)
-
-    def to_json(self, arch: Any) -> Any:
-        return self.inner.to_json(arch)
-
-    def from_json(self, data: Any) -> Any:
-        return self.inner.from_json(data)
-
-    def describe(self, arch: Any) -> dict[str, Any]:
-        return self.inner.describe(arch)
-
-    def features(self, arch: Any) -> np.ndarray:
-        return self.inner.features(arch)
-
-    def build_model(self, arch, seed=None, device="cpu"):
-        return self.inner.build_model(arch, seed=seed, device=device)
-
-    def metric_batch(self, device="cpu"):
-        return self.inner.metric_batch(device)
-
-    def probe(self, model, batch, needs):
-        return self.inner.probe(model, batch, needs)
-
-    def benchmark(self):
-        return self.inner.benchmark()
 
 
 def benchmark_pool(space: SearchSpace) -> PoolSpace:

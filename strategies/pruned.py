@@ -14,25 +14,20 @@ from typing import Any
 
 import numpy as np
 
-from search_spaces.base import SearchSpace
+from search_spaces.base import SearchSpace, SpaceWrapper
 from search_spaces.pool import PoolSpace
 from strategies.base import STRATEGIES, Candidate, Strategy
 from tfnas.errors import ConfigError, InvalidArchitecture
 from tfnas.rules import Rule
 
 
-class RuleSpace(SearchSpace):
+class RuleSpace(SpaceWrapper):
     """An unbounded space cut down by a rule: rejection sampling, mutation retried until the
     child satisfies the rule, and suggestions that break the rule rejected (the trial fails)."""
 
     def __init__(self, space: SearchSpace, rule: Rule, max_draws: int = 10_000):
-        self.inner, self.rule, self.max_draws = space, rule, int(max_draws)
-        self.name = space.name
-
-    def __getattr__(self, name: str):
-        if name == "inner":
-            raise AttributeError(name)
-        return getattr(self.inner, name)
+        super().__init__(space)
+        self.rule, self.max_draws = rule, int(max_draws)
 
     def keeps(self, arch: Any) -> bool:
         return self.rule(self.inner.describe(arch))
@@ -63,33 +58,6 @@ class RuleSpace(SearchSpace):
         self.inner.validate(arch)
         if not self.keeps(arch):
             raise InvalidArchitecture(f"pruned by rule {self.rule.text!r}")
-
-    def hash(self, arch):
-        return self.inner.hash(arch)
-
-    def to_json(self, arch):
-        return self.inner.to_json(arch)
-
-    def from_json(self, data):
-        return self.inner.from_json(data)
-
-    def describe(self, arch):
-        return self.inner.describe(arch)
-
-    def features(self, arch):
-        return self.inner.features(arch)
-
-    def build_model(self, arch, seed=None, device="cpu"):
-        return self.inner.build_model(arch, seed=seed, device=device)
-
-    def metric_batch(self, device="cpu"):
-        return self.inner.metric_batch(device)
-
-    def probe(self, model, batch, needs):
-        return self.inner.probe(model, batch, needs)
-
-    def benchmark(self):
-        return self.inner.benchmark()
 
 
 def resolve_rule(rule: str, space, analysis: str | None = None) -> str:
