@@ -12,11 +12,20 @@ from tfnas.metrics.base import METRICS, Metric
 
 
 def hamming_kernel(codes: list[torch.Tensor]) -> torch.Tensor:
-    """K = sum over sites of x xT + (1-x)(1-x)T: the number of units on which two inputs agree."""
+    """K = sum over sites of x xT + (1-x)(1-x)T: the number of units on which two inputs agree.
+
+    Computed as 2 x xT - s_i - s_j + m (s: row sums, m: code length), one Gram matrix per site
+    instead of two; the GEMM runs in float32, exact for 0/1 codes while a chunk has < 2^24 columns.
+    """
     kernel = None
     for x in codes:
-        x = x.to(torch.float64)
-        term = x @ x.t() + (1 - x) @ (1 - x).t()
+        x = x.reshape(x.size(0), -1)
+        gram = torch.zeros(x.size(0), x.size(0), dtype=torch.float64, device=x.device)
+        for chunk in x.split(1 << 23, dim=1):
+            c = chunk.to(torch.float32)
+            gram += (c @ c.t()).to(torch.float64)
+        s = gram.diagonal().clone()
+        term = 2 * gram - s[:, None] - s[None, :] + x.size(1)
         kernel = term if kernel is None else kernel + term
     return kernel
 
