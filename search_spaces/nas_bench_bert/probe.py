@@ -15,6 +15,7 @@ Only the weights some metric reads get gradients, so the backward does no other 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Iterable
 
 import torch
@@ -44,7 +45,7 @@ class Recorder:
     def projection(self, y: torch.Tensor, mask: torch.Tensor | None) -> None:
         if not self.wants_confidence:
             return
-        y = y.detach()
+        y = y.detach().float()
         if mask is not None:
             y = y.masked_fill(~mask[..., None], float("-inf"))
         self.confidence.append(float(y.amax(dim=1).mean()))
@@ -52,6 +53,7 @@ class Recorder:
     @torch.no_grad()
     def attention(self, probs: torch.Tensor, mask: torch.Tensor | None) -> None:
         """probs: (B, heads, T_query, T_key)."""
+        probs = probs.detach().float()
         over_keys = probs.amax(dim=-1)  # B, heads, T
         over_heads = probs.amax(dim=1)  # B, T, T
         if mask is None:
@@ -163,12 +165,15 @@ class BertProbe:
             for w in wanted.get("head_importance", []):
                 self._importance.append((w * w.grad).abs())
             if "diversity" in self.needs:
-                for layer in self.model.layers:
-                    for _, w in mixing_linears(layer):
-                        grad = w.grad if isinstance(w, nn.Parameter) else _view_grad(w, layer)
-                        nuc = torch.linalg.matrix_norm
-                        w2, g2 = w.detach().reshape(w.size(0), -1), grad.reshape(w.size(0), -1)
-                        self._diversity.append(float(nuc(w2, "nuc")) * float(nuc(g2, "nuc")))
+                with single_thread():
+                    self._collect_diversity()
+
+    @torch.no_grad()
+    def _collect_diversity(self) -> None:
+        for layer in self.model.layers:
+            for _, w in mixing_linears(layer):
+                grad = w.grad if isinstance(w, nn.Parameter) else _view_grad(w, layer)
+                self._diversity.append(nuclear_norm(w.detach()) * nuclear_norm(grad))
 
     # -- the generic protocol (tfnas/metrics/*) ----------------------------------------
     def jacobian_rows(self) -> torch.Tensor:
@@ -198,6 +203,25 @@ class BertProbe:
         if max_over not in ("keys", "heads"):
             raise ValueError(f"max_over must be 'keys' or 'heads', got {max_over!r}")
         return self.recorder.softmax_over_keys if max_over == "keys" else self.recorder.softmax_over_heads
+
+
+@contextmanager
+def single_thread():
+    """Small dense eigen-problems run many times faster on one thread than on a contended pool."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def nuclear_norm(matrix: torch.Tensor) -> float:
+    """Sum of singular values, from the eigenvalues of the smaller Gram matrix in float64: the same
+    value as an SVD, without its slow, iterative convergence on the rank-deficient gradients."""
+    m = matrix.reshape(matrix.size(0), -1).to(torch.float64)
+    gram = m @ m.t() if m.size(0) <= m.size(1) else m.t() @ m
+    return float(torch.linalg.eigvalsh(gram).clamp_min(0).sqrt().sum())
 
 
 def _view_grad(view: torch.Tensor, layer) -> torch.Tensor:
