@@ -60,7 +60,11 @@ def main(argv=None) -> None:
     parser.add_argument("--archs", type=int, default=50, help="first N benchmark architectures")
     parser.add_argument("--presets", default="full,fast", help="comma list: full, fast, or BxT such as 16x128")
     parser.add_argument("--out", default="bench_bert", help="output folder")
-    X
+    parser.add_argument(
+        "--threads", type=int, default=1,
+        help="torch threads (default 1: on a machine shared by other jobs, one thread per process is "
+        "2-3x faster than a contended pool; 0 keeps torch's default)",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
