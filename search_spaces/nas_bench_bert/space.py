@@ -18,7 +18,7 @@ from tfnas.errors import ConfigError, InvalidArchitecture
 # Metric minibatch presets: "full" is the paper's 128 sequences x 512 tokens; "fast" ranks
 # architectures like it (Spearman >= 0.95 per metric, scripts/bench_metrics_bert.py) at a
 # fraction of the cost. Explicit batch_size / seq_len override the preset.
-PRESETS = {"fast": {"batch_size": 32, "seq_len": 128}, "full": {"batch_size": 128, "seq_len": 512}}
+PRESETS = {"fast": {"batch_size": 16, "seq_len": 128}, "full": {"batch_size": 128, "seq_len": 512}}
 
 
 @SPACES.register("bert")
