@@ -97,15 +97,19 @@ def _transform_matrices(kind: str, length: int, size: int) -> tuple[torch.Tensor
 
 
 def _mix_2d(kind: str, x: torch.Tensor, length: int) -> torch.Tensor:
-    """2-D transform of x (b, T, heads, d) over the sequence (own length) and the head's features."""
-    size, d = x.size(1), x.size(-1)
+    """2-D transform of x (b, T, heads, d) over the sequence (own length) and the head's features.
+
+    Two plain matrix products (features on the last axis, then the sequence on axis 1), no permutes.
+    """
+    b, size, heads, d = x.shape
     seq = [m.to(x) for m in _transform_matrices(kind, length, size)]
     feat = [m.to(x) for m in _transform_matrices(kind, d, d)]
-    if kind == "DFT":  # Re((Cs - iSs) X (Cf - iSf)) = Cs X Cf - Ss X Sf
+    if kind == "DFT":  # Re((Cs - iSs) X (Cf - iSf)) = Cs X Cf - Ss X Sf (both matrices symmetric)
         cos_s, sin_s = seq
         cos_f, sin_f = feat
-        return torch.einsum("st,bthd,de->bshe", cos_s, x, cos_f) - torch.einsum("st,bthd,de->bshe", sin_s, x, sin_f)
-    return torch.einsum("st,bthd,ed->bshe", seq[0], x, feat[0])
+        real = torch.matmul(cos_s, (x @ cos_f).view(b, size, heads * d))
+        return (real - torch.matmul(sin_s, (x @ sin_f).view(b, size, heads * d))).view(b, size, heads, d)
+    return torch.matmul(seq[0], (x @ feat[0].t()).reshape(b, size, heads * d)).view(b, size, heads, d)
 
 
 class LinearTransform(nn.Module):
@@ -148,7 +152,7 @@ def attend(q, k, v, mask, recorder, dropout: float = 0.0) -> torch.Tensor:
         bias = torch.zeros(mask.shape, dtype=q.dtype, device=q.device)
         bias = bias.masked_fill(~mask, torch.finfo(q.dtype).min)[:, None, None, :]
     if recorder is not None and recorder.wants_attention:
-        scores = q @ k.transpose(-1, -2) / math.sqrt(q.size(-1))
+        scores = (q * (1.0 / math.sqrt(q.size(-1)))) @ k.transpose(-1, -2)
         if bias is not None:
             scores = scores + bias
         probs = scores.softmax(-1)

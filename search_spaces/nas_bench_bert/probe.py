@@ -21,6 +21,7 @@ from typing import Iterable
 import torch
 from torch import nn
 
+from tfnas.metrics.activation_distance import hamming_kernel
 from search_spaces.nas_bench_bert.model import FlexiBertModel, MixedConvAttention, SelfAttention
 
 GRADIENT_NEEDS = {"jacobian", "saliency", "diversity", "head_importance"}
@@ -99,6 +100,7 @@ class BertProbe:
         self._diversity: list[float] = []
         self._saliency: list[torch.Tensor] = []
         self._importance: list[torch.Tensor] = []
+        self._kernel: torch.Tensor | None = None
         if self.needs & FORWARD_NEEDS:
             self._run(batch)
 
@@ -184,6 +186,12 @@ class BertProbe:
 
     def activation_codes(self) -> list[torch.Tensor]:
         return self.recorder.codes
+
+    def activation_kernel(self) -> torch.Tensor:
+        """K of the activation codes, computed once for every metric that reads it."""
+        if self._kernel is None:
+            self._kernel = hamming_kernel(self.recorder.codes)
+        return self._kernel
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in {id(p): p for p in self.model.parameters()}.values())

@@ -30,6 +30,14 @@ def hamming_kernel(codes: list[torch.Tensor]) -> torch.Tensor:
     return kernel
 
 
+def activation_kernel(probe) -> torch.Tensor:
+    """The probe's K: its cached `activation_kernel()` where it offers one (several metrics read the
+    same K, which is costly at large batches), else computed from its codes."""
+    if hasattr(probe, "activation_kernel"):
+        return probe.activation_kernel()
+    return hamming_kernel(probe.activation_codes())
+
+
 @METRICS.register("activation_distance")
 class ActivationDistance(Metric):
     """log|det K| (the metric's definition); `normalized` divides by the number of activation sites."""
@@ -50,6 +58,6 @@ class ActivationDistance(Metric):
 
     def compute(self, probe) -> float:
         codes = probe.activation_codes()
-        sign, logdet = torch.linalg.slogdet(hamming_kernel(codes))
+        sign, logdet = torch.linalg.slogdet(activation_kernel(probe))
         value = float(logdet) if sign != 0 else float("-inf")
         return value / len(codes) if self.normalized and codes else value

@@ -2,7 +2,7 @@
 kernel K instead of log|det K| (the definition, `activation_distance`)."""
 from __future__ import annotations
 
-from tfnas.metrics.activation_distance import hamming_kernel
+from tfnas.metrics.activation_distance import activation_kernel
 from tfnas.metrics.base import METRICS, Metric
 
 
@@ -26,5 +26,5 @@ class ActivationDistanceSum(Metric):
 
     def compute(self, probe) -> float:
         codes = probe.activation_codes()
-        value = float(hamming_kernel(codes).sum())
+        value = float(activation_kernel(probe).sum())
         return value / len(codes) if self.normalized and codes else value
