@@ -158,3 +158,13 @@ def test_scorer_on_a_real_benchmark_architecture():
     assert first.scores == second.scores  # same seed, same batch: reproducible
     assert all(math.isfinite(v) for v in first.scores.values())
     assert first.scores["params"] == sum(p.numel() for p in space.build_model(arch).parameters())
+
+
+def test_gradient_of_ones_target_is_rounding_noise_and_random_target_is_not(setup):
+    """sum(LayerNorm output) is constant, so the paper's backward carries no signal; a random target does."""
+    model, batch, _ = setup
+    ones = BertProbe(model, batch, {"jacobian"}).jacobian_rows()
+    rand = BertProbe(model, batch, {"jacobian"}, backward_target="random").jacobian_rows()
+    assert ones.abs().max() < 1e-4 * rand.abs().max()
+    with pytest.raises(ValueError, match="backward_target"):
+        BertProbe(model, batch, {"jacobian"}, backward_target="zeros")

@@ -27,6 +27,12 @@ from search_spaces.nas_bench_bert.model import FlexiBertModel, MixedConvAttentio
 GRADIENT_NEEDS = {"jacobian", "saliency", "diversity", "head_importance"}
 FORWARD_NEEDS = GRADIENT_NEEDS | {"activation_codes", "head_confidence", "softmax_confidence"}
 KNOWN_NEEDS = FORWARD_NEEDS | {"params"}
+# "ones": the paper's backward of last_hidden_state against ones. The last layer ends in a LayerNorm
+# (unit gain, zero bias at initialisation) whose outputs sum to zero over the features for every
+# token, so that gradient is analytically zero and the gradient metrics measure float rounding
+# (this is also why the published jacobian scores sit near -1e5). "random": against a fixed
+# standard-normal tensor (seed 0), which gives real gradients.
+BACKWARD_TARGETS = ("ones", "random")
 
 
 class Recorder:
@@ -89,7 +95,10 @@ def mixing_linears(layer) -> list[tuple[str, torch.Tensor]]:
 
 
 class BertProbe:
-    def __init__(self, model: FlexiBertModel, batch: dict, needs: Iterable[str]):
+    def __init__(self, model: FlexiBertModel, batch: dict, needs: Iterable[str], backward_target: str = "ones"):
+        if backward_target not in BACKWARD_TARGETS:
+            raise ValueError(f"backward_target must be one of {', '.join(BACKWARD_TARGETS)}, got {backward_target!r}")
+        self.backward_target = backward_target
         self.model = model
         self.needs = set(needs)
         unknown = self.needs - KNOWN_NEEDS
@@ -142,7 +151,11 @@ class BertProbe:
             with torch.set_grad_enabled(backward):
                 out = model(**batch).last_hidden_state
                 if backward:
-                    seed = torch.ones_like(out)
+                    if self.backward_target == "ones":
+                        seed = torch.ones_like(out)
+                    else:
+                        generator = torch.Generator(device="cpu").manual_seed(0)
+                        seed = torch.randn(out.shape, generator=generator).to(out)
                     if batch.get("attention_mask") is not None:
                         seed = seed * batch["attention_mask"][..., None].to(out.dtype)
                     out.backward(seed)

@@ -40,6 +40,7 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         split: str = "valid",
         sampling: str = "uniform",
         model: dict | None = None,
+        backward_target: str = "ones",
     ):
         if preset not in PRESETS:
             raise ConfigError("space.preset", f"unknown preset {preset!r}; valid choices: {', '.join(PRESETS)}")
@@ -54,6 +55,9 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         self.split = split
         self.sampling = sampling
         self.model_kwargs = dict(model or {})
+        if backward_target not in ("ones", "random"):
+            raise ConfigError("space.backward_target", f"unknown target {backward_target!r}; valid choices: ones, random")
+        self.backward_target = backward_target
         self.choices = A.benchmark_choices()
 
     # -- architectures -------------------------------------------------------------
@@ -134,7 +138,7 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         return {k: v.to(device) for k, v in batch.items()}
 
     def probe(self, model, batch, needs: Iterable[str]) -> BertProbe:
-        return BertProbe(model, batch, needs)
+        return BertProbe(model, batch, needs, backward_target=self.backward_target)
 
     # -- labelled architectures ----------------------------------------------------------
     @cached_property
