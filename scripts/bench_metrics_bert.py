@@ -58,6 +58,8 @@ def read_done(path: Path) -> dict[str, dict]:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archs", type=int, default=50, help="first N benchmark architectures")
+    parser.add_argument("--offset", type=int, default=0, help="skip the first K of those (to split work over processes)")
+    parser.add_argument("--no-summary", action="store_true", help="score only; summarise in a later run")
     parser.add_argument("--presets", default="full,fast", help="comma list: full, fast, or BxT such as 16x128")
     parser.add_argument("--out", default="bench_bert", help="output folder")
     parser.add_argument(
@@ -77,7 +79,7 @@ def main(argv=None) -> None:
     for label, kwargs in presets:
         space = NasBenchBertSpace(**kwargs)
         scorer = Scorer(space, metrics)
-        pool = space.benchmark().pool()[: args.archs]
+        pool = space.benchmark().pool()[args.offset : args.archs]
         path = out / f"{label}.csv"
         done = read_done(path)
         new = not path.exists()
@@ -95,6 +97,8 @@ def main(argv=None) -> None:
                 writer.writerow(row + [repr(evaluation.scores[k]) for k in keys])
                 handle.flush()
                 print(f"{label} {arch_id} {evaluation.seconds:.2f}s", flush=True)
+    if args.no_summary:
+        return
     reference_after = gemm_gflops()
     reference = (reference_before + reference_after) / 2
 
