@@ -168,3 +168,16 @@ def test_gradient_of_ones_target_is_rounding_noise_and_random_target_is_not(setu
     assert ones.abs().max() < 1e-4 * rand.abs().max()
     with pytest.raises(ValueError, match="backward_target"):
         BertProbe(model, batch, {"jacobian"}, backward_target="zeros")
+
+
+def test_hamming_kernel_identity_matches_the_definition():
+    from tfnas.metrics.activation_distance import hamming_kernel
+
+    torch.manual_seed(1)
+    codes = [(torch.rand(6, 37) > 0.5), (torch.rand(6, 4, 5) > 0.3).float()]
+    expected = sum(
+        x.reshape(6, -1).double() @ x.reshape(6, -1).double().t()
+        + (1 - x.reshape(6, -1).double()) @ (1 - x.reshape(6, -1).double()).t()
+        for x in codes
+    )
+    assert torch.equal(hamming_kernel(codes), expected)
