@@ -58,6 +58,8 @@ def read_done(path: Path) -> dict[str, dict]:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archs", type=int, default=50, help="first N benchmark architectures")
+    parser.add_argument("--backward-target", default="ones", choices=("ones", "random"),
+                        help="the space's backward_target (ones: the paper's; random: real gradients)")
     parser.add_argument("--offset", type=int, default=0, help="skip the first K of those (to split work over processes)")
     parser.add_argument("--no-summary", action="store_true", help="score only; summarise in a later run")
     parser.add_argument("--presets", default="full,fast", help="comma list: full, fast, or BxT such as 16x128")
@@ -77,7 +79,7 @@ def main(argv=None) -> None:
     reference_before = gemm_gflops()
     presets = [parse_preset(p) for p in args.presets.split(",")]
     for label, kwargs in presets:
-        space = NasBenchBertSpace(**kwargs)
+        space = NasBenchBertSpace(**kwargs, backward_target=args.backward_target)
         scorer = Scorer(space, metrics)
         pool = space.benchmark().pool()[args.offset : args.archs]
         path = out / f"{label}.csv"
