@@ -16,7 +16,7 @@ def hamming_kernel(codes: list[torch.Tensor], chunk_columns: int = 1 << 18) -> t
 
     Computed as K = 2 X XT - r_i - r_j + m over the sites concatenated into chunks (X: n x m,
     r: row sums), one GEMM per chunk instead of two per site. The GEMM runs in float32, which is
-    exact here: every partial sum is an integer below 2^24 (a chunk has at most 2^18 columns).
+    exact here: every partial sum is an integer below 2^24 (a GEMM has at most 2^23 columns).
     """
     kernel = None
     chunk: list[torch.Tensor] = []
@@ -24,9 +24,10 @@ def hamming_kernel(codes: list[torch.Tensor], chunk_columns: int = 1 << 18) -> t
 
     def flush():
         nonlocal kernel, chunk, width
-        x = torch.cat(chunk, 1).to(torch.float32)
+        x = torch.cat(chunk, 1)
         rows = x.sum(1, dtype=torch.float64)
-        term = 2 * (x @ x.t()).to(torch.float64) - rows[:, None] - rows[None, :] + x.size(1)
+        gram = sum((c.to(torch.float32) @ c.to(torch.float32).t()).to(torch.float64) for c in x.split(1 << 23, dim=1))
+        term = 2 * gram - rows[:, None] - rows[None, :] + x.size(1)
         kernel = term if kernel is None else kernel + term
         chunk, width = [], 0
 
@@ -39,6 +40,14 @@ def hamming_kernel(codes: list[torch.Tensor], chunk_columns: int = 1 << 18) -> t
     if chunk:
         flush()
     return kernel
+
+
+def activation_kernel(probe) -> torch.Tensor:
+    """The probe's K: its cached `activation_kernel()` where it offers one (several metrics read the
+    same K, which is costly at large batches), else computed from its codes."""
+    if hasattr(probe, "activation_kernel"):
+        return probe.activation_kernel()
+    return hamming_kernel(probe.activation_codes())
 
 
 @METRICS.register("activation_distance")
@@ -61,6 +70,6 @@ class ActivationDistance(Metric):
 
     def compute(self, probe) -> float:
         codes = probe.activation_codes()
-        sign, logdet = torch.linalg.slogdet(hamming_kernel(codes))
+        sign, logdet = torch.linalg.slogdet(activation_kernel(probe))
         value = float(logdet) if sign != 0 else float("-inf")
         return value / len(codes) if self.normalized and codes else value

@@ -1,0 +1,151 @@
+"""The NAS-Bench-BERT (FlexiBERT-style) transformer space behind the generic SearchSpace interface."""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+
+from search_spaces.base import SPACES, SearchSpace
+from search_spaces.nas_bench_bert import arch as A
+from search_spaces.nas_bench_bert.arch import BertArch, EncoderLayer
+from search_spaces.nas_bench_bert.data import wikitext_batch
+from search_spaces.nas_bench_bert.model import FlexiBertConfig, FlexiBertModel
+from search_spaces.nas_bench_bert.probe import BertProbe
+from tfnas.errors import ConfigError, InvalidArchitecture
+
+# Metric minibatch presets: "full" is the paper's 128 sequences x 512 tokens; "fast" ranks
+# architectures like it (Spearman >= 0.95 per metric, scripts/bench_metrics_bert.py) at a
+# fraction of the cost. Explicit batch_size / seq_len override the preset.
+PRESETS = {"fast": {"batch_size": 16, "seq_len": 128}, "full": {"batch_size": 128, "seq_len": 512}}
+
+
+@SPACES.register("bert")
+class NasBenchBertSpace(SearchSpace[BertArch]):
+    """Heterogeneous BERT encoders of NAS-Bench-BERT, scored on a WikiText-2 minibatch.
+
+    `sampling`: "uniform" draws every one of the 10,621,440 architectures with equal probability
+    (so nearly all have 4 layers); "per_depth" draws the depth uniformly first, as the benchmark's
+    500 were drawn.
+    """
+
+    name = "bert"
+
+    def __init__(
+        self,
+        preset: str = "fast",
+        batch_size: int | None = None,
+        seq_len: int | None = None,
+        split: str = "valid",
+        sampling: str = "uniform",
+        model: dict | None = None,
+        backward_target: str = "ones",
+    ):
+        if preset not in PRESETS:
+            raise ConfigError("space.preset", f"unknown preset {preset!r}; valid choices: {', '.join(PRESETS)}")
+        if sampling not in ("uniform", "per_depth"):
+            raise ConfigError("space.sampling", f"unknown sampling {sampling!r}; valid choices: uniform, per_depth")
+        self.preset = preset
+        self.batch_size = int(batch_size if batch_size is not None else PRESETS[preset]["batch_size"])
+        self.seq_len = int(seq_len if seq_len is not None else PRESETS[preset]["seq_len"])
+        for field, value in (("space.batch_size", self.batch_size), ("space.seq_len", self.seq_len)):
+            if value < 1:
+                raise ConfigError(field, f"must be a positive integer, got {value}")
+        self.split = split
+        self.sampling = sampling
+        self.model_kwargs = dict(model or {})
+        if backward_target not in ("ones", "random"):
+            raise ConfigError("space.backward_target", f"unknown target {backward_target!r}; valid choices: ones, random")
+        self.backward_target = backward_target
+        self.choices = A.benchmark_choices()
+
+    # -- architectures -------------------------------------------------------------
+    def sample(self, rng: np.random.Generator) -> BertArch:
+        return A.sample(rng, self.choices, uniform_over_space=self.sampling == "uniform")
+
+    def mutate(self, arch: BertArch, rng: np.random.Generator) -> BertArch:
+        return A.mutate(arch, rng, self.choices)
+
+    def validate(self, arch: BertArch) -> None:
+        A.validate(arch, self.choices)
+
+    def hash(self, arch: BertArch) -> str:
+        return arch.hash
+
+    def to_json(self, arch: BertArch) -> dict:
+        return arch.to_json()
+
+    def from_json(self, data: Any) -> BertArch:
+        return BertArch.from_json(data, self.choices)
+
+    def describe(self, arch: BertArch) -> dict[str, Any]:
+        """Flat fields: depth, width, operation counts, and each layer's fields (None where absent)."""
+        layers = arch.encoder_layers
+        out: dict[str, Any] = {
+            "num_layers": arch.num_layers,
+            "hidden_size": arch.hidden_size,
+            **{f"num_{t}": sum(layer.operation_type == t for layer in layers) for t in self.choices.operation_type},
+            "total_heads": sum(layer.num_operation_heads for layer in layers),
+            "total_ff_layers": sum(layer.num_feed_forward for layer in layers),
+            "mean_ff_dim": float(np.mean([layer.feed_forward_dimension for layer in layers])),
+        }
+        for i in range(max(self.choices.num_encoder_layers)):
+            layer = layers[i] if i < len(layers) else None
+            out[f"layer{i + 1}_operation"] = layer.operation if layer else None
+            for field in ("num_operation_heads", "feed_forward_dimension", "num_feed_forward"):
+                out[f"layer{i + 1}_{field}"] = getattr(layer, field) if layer else None
+        return out
+
+    # -- Optuna encoding -------------------------------------------------------------
+    def suggest(self, trial) -> BertArch:
+        """Categoricals: hidden_size, num_layers, and per used layer i: op_i (`SA/SDP`, ..., one
+        categorical for type and parameter, so choices never depend on another answer), heads_i, ff_dim_i, ff_num_i."""
+        c = self.choices
+        ops = [f"{t}/{p}" for t, p in c.operations]
+        hidden = trial.suggest_categorical("hidden_size", list(c.hidden_size))
+        depth = trial.suggest_categorical("num_layers", list(c.num_encoder_layers))
+        layers = []
+        for i in range(depth):
+            op = trial.suggest_categorical(f"op_{i}", ops)
+            op_type, op_param = c.operations[ops.index(op)]
+            layers.append(
+                EncoderLayer(
+                    op_type,
+                    op_param,
+                    trial.suggest_categorical(f"heads_{i}", list(c.num_operation_heads)),
+                    trial.suggest_categorical(f"ff_dim_{i}", list(c.feed_forward_dimension)),
+                    trial.suggest_categorical(f"ff_num_{i}", list(c.num_feed_forward)),
+                )
+            )
+        arch = BertArch(hidden, tuple(layers))
+        self.validate(arch)
+        return arch
+
+    # -- models and data ---------------------------------------------------------------
+    def config(self, arch: BertArch) -> FlexiBertConfig:
+        return FlexiBertConfig.from_arch(arch, **self.model_kwargs)
+
+    def build_model(self, arch: BertArch, seed: int | None = None, device: str | torch.device = "cpu"):
+        if not isinstance(arch, BertArch):
+            raise InvalidArchitecture(f"expected a BertArch, got {type(arch).__name__}; parse JSON with space.from_json")
+        if seed is not None:
+            torch.manual_seed(seed)
+        return FlexiBertModel(self.config(arch)).to(device)
+
+    def metric_batch(self, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+        batch = wikitext_batch(self.batch_size, self.seq_len, self.split)
+        return {k: v.to(device) for k, v in batch.items()}
+
+    def probe(self, model, batch, needs: Iterable[str]) -> BertProbe:
+        return BertProbe(model, batch, needs, backward_target=self.backward_target)
+
+    # -- labelled architectures ----------------------------------------------------------
+    @cached_property
+    def _benchmark(self):
+        from tfnas.benchmarks.nas_bench_bert import NasBenchBert
+
+        return NasBenchBert(self)
+
+    def benchmark(self):
+        return self._benchmark

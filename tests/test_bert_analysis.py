@@ -1,0 +1,56 @@
+"""The qualitative analysis finds the paper's pruning rule from the data; the reproduction script streams and resumes."""
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+
+from search_spaces.nas_bench_bert import NasBenchBertSpace
+from tfnas.analysis import field_effects, ordinal_baseline, pruning_rule
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
+
+@pytest.fixture(scope="module")
+def rows():
+    space = NasBenchBertSpace()
+    bench = space.benchmark()
+    return [{**space.describe(arch), "glue": bench.query_id(i)["glue"]} for i, arch in bench.pool()]
+
+
+def test_group_means_match_the_spec(rows):
+    effects = {e.field: e for e in field_effects(rows)}
+    assert effects["num_layers"].counts == {2: 239, 4: 261}
+    assert effects["num_layers"].best_value == 4 and effects["num_layers"].p_value < 1e-20
+    four_256 = [r["glue"] for r in rows if r["num_layers"] == 4 and r["hidden_size"] == 256]
+    assert len(four_256) == 133 and sum(four_256) / 133 == pytest.approx(73.1, abs=0.05)
+    assert field_effects(rows)[0].field == "num_layers"
+
+
+def test_pruning_rule_is_found_from_the_data(rows):
+    rule = pruning_rule(rows)
+    assert rule.conditions == [("num_layers", 4), ("hidden_size", 256)]
+    assert str(rule) == "num_layers == 4 and hidden_size == 256"
+    assert (rule.kept, rule.total, rule.top_streak) == (133, 500, 119)
+    assert eval(str(rule), {}, rows[0]) == rule.matches(rows[0])
+
+
+def test_ordinal_depth_width_baseline(rows):
+    tau, p = ordinal_baseline(rows)
+    assert tau == pytest.approx(0.80, abs=0.01) and p < 1e-50
+
+
+def test_reproduce_streams_and_resumes(tmp_path, capsys):
+    import reproduce_bert
+
+    out = tmp_path / "bert.csv"
+    reproduce_bert.main(["--limit", "2", "--out", str(out)])
+    first = list(csv.DictReader(open(out)))
+    assert [r["id"] for r in first] == ["0", "1"] and "head_confidence" in first[0]
+    reproduce_bert.main(["--limit", "3", "--out", str(out)])
+    second = list(csv.DictReader(open(out)))
+    assert [r["id"] for r in second] == ["0", "1", "2"] and second[:2] == first
+    printed = capsys.readouterr().out
+    assert "[1/1] id 2" in printed and "ordinal" in printed
+    assert (tmp_path / "bert_table.csv").exists()
+    assert (tmp_path / "bert_figures" / "metrics_vs_glue.png").stat().st_size > 1000

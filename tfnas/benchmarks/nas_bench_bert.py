@@ -1,0 +1,49 @@
+"""NAS-Bench-BERT as a tabular benchmark: GLUE and the eight task scores of 500 architectures."""
+from __future__ import annotations
+
+import csv
+import json
+from functools import cached_property
+from typing import Any
+
+from tfnas.benchmarks.base import TabularBenchmark
+from tfnas.data import resource_path
+
+TASKS = ("cola", "mnli", "mrpc", "qnli", "qqp", "rte", "sst", "sts")
+
+
+class NasBenchBert(TabularBenchmark):
+    """Each entry: `glue` (mean of the eight dev scores, higher is better), the task scores and
+    `time_to_train` (pretraining seconds on a TPU). Ids are the benchmark's `id` as strings."""
+
+    name = "nas_bench_bert"
+    target = "glue"
+    higher_is_better = True
+
+    @cached_property
+    def entries(self) -> dict[str, dict]:
+        with open(resource_path("seed", "BERT_benchmark.json"), encoding="utf-8") as handle:
+            return {str(entry["id"]): entry for entry in json.load(handle)}
+
+    @cached_property
+    def _pool(self) -> list[tuple[str, Any]]:
+        return [(i, self.space.from_json(e["hparams"]["model_hparam_overrides"])) for i, e in self.entries.items()]
+
+    def pool(self) -> list[tuple[str, Any]]:
+        return list(self._pool)
+
+    def query_id(self, arch_id: str) -> dict[str, Any] | None:
+        entry = self.entries.get(str(arch_id))
+        if entry is None or not entry.get("completed", True):
+            return None
+        scores = entry["scores"]
+        return {"glue": float(scores["glue"]), **{t: float(scores[t]) for t in TASKS}, "time_to_train": entry.get("time_to_train")}
+
+    @cached_property
+    def published(self) -> dict[str, dict[str, float]]:
+        """id -> the paper's metric values (BERT_results_activation.csv), column names as published."""
+        rows = {}
+        with open(resource_path("seed", "BERT_results_activation.csv"), encoding="utf-8-sig", newline="") as handle:
+            for row in csv.DictReader(handle):
+                rows[str(int(float(row["ID"])))] = {k: float(v) for k, v in row.items() if k != "ID" and v != ""}
+        return rows

@@ -1,0 +1,18 @@
+"""Every registered metric of a space, with its normalised variant: what reproduction and benchmark scripts score."""
+from __future__ import annotations
+
+import inspect
+
+from tfnas.metrics.base import METRICS, Metric
+
+
+def metric_suite(space_name: str) -> list[Metric]:
+    """One instance per registered metric applicable to `space_name`, plus `normalized=True` where offered."""
+    metrics: list[Metric] = []
+    for _, cls in METRICS.items():
+        if space_name not in cls.spaces:
+            continue
+        metrics.append(cls())
+        if "normalized" in inspect.signature(cls.__init__).parameters:
+            metrics.append(cls(normalized=True))
+    return metrics
