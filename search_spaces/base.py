@@ -82,6 +82,25 @@ class SearchSpace(ABC, Generic[Arch]):
         """The space's tabular benchmark (a tfnas.benchmarks.TabularBenchmark), or None if it has none."""
         return None
 
+    def qualitative_rule(self) -> str:
+        """The pruning rule the benchmark's data supports (the paper's qualitative analysis, run over
+        describe() fields of the labelled architectures; `strategy.rule=auto` uses it)."""
+        from tfnas.analysis import pruning_rule
+        from tfnas.errors import ConfigError
+
+        bench = self.benchmark()
+        if bench is None:
+            raise ConfigError("strategy.rule", f"rule=auto needs a tabular benchmark, and space {self.name!r} has none")
+        rows = []
+        for arch_id, arch in bench.pool():
+            result = bench.query_id(arch_id)
+            if result is not None:
+                rows.append({**self.describe(arch), bench.target: result[bench.target]})
+        rule = pruning_rule(rows, target=bench.target, higher_is_better=bench.higher_is_better)
+        if not rule.conditions:
+            raise ConfigError("strategy.rule", f"the {bench.name} data supports no pruning rule for space {self.name!r}; write one")
+        return str(rule)
+
 
 class SpaceWrapper(SearchSpace):
     """A space that changes how architectures are drawn (a pool, a pruning rule) and forwards the rest.

@@ -71,14 +71,7 @@ def resolve_rule(rule: str, space, analysis: str | None = None) -> str:
         except (ImportError, AttributeError) as err:
             raise ConfigError("strategy.analysis", f"cannot load {analysis!r} (write package.module:function): {err}") from None
         return str(func(space))
-    derive = getattr(space, "qualitative_rule", None)
-    if derive is None:
-        raise ConfigError(
-            "strategy.rule",
-            f"rule=auto needs a benchmark analysis, and space {space.name!r} provides none (no qualitative_rule()); "
-            "write the rule yourself (e.g. strategy.rule='num_nodes <= 8') or set strategy.analysis=package.module:function",
-        )
-    return str(derive())
+    return space.qualitative_rule()
 
 
 @STRATEGIES.register("pruned")

@@ -73,7 +73,7 @@ def test_rule_errors_at_bind(tiny_rnn_space):
         PrunedSearch("num_nodes > 1000", inner=None).bind(benchmark_pool(tiny_rnn_space), np.random.default_rng(0))
     with pytest.raises(ConfigError, match="needs a finite pool"):
         PrunedSearch("num_nodes > 2", inner=None).bind(tiny_rnn_space, np.random.default_rng(0))
-    with pytest.raises(ConfigError, match="provides none"):
+    with pytest.raises(ConfigError, match="supports no pruning rule"):
         PrunedSearch("auto", inner=RandomSearch()).bind(tiny_rnn_space, np.random.default_rng(0))
 
 
@@ -88,3 +88,15 @@ def test_rule_auto_calls_the_analysis_hook(tiny_rnn_space, monkeypatch):
     strategy.bind(tiny_rnn_space, np.random.default_rng(0))
     assert strategy.rule.text == "hidden_tuple_size == 2"
     assert all(tiny_rnn_space.describe(strategy.ask().arch)["hidden_tuple_size"] == 2 for _ in range(5))
+
+
+def test_rule_auto_derives_the_papers_rule_from_nas_bench_bert():
+    from search_spaces.nas_bench_bert.space import NasBenchBertSpace
+
+    space = NasBenchBertSpace()
+    strategy = PrunedSearch("auto", inner=RandomSearch())
+    strategy.bind(space, np.random.default_rng(0))
+    assert strategy.rule.text == "num_layers == 4 and hidden_size == 256"
+    for _ in range(5):
+        fields = space.describe(strategy.ask().arch)
+        assert (fields["num_layers"], fields["hidden_size"]) == (4, 256)
