@@ -15,6 +15,7 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 
 
 def gemm_throughput(size: int, repeats: int = 5) -> float:
@@ -90,8 +91,16 @@ def bench_rnn(args) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--space", choices=["rnn", "bert"], default="rnn")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chooser = argparse.ArgumentParser(add_help=False)
+    chooser.add_argument("--space", choices=["rnn", "bert"], default="rnn")
+    chosen, rest = chooser.parse_known_args(argv)
+    if chosen.space == "bert":  # the BERT benchmark has its own options (presets, backward target)
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_metrics_bert import main as bench_bert
+
+        return bench_bert(rest) or 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], parents=[chooser])
     parser.add_argument("--archs", type=int, default=20)
     parser.add_argument("--metrics", default="all", help="metrics timed one by one")
     parser.add_argument("--suite", default="all", help="metrics timed together in one shared probe")
@@ -99,18 +108,6 @@ def main(argv=None) -> int:
     parser.add_argument("--gemm-size", type=int, default=2048)
     parser.add_argument("--out", default=None, help="also write the report to this file")
     args = parser.parse_args(argv)
-    if args.space == "bert":
-        import runpy
-        from pathlib import Path
-
-        bert = Path(__file__).with_name("bench_metrics_bert.py")
-        if not bert.exists():
-            print("bench_metrics: --space bert needs scripts/bench_metrics_bert.py (not in this checkout)", file=sys.stderr)
-            return 2
-        sys.argv = [str(bert), *[a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("--space")
-                                 and a not in ("rnn", "bert")]]
-        runpy.run_path(str(bert), run_name="__main__")
-        return 0
     report = bench_rnn(args)
     print(report)
     if args.out:
