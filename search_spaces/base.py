@@ -54,8 +54,9 @@ class SearchSpace(ABC, Generic[Arch]):
 
     def features(self, arch: Arch) -> np.ndarray:
         """A numeric vector used to measure how close two architectures are (benchmark-pool mapping).
-        Default: the numeric `describe()` fields; spaces may return a richer encoding."""
-        values = [v for v in self.describe(arch).values() if isinstance(v, (int, float, bool))]
+        Default: the numeric `describe()` fields, an absent field (None) as 0 so every architecture
+        gets a vector of the same length; spaces may return a richer encoding."""
+        values = [0.0 if v is None else v for v in self.describe(arch).values() if not isinstance(v, str)]
         return np.asarray(values, dtype=float)
 
     # -- encoding for model-based strategies (Optuna) -------------------------------

@@ -170,3 +170,20 @@ def test_metric_batch_from_wikitext(space):
     assert batch["attention_mask"].all()
     with pytest.raises(ConfigError, match="seq_len"):
         NasBenchBertSpace(batch_size=2, seq_len=600).metric_batch()
+
+
+def test_features_have_one_length_whatever_the_depth_and_benchmark_pool_mode_works():
+    import numpy as np
+
+    from search_spaces.nas_bench_bert.space import NasBenchBertSpace
+    from search_spaces.pool import benchmark_pool
+
+    space = NasBenchBertSpace()
+    archs = [arch for _, arch in space.benchmark().pool()[:40]]
+    lengths = {len(space.features(a)) for a in archs}
+    assert len(lengths) == 1 and {a.num_layers for a in archs} == {2, 4}
+    pool = benchmark_pool(space)
+    rng = np.random.default_rng(0)
+    member = pool.sample(rng)
+    child = pool.mutate(member, rng)
+    assert space.hash(child) in pool.index and space.hash(child) != space.hash(member)

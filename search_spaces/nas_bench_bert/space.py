@@ -97,6 +97,17 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
                 out[f"layer{i + 1}_{field}"] = getattr(layer, field) if layer else None
         return out
 
+    def features(self, arch: BertArch) -> np.ndarray:
+        """Fixed length whatever the depth: width, depth, then per layer slot a one-hot of the operation
+        and its heads / feed-forward width / feed-forward depth (zeros for a slot the architecture lacks)."""
+        operations = [f"{t}/{p}" for t, p in self.choices.operations]
+        values = [arch.hidden_size, arch.num_layers]
+        for i in range(max(self.choices.num_encoder_layers)):
+            layer = arch.encoder_layers[i] if i < arch.num_layers else None
+            values += [float(layer is not None and layer.operation == op) for op in operations]
+            values += [layer.num_operation_heads, layer.feed_forward_dimension, layer.num_feed_forward] if layer else [0, 0, 0]
+        return np.asarray(values, dtype=float)
+
     # -- Optuna encoding -------------------------------------------------------------
     def suggest(self, trial) -> BertArch:
         """Categoricals: hidden_size, num_layers, and per used layer i: op_i (`SA/SDP`, ..., one
