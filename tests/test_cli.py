@@ -79,3 +79,19 @@ def test_metric_for_another_space_is_refused_listing_valid_choices():
     with pytest.raises(ConfigError, match="does not apply to space 'rnn'.*hidden_cov"):
         BertOnly().check_space(NasBenchNLPSpace().name)
     assert "hidden_cov" in METRICS.names()
+
+
+def test_each_space_brings_its_default_metric_and_an_explicit_metric_wins():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def metric_target(*overrides):
+        out = subprocess.run([sys.executable, "search.py", *overrides, "--cfg", "job"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        lines = out.stdout.splitlines()
+        return lines[lines.index("metric:") + 1].strip()
+
+    assert metric_target() == "_target_: tfnas.metrics.hidden_covariance.HiddenCovariance"
+    assert metric_target("space=bert") == "_target_: tfnas.metrics.head_confidence.HeadConfidence"
+    assert metric_target("space=bert_full") == "_target_: tfnas.metrics.head_confidence.HeadConfidence"
+    assert metric_target("space=bert", "metric=params") == "_target_: tfnas.metrics.parameters.Parameters"

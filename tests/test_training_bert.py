@@ -72,3 +72,22 @@ def test_stage_trains_and_ranks_bert_candidates(tmp_path, capsys):
     assert all(e["train_status"] == "ok" for e in final)
     assert final[0]["eval_rtd_loss"] <= final[1]["eval_rtd_loss"]
     assert "pretraining on WikiText-2 valid, evaluated on WikiText-2 test" in capsys.readouterr().out
+
+
+def test_stage_trains_real_nas_bench_bert_candidates_and_saves_them(tmp_path):
+    """The real space: FlexiBERT encoders built at the benchmark's sizes, checkpointed with save_pretrained."""
+    from search_spaces.nas_bench_bert.space import NasBenchBertSpace
+    from transformers import AutoModel
+
+    space = NasBenchBertSpace()
+    archs = [arch for _, arch in space.benchmark().pool() if arch.num_layers == 2 and arch.hidden_size == 128][:2]
+    shortlist = [{"rank": i + 1, "hash": space.hash(a), "score": 0.0, "undefined": False, "arch": space.to_json(a)}
+                 for i, a in enumerate(archs)]
+    options = {**OPTS, "batch_size": 2, "eval_batches": 1, "warmup_steps": 1}
+    final = ShortTraining(top_k=2, steps=2, bert=options).run(space, shortlist, tmp_path, torch.device("cpu"), 0, NoTracker())
+    assert [e["train_status"] for e in final] == ["ok", "ok"]
+    assert final[0]["eval_loss"] <= final[1]["eval_loss"]
+    saved = [p for p in tmp_path.glob("train/*/checkpoint/*") if (p / "config.json").exists()]
+    assert saved, "no save_pretrained checkpoint written"
+    reloaded = [AutoModel.from_pretrained(p) for p in saved]
+    assert any(type(m).__name__ == "FlexiBertModel" for m in reloaded)
