@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from tfnas.metrics.base import Metric
+from tfnas.metrics.base import NormalizableMetric
 
 
 def total(terms: Sequence[Any], normalized: bool) -> float:
@@ -16,19 +16,12 @@ def total(terms: Sequence[Any], normalized: bool) -> float:
     return value
 
 
-class SummedMetric(Metric):
+class SummedMetric(NormalizableMetric):
     """A metric that is a sum of per-term values; the `_norm` variant averages them."""
 
     spaces = ("bert",)
     higher_is_better = True
     need: str = ""
-
-    def __init__(self, normalized: bool = False):
-        self.normalized = bool(normalized)
-
-    @property
-    def key(self) -> str:
-        return f"{self.name}_norm" if self.normalized else self.name
 
     def needs(self) -> set[str]:
         return {self.need}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from tfnas.metrics.base import METRICS, Metric
+from tfnas.metrics.base import METRICS, NormalizableMetric
 
 
 def hamming_kernel(codes: list[torch.Tensor], chunk_columns: int = 1 << 18) -> torch.Tensor:
@@ -51,19 +51,12 @@ def activation_kernel(probe) -> torch.Tensor:
 
 
 @METRICS.register("activation_distance")
-class ActivationDistance(Metric):
+class ActivationDistance(NormalizableMetric):
     """log|det K| (the metric's definition); `normalized` divides by the number of activation sites."""
 
     name = "activation_distance"
     spaces = ("rnn", "bert")
     higher_is_better = True
-
-    def __init__(self, normalized: bool = False):
-        self.normalized = bool(normalized)
-
-    @property
-    def key(self) -> str:
-        return f"{self.name}_norm" if self.normalized else self.name
 
     def needs(self) -> set[str]:
         return {"activation_codes"}

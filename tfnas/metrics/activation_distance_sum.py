@@ -3,23 +3,16 @@ kernel K instead of log|det K| (the definition, `activation_distance`)."""
 from __future__ import annotations
 
 from tfnas.metrics.activation_distance import activation_kernel
-from tfnas.metrics.base import METRICS, Metric
+from tfnas.metrics.base import METRICS, NormalizableMetric
 
 
 @METRICS.register("activation_distance_sum")
-class ActivationDistanceSum(Metric):
+class ActivationDistanceSum(NormalizableMetric):
     """Sum of K's entries; `normalized` divides by the number of activation sites."""
 
     name = "activation_distance_sum"
     spaces = ("bert",)
     higher_is_better = True
-
-    def __init__(self, normalized: bool = False):
-        self.normalized = bool(normalized)
-
-    @property
-    def key(self) -> str:
-        return f"{self.name}_norm" if self.normalized else self.name
 
     def needs(self) -> set[str]:
         return {"activation_codes"}

@@ -51,3 +51,14 @@ class Metric(ABC):
 
 def metrics_for_space(space_name: str) -> list[str]:
     return [name for name, cls in METRICS.items() if space_name in cls.spaces]
+
+
+class NormalizableMetric(Metric):
+    """A metric that sums terms, with a `_norm` variant that divides by the number of terms (the paper's "normalised")."""
+
+    def __init__(self, normalized: bool = False):
+        self.normalized = bool(normalized)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}_norm" if self.normalized else self.name

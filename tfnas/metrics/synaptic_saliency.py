@@ -6,23 +6,16 @@ choice from the paper: RNN recurrent weights and decoder; BERT feed-forward laye
 """
 from __future__ import annotations
 
-from tfnas.metrics.base import METRICS, Metric
+from tfnas.metrics.base import METRICS, NormalizableMetric
 
 
 @METRICS.register("synaptic_saliency")
-class SynapticSaliency(Metric):
+class SynapticSaliency(NormalizableMetric):
     """Sum of saliencies; `normalized` divides by the number of weight tensors."""
 
     name = "synaptic_saliency"
     spaces = ("rnn", "bert")
     higher_is_better = True
-
-    def __init__(self, normalized: bool = False):
-        self.normalized = bool(normalized)
-
-    @property
-    def key(self) -> str:
-        return f"{self.name}_norm" if self.normalized else self.name
 
     def needs(self) -> set[str]:
         return {"saliency"}
