@@ -56,7 +56,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from search_spaces.nas_bench_nlp import NasBenchNLPSpace
+    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
     from tfnas.data import batchify
     from tfnas.experiments.rnn_table import build_metric, metric_names
     from tfnas.metrics import Scorer

@@ -34,8 +34,8 @@ def gemm_throughput(size: int, repeats: int = 5) -> float:
 def bench_rnn(args) -> str:
     import torch
 
-    from search_spaces.nas_bench_nlp import NasBenchNLPSpace
-    from search_spaces.nas_bench_nlp.flops import probe_flops
+    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
+    from tfnas.search_spaces.nas_bench_nlp.flops import probe_flops
     from tfnas.experiments.rnn_table import build_metric, metric_names
     from tfnas.metrics import Scorer
 

@@ -26,7 +26,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search_spaces.nas_bench_bert import NasBenchBertSpace  # noqa: E402
+from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace  # noqa: E402
 from tfnas.metrics import Scorer  # noqa: E402
 from tfnas.metrics.suite import metric_suite  # noqa: E402
 

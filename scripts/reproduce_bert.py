@@ -26,7 +26,7 @@ from scipy.stats import kendalltau, spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search_spaces.nas_bench_bert import NasBenchBertSpace  # noqa: E402
+from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace  # noqa: E402
 from tfnas.analysis import field_effects, ordinal_baseline, pruning_rule  # noqa: E402
 from tfnas.metrics import Scorer  # noqa: E402
 from tfnas.metrics.suite import metric_suite  # noqa: E402

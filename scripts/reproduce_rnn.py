@@ -42,8 +42,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from search_spaces.nas_bench_nlp import NasBenchNLPSpace
-    from search_spaces.nas_bench_nlp.space import load_recipes
+    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
+    from tfnas.search_spaces.nas_bench_nlp.space import load_recipes
     from tfnas.experiments import rnn_table as rt
 
     space_kwargs = json.loads(args.space)

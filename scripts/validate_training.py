@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from scipy.stats import kendalltau, spearmanr  # noqa: E402
 
-from search_spaces.nas_bench_nlp import NasBenchNLPSpace  # noqa: E402
+from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace  # noqa: E402
 from tfnas.training import Budget, train_candidate  # noqa: E402
 from tfnas.training.rnn_lm import RNNLanguageModelTrainer  # noqa: E402
 

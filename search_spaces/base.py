@@ -12,7 +12,7 @@ from tfnas.registry import Registry
 
 Arch = TypeVar("Arch")
 
-SPACES: Registry[type["SearchSpace"]] = Registry("space", ("search_spaces",))
+SPACES: Registry[type["SearchSpace"]] = Registry("space", ("tfnas.search_spaces",), entry_point_group="tfnas.spaces")
 
 
 class SearchSpace(ABC, Generic[Arch]):

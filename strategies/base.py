@@ -9,7 +9,7 @@ import numpy as np
 
 from tfnas.registry import Registry
 
-STRATEGIES: Registry[type["Strategy"]] = Registry("strategy", ("strategies",))
+STRATEGIES: Registry[type["Strategy"]] = Registry("strategy", ("tfnas.strategies",), entry_point_group="tfnas.strategies")
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from strategies.base import STRATEGIES, Candidate, Strategy
+from tfnas.strategies.base import STRATEGIES, Candidate, Strategy
 from tfnas.errors import ConfigError
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import optuna
 
-from strategies.base import STRATEGIES
-from strategies.optuna_tpe import OptunaTPE
+from tfnas.strategies.base import STRATEGIES
+from tfnas.strategies.optuna_tpe import OptunaTPE
 from tfnas.errors import ConfigError
 
 

@@ -10,7 +10,7 @@ import warnings
 import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from strategies.base import STRATEGIES, Candidate, Strategy
+from tfnas.strategies.base import STRATEGIES, Candidate, Strategy
 from tfnas.errors import ConfigError, InvalidArchitecture
 
 # multivariate/group/constant_liar are marked experimental by Optuna; they are what we want here

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from search_spaces.base import SearchSpace, SpaceWrapper
-from search_spaces.pool import PoolSpace
-from strategies.base import STRATEGIES, Candidate, Strategy
+from tfnas.search_spaces.base import SearchSpace, SpaceWrapper
+from tfnas.search_spaces.pool import PoolSpace
+from tfnas.strategies.base import STRATEGIES, Candidate, Strategy
 from tfnas.errors import ConfigError, InvalidArchitecture
 from tfnas.rules import Rule
 

@@ -1,7 +1,7 @@
 """Random search: independent draws from the space's sampling distribution."""
 from __future__ import annotations
 
-from strategies.base import STRATEGIES, Candidate, Strategy
+from tfnas.strategies.base import STRATEGIES, Candidate, Strategy
 
 
 @STRATEGIES.register("random")

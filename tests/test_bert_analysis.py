@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from search_spaces.nas_bench_bert import NasBenchBertSpace
+from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace
 from tfnas.analysis import field_effects, ordinal_baseline, pruning_rule
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from search_spaces.nas_bench_bert import FlexiBertConfig, FlexiBertModel, NasBenchBertSpace
-from search_spaces.nas_bench_bert.probe import BertProbe
+from tfnas.search_spaces.nas_bench_bert import FlexiBertConfig, FlexiBertModel, NasBenchBertSpace
+from tfnas.search_spaces.nas_bench_bert.probe import BertProbe
 from tfnas.metrics import METRICS, Scorer, metrics_for_space
 from tfnas.metrics.suite import metric_suite
 

@@ -5,8 +5,8 @@ import scipy.fft
 import torch
 from transformers import AutoModel
 
-from search_spaces.nas_bench_bert import FlexiBertConfig, FlexiBertModel, NasBenchBertSpace
-from search_spaces.nas_bench_bert.model import _mix_2d
+from tfnas.search_spaces.nas_bench_bert import FlexiBertConfig, FlexiBertModel, NasBenchBertSpace
+from tfnas.search_spaces.nas_bench_bert.model import _mix_2d
 from tfnas.errors import InvalidArchitecture
 
 TINY = dict(embedding_size=8, vocab_size=50, max_position_embeddings=32)

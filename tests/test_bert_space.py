@@ -5,9 +5,9 @@ import numpy as np
 import optuna
 import pytest
 
-from search_spaces import SPACES
-from search_spaces.nas_bench_bert import BertArch, NasBenchBertSpace
-from search_spaces.nas_bench_bert.arch import benchmark_choices
+from tfnas.search_spaces import SPACES
+from tfnas.search_spaces.nas_bench_bert import BertArch, NasBenchBertSpace
+from tfnas.search_spaces.nas_bench_bert.arch import benchmark_choices
 from tfnas.data import resource_path
 from tfnas.errors import ConfigError, InvalidArchitecture
 
@@ -175,8 +175,8 @@ def test_metric_batch_from_wikitext(space):
 def test_features_have_one_length_whatever_the_depth_and_benchmark_pool_mode_works():
     import numpy as np
 
-    from search_spaces.nas_bench_bert.space import NasBenchBertSpace
-    from search_spaces.pool import benchmark_pool
+    from tfnas.search_spaces.nas_bench_bert.space import NasBenchBertSpace
+    from tfnas.search_spaces.pool import benchmark_pool
 
     space = NasBenchBertSpace()
     archs = [arch for _, arch in space.benchmark().pool()[:40]]

@@ -65,7 +65,7 @@ def test_bad_values_are_refused_with_a_clear_message(tmp_path, override, message
 
 
 def test_metric_for_another_space_is_refused_listing_valid_choices():
-    from search_spaces.nas_bench_nlp import NasBenchNLPSpace
+    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
     from tfnas.errors import ConfigError
     from tfnas.metrics import METRICS, Metric
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from search_spaces.nas_bench_nlp import NasBenchNLPSpace, Recipe, generate, load_recipes, mutate
-from search_spaces.nas_bench_nlp.recipe import INPUT_X, h_new, h_prev
+from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace, Recipe, generate, load_recipes, mutate
+from tfnas.search_spaces.nas_bench_nlp.recipe import INPUT_X, h_new, h_prev
 
 
 def generator_rules_hold(recipe: Recipe) -> bool:

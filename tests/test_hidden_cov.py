@@ -4,7 +4,7 @@ import math
 import numpy as np
 import torch
 
-from search_spaces.nas_bench_nlp import load_recipes
+from tfnas.search_spaces.nas_bench_nlp import load_recipes
 from tfnas.metrics import METRICS, Scorer
 from tfnas.metrics.scores import correlation, cosine_score, log_eig_score
 
@@ -54,7 +54,7 @@ def test_hidden_covariance_of_a_tiny_model_by_hand(tiny_rnn_space):
 def test_undefined_value_becomes_worst_and_is_flagged(tiny_rnn_space):
     # A cell whose output is the product of two sigmoids of the same zero-input linear is not
     # constant; make one that is: h_new_0 = prod(h_prev_0, tanh(linear)) stays exactly zero from h0 = 0.
-    from search_spaces.nas_bench_nlp import Recipe
+    from tfnas.search_spaces.nas_bench_nlp import Recipe
 
     dead = Recipe.from_json(
         {

@@ -3,12 +3,12 @@ import math
 
 import pytest
 
-from search_spaces.nas_bench_nlp.recipe import Recipe
+from tfnas.search_spaces.nas_bench_nlp.recipe import Recipe
 
 
 @pytest.fixture(scope="module")
 def bench():
-    from search_spaces.nas_bench_nlp import NasBenchNLPSpace
+    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
 
     return NasBenchNLPSpace().benchmark()
 
@@ -55,7 +55,7 @@ def test_published_table_covers_all_8794_architectures(bench):
 
 
 def test_recipe_without_a_trained_loss_is_not_found(bench):
-    from search_spaces.nas_bench_nlp.space import load_recipes
+    from tfnas.search_spaces.nas_bench_nlp.space import load_recipes
 
     unlabelled = [r for mid, r in load_recipes().items() if bench.query_id(mid) is None]
     assert unlabelled

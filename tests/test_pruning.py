@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from search_spaces.pool import benchmark_pool
-from strategies.evolution import RegularizedEvolution
-from strategies.pruned import PrunedSearch
-from strategies.random_search import RandomSearch
+from tfnas.search_spaces.pool import benchmark_pool
+from tfnas.strategies.evolution import RegularizedEvolution
+from tfnas.strategies.pruned import PrunedSearch
+from tfnas.strategies.random_search import RandomSearch
 from tfnas.errors import ConfigError
 from tfnas.rules import Rule
 
@@ -91,7 +91,7 @@ def test_rule_auto_calls_the_analysis_hook(tiny_rnn_space, monkeypatch):
 
 
 def test_rule_auto_derives_the_papers_rule_from_nas_bench_bert():
-    from search_spaces.nas_bench_bert.space import NasBenchBertSpace
+    from tfnas.search_spaces.nas_bench_bert.space import NasBenchBertSpace
 
     space = NasBenchBertSpace()
     strategy = PrunedSearch("auto", inner=RandomSearch())

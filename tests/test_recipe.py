@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from search_spaces.nas_bench_nlp import Recipe, load_recipes
+from tfnas.search_spaces.nas_bench_nlp import Recipe, load_recipes
 from tfnas.errors import InvalidArchitecture
 
 RNN = {"f": {"op": "linear", "input": ["x", "h_prev_0"]}, "h_new_0": {"op": "activation_tanh", "input": ["f"]}}

@@ -10,7 +10,7 @@ from tfnas.results import BEST_FILE, SUMMARY_FILE, Record, ResultsWriter, read_r
 
 PNG = b"\x89PNG\r\n\x1a\n"
 TINY_SPACE = {
-    "_target_": "search_spaces.nas_bench_nlp.NasBenchNLPSpace",
+    "_target_": "tfnas.search_spaces.nas_bench_nlp.NasBenchNLPSpace",
     "model": {"emsize": 16, "nhid": 24, "nlayers": 3},
     "batch_size": 8,
     "seq_len": 12,

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from search_spaces.nas_bench_nlp.flops import layer_gemm_flops, probe_flops
-from search_spaces.nas_bench_nlp.probe import RNNProbe, noise_need
-from search_spaces.nas_bench_nlp.recipe import Recipe
+from tfnas.search_spaces.nas_bench_nlp.flops import layer_gemm_flops, probe_flops
+from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe, noise_need
+from tfnas.search_spaces.nas_bench_nlp.recipe import Recipe
 from tfnas.metrics import METRICS, Scorer
 from tfnas.metrics.activation_distance import hamming_kernel
 from tfnas.metrics.hidden_saliency import HiddenSynapticSaliency

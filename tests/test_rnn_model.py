@@ -1,7 +1,7 @@
 """The language model around a cell, on tiny sizes."""
 import torch
 
-from search_spaces.nas_bench_nlp import RecipeCell, Recipe, RNNLanguageModel, load_recipes
+from tfnas.search_spaces.nas_bench_nlp import RecipeCell, Recipe, RNNLanguageModel, load_recipes
 
 GRU = load_recipes()[1000002]
 

@@ -47,7 +47,7 @@ def test_multirun_sweep_with_the_joblib_launcher(tmp_path):
 
 
 def test_nsga2_writes_the_pareto_front_of_metric_and_params(tmp_path):
-    from search_spaces.nas_bench_nlp.probe import RNNProbe
+    from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe
 
     if not hasattr(RNNProbe, "num_parameters"):
         pytest.skip("the params metric needs RNNProbe.num_parameters (RNN metric suite, issue 3, not merged on this branch)")

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from strategies.evolution import RegularizedEvolution
-from strategies.nsga2 import NSGAII
-from strategies.optuna_tpe import OptunaTPE
-from strategies.pruned import PrunedSearch
-from strategies.random_search import RandomSearch
+from tfnas.strategies.evolution import RegularizedEvolution
+from tfnas.strategies.nsga2 import NSGAII
+from tfnas.strategies.optuna_tpe import OptunaTPE
+from tfnas.strategies.pruned import PrunedSearch
+from tfnas.strategies.random_search import RandomSearch
 from tfnas.app import pareto_front
 from tfnas.errors import ConfigError
 from tfnas.search_loop import run_search

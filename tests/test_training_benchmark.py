@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from search_spaces.nas_bench_nlp import Recipe
+from tfnas.search_spaces.nas_bench_nlp import Recipe
 from tfnas.errors import ConfigError
 from tfnas.tracking import NoTracker
 from tfnas.training import BenchmarkLookup

@@ -76,7 +76,7 @@ def test_stage_trains_and_ranks_bert_candidates(tmp_path, capsys):
 
 def test_stage_trains_real_nas_bench_bert_candidates_and_saves_them(tmp_path):
     """The real space: FlexiBERT encoders built at the benchmark's sizes, checkpointed with save_pretrained."""
-    from search_spaces.nas_bench_bert.space import NasBenchBertSpace
+    from tfnas.search_spaces.nas_bench_bert.space import NasBenchBertSpace
     from transformers import AutoModel
 
     space = NasBenchBertSpace()

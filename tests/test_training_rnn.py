@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from search_spaces.nas_bench_nlp import Recipe
+from tfnas.search_spaces.nas_bench_nlp import Recipe
 from tfnas.tracking import Tracker
 from tfnas.training import Budget, ShortTraining, train_candidate
 from tfnas.training.rnn_lm import RNNLanguageModelTrainer

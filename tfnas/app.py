@@ -17,7 +17,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from search_spaces.pool import benchmark_pool
+from tfnas.search_spaces.pool import benchmark_pool
 from tfnas.errors import ConfigError
 from tfnas.metrics.base import METRICS
 from tfnas.metrics.scoring import Scorer

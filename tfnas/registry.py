@@ -1,13 +1,18 @@
 """Name -> class registries, filled by decorators in the modules that define the classes.
 
 A new metric, space or strategy is one module with a decorated class plus one config file:
-the registry imports every module of its package on first use, so nothing else is edited.
+the registry imports every module of its built-in package on first use, so nothing else is
+edited. Third-party packages add their own through entry points (groups `tfnas.metrics`,
+`tfnas.spaces`, `tfnas.strategies`): each entry names a module, imported on first use, whose
+decorators register its classes; their Hydra configs come in through `tfnas.conf` entry points
+(see `tfnas.config`).
 """
 from __future__ import annotations
 
 import difflib
 import importlib
 import pkgutil
+from importlib.metadata import entry_points
 from typing import Callable, Generic, Iterator, TypeVar
 
 from tfnas.errors import ConfigError
@@ -16,9 +21,10 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str, packages: tuple[str, ...]):
+    def __init__(self, kind: str, packages: tuple[str, ...], entry_point_group: str | None = None):
         self.kind = kind
         self._packages = packages
+        self._group = entry_point_group
         self._entries: dict[str, T] = {}
         self._discovered = False
 
@@ -39,6 +45,14 @@ class Registry(Generic[T]):
             package = importlib.import_module(package_name)
             for info in pkgutil.walk_packages(package.__path__, prefix=package_name + "."):
                 importlib.import_module(info.name)
+        if self._group:
+            for entry in entry_points(group=self._group):
+                try:
+                    entry.load()
+                except Exception as err:  # a broken plug-in must not break the built-in choices
+                    raise ConfigError(
+                        self.kind, f"plug-in {entry.name!r} ({entry.value}, entry point group {self._group}) failed to load: {err}"
+                    ) from err
 
     def names(self) -> list[str]:
         self._discover()

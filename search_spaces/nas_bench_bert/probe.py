@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from tfnas.metrics.activation_distance import hamming_kernel
-from search_spaces.nas_bench_bert.model import FlexiBertModel, MixedConvAttention, SelfAttention
+from tfnas.search_spaces.nas_bench_bert.model import FlexiBertModel, MixedConvAttention, SelfAttention
 
 GRADIENT_NEEDS = {"jacobian", "saliency", "diversity", "head_importance"}
 FORWARD_NEEDS = GRADIENT_NEEDS | {"activation_codes", "head_confidence", "softmax_confidence"}

@@ -7,12 +7,12 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
-from search_spaces.base import SPACES, SearchSpace
-from search_spaces.nas_bench_bert import arch as A
-from search_spaces.nas_bench_bert.arch import BertArch, EncoderLayer
-from search_spaces.nas_bench_bert.data import wikitext_batch
-from search_spaces.nas_bench_bert.model import FlexiBertConfig, FlexiBertModel
-from search_spaces.nas_bench_bert.probe import BertProbe
+from tfnas.search_spaces.base import SPACES, SearchSpace
+from tfnas.search_spaces.nas_bench_bert import arch as A
+from tfnas.search_spaces.nas_bench_bert.arch import BertArch, EncoderLayer
+from tfnas.search_spaces.nas_bench_bert.data import wikitext_batch
+from tfnas.search_spaces.nas_bench_bert.model import FlexiBertConfig, FlexiBertModel
+from tfnas.search_spaces.nas_bench_bert.probe import BertProbe
 from tfnas.errors import ConfigError, InvalidArchitecture
 
 # Metric minibatch presets: "full" is the paper's 128 sequences x 512 tokens; "fast" ranks

@@ -1,7 +1,7 @@
 """NAS-Bench-NLP: recurrent cells as recipes, inside the benchmark's 3-layer language model."""
-from search_spaces.nas_bench_nlp.recipe import Node, Recipe
-from search_spaces.nas_bench_nlp.generator import generate, mutate
-from search_spaces.nas_bench_nlp.model import RecipeCell, RNNLanguageModel
-from search_spaces.nas_bench_nlp.space import NasBenchNLPSpace, load_recipes
+from tfnas.search_spaces.nas_bench_nlp.recipe import Node, Recipe
+from tfnas.search_spaces.nas_bench_nlp.generator import generate, mutate
+from tfnas.search_spaces.nas_bench_nlp.model import RecipeCell, RNNLanguageModel
+from tfnas.search_spaces.nas_bench_nlp.space import NasBenchNLPSpace, load_recipes
 
 __all__ = ["Node", "Recipe", "generate", "mutate", "RecipeCell", "RNNLanguageModel", "NasBenchNLPSpace", "load_recipes"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from search_spaces.nas_bench_nlp.recipe import (
+from tfnas.search_spaces.nas_bench_nlp.recipe import (
     ACTIVATIONS,
     ARITY,
     INPUT_X,

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from search_spaces.nas_bench_nlp.recipe import INPUT_X, Recipe, h_new, h_prev
+from tfnas.search_spaces.nas_bench_nlp.recipe import INPUT_X, Recipe, h_new, h_prev
 
 _ACTIVATIONS = {
     "activation_tanh": torch.tanh,

@@ -27,7 +27,7 @@ from typing import Iterable
 
 import torch
 
-from search_spaces.nas_bench_nlp.recipe import ACTIVATIONS, h_new
+from tfnas.search_spaces.nas_bench_nlp.recipe import ACTIVATIONS, h_new
 from tfnas.errors import ConfigError
 
 NOISE_PREFIX = "jacobian_noise:"

@@ -8,11 +8,11 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch
 
-from search_spaces.base import SPACES, SearchSpace
-from search_spaces.nas_bench_nlp.generator import generate, mutate, prune_dead
-from search_spaces.nas_bench_nlp.model import RNNLanguageModel
-from search_spaces.nas_bench_nlp.probe import RNNProbe
-from search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, Node, Recipe, h_new, h_prev
+from tfnas.search_spaces.base import SPACES, SearchSpace
+from tfnas.search_spaces.nas_bench_nlp.generator import generate, mutate, prune_dead
+from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
+from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe
+from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, Node, Recipe, h_new, h_prev
 from tfnas.data import batchify, load_ptb, resource_path
 from tfnas.errors import ConfigError, InvalidArchitecture
 

@@ -76,7 +76,7 @@ class NasBenchNLP(TabularBenchmark):
 
     @cached_property
     def _pool(self) -> list[tuple[str, Any]]:
-        from search_spaces.nas_bench_nlp.space import load_recipes
+        from tfnas.search_spaces.nas_bench_nlp.space import load_recipes
 
         return [(str(mid), recipe) for mid, recipe in load_recipes().items() if mid in self.published]
 

@@ -60,7 +60,7 @@ _WORKER: dict = {}
 def _init_worker(space_kwargs: dict, names: list[str], seed: int, threads: int) -> None:
     import torch
 
-    from search_spaces.nas_bench_nlp import NasBenchNLPSpace
+    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
     from tfnas.metrics import Scorer
 
     torch.set_num_threads(threads)
@@ -70,7 +70,7 @@ def _init_worker(space_kwargs: dict, names: list[str], seed: int, threads: int) 
 
 def _score_one(item):
     model_id, recipe_json = item
-    from search_spaces.nas_bench_nlp.recipe import Recipe
+    from tfnas.search_spaces.nas_bench_nlp.recipe import Recipe
 
     evaluation = _WORKER["scorer"](Recipe.from_json(recipe_json))
     return model_id, evaluation.scores, evaluation.undefined, evaluation.seconds

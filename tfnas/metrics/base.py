@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from tfnas.errors import ConfigError
 from tfnas.registry import Registry
 
-METRICS: Registry[type["Metric"]] = Registry("metric", ("tfnas.metrics",))
+METRICS: Registry[type["Metric"]] = Registry("metric", ("tfnas.metrics",), entry_point_group="tfnas.metrics")
 
 
 class Metric(ABC):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from search_spaces.nas_bench_nlp.probe import noise_need
+from tfnas.search_spaces.nas_bench_nlp.probe import noise_need
 from tfnas.metrics.base import METRICS, Metric
 from tfnas.metrics.scores import correlation, cosine_score, log_eig_score
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_model, save_model
 
-from search_spaces.nas_bench_nlp.model import RNNLanguageModel
+from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
 from tfnas.data import batchify, load_ptb
 from tfnas.errors import ConfigError
 from tfnas.training.trainer import TRAINERS, Trainer

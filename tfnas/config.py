@@ -1,0 +1,73 @@
+"""Where tfnas's Hydra configs live, and how to compose them without a command line.
+
+The configs ship inside the package (`tfnas.conf`), so a wheel works from any directory.
+Plug-ins add config groups through the `tfnas.conf` entry-point group: each entry names a
+package holding group folders (`metric/`, `space/`, `strategy/`, ...), added to Hydra's search
+path, so `metric=my_proxy` finds `my_plugin/conf/metric/my_proxy.yaml`.
+"""
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Sequence
+
+CONFIG_MODULE = "tfnas.conf"
+CONFIG_PATH = f"pkg://{CONFIG_MODULE}"
+CONFIG_NAME = "config"
+PLUGIN_CONF_GROUP = "tfnas.conf"
+
+
+def plugin_search_path() -> list[str]:
+    """`pkg://` paths of every installed plug-in's configs, in entry-point order."""
+    return [f"pkg://{entry.value}" for entry in entry_points(group=PLUGIN_CONF_GROUP)]
+
+
+def search_path_override(overrides: Sequence[str] = ()) -> list[str]:
+    """The `hydra.searchpath=[...]` override that adds plug-in configs (none when no plug-in is installed
+    or the user set hydra.searchpath themselves)."""
+    paths = plugin_search_path()
+    if not paths or any(o.lstrip("+~").startswith("hydra.searchpath") for o in overrides):
+        return []
+    return ["hydra.searchpath=[" + ",".join(paths) + "]"]
+
+
+def compose(overrides: Sequence[str] = (), return_hydra_config: bool = False):
+    """The search config for `overrides`, as `python search.py OVERRIDES` would see it (plug-ins included)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    overrides = list(overrides) + search_path_override(overrides)
+    GlobalHydra.instance().clear()
+    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        return hydra_compose(CONFIG_NAME, overrides=overrides, return_hydra_config=return_hydra_config)
+
+
+def group_options(group: str) -> list[str]:
+    """The config names of a group (`metric`, `space`, ...), built-in and plug-in: the registry of named configs."""
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.object_type import ObjectType
+
+    GlobalHydra.instance().clear()
+    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        names = set(loader.get_group_options(group, results_filter=ObjectType.CONFIG))
+    for path in plugin_search_path():
+        names |= set(_plugin_group_options(path, group))
+    return sorted(names)
+
+
+def _plugin_group_options(path: str, group: str) -> list[str]:
+    from importlib.resources import files
+
+    module = path[len("pkg://"):]
+    folder = files(module) / group
+    if not folder.is_dir():
+        return []
+    return [entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml")]
+
+
+def load_group_config(group: str, name: str):
+    """The config node of `group/name` (e.g. metric/hidden_cov_l2), with its defaults applied."""
+    cfg = compose([f"{group}={name}"])
+    return cfg[group]
