@@ -74,7 +74,7 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    metrics = metric_suite("bert")
+    metrics = metric_suite(NasBenchBertSpace())
     keys = [m.key for m in metrics]
     reference_before = gemm_gflops()
     presets = [parse_preset(p) for p in args.presets.split(",")]

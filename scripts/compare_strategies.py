@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tfnas.search_spaces import SPACES  # noqa: E402
-from tfnas.search_spaces.pool import benchmark_pool  # noqa: E402
+from tfnas.pool import benchmark_pool  # noqa: E402
 from tfnas.metrics.base import METRICS  # noqa: E402
 from tfnas.metrics.scoring import Evaluation, Scorer  # noqa: E402
 from tfnas.search_loop import run_search  # noqa: E402

@@ -197,7 +197,7 @@ def main(argv=None) -> None:
     out = Path(args.out or f"results/bert_metrics_{preset}.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
     space = NasBenchBertSpace(preset=preset)
-    metrics = metric_suite("bert")
+    metrics = metric_suite(space)
     if not args.no_score:
         score(args, space, metrics, out)
     analyse(space, out, metrics)

@@ -28,7 +28,7 @@ from scipy.stats import kendalltau, spearmanr  # noqa: E402
 
 from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace  # noqa: E402
 from tfnas.training import Budget, train_candidate  # noqa: E402
-from tfnas.training.rnn_lm import RNNLanguageModelTrainer  # noqa: E402
+from tfnas.search_spaces.nas_bench_nlp.trainer import RNNLanguageModelTrainer  # noqa: E402
 
 
 def main(argv=None) -> dict:

@@ -1,4 +1,4 @@
 """Search spaces: what an architecture is, how to sample, mutate, hash and build it."""
-from tfnas.search_spaces.base import SPACES, SearchSpace
+from tfnas.search_space import SPACES, SearchSpace
 
 __all__ = ["SPACES", "SearchSpace"]

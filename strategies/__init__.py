@@ -1,4 +1,4 @@
 """Search strategies: they propose architectures (ask) and learn from their scores (tell)."""
-from tfnas.strategies.base import STRATEGIES, Candidate, Strategy
+from tfnas.strategy import STRATEGIES, Candidate, Strategy
 
 __all__ = ["STRATEGIES", "Candidate", "Strategy"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from tfnas.strategies.base import STRATEGIES, Candidate, Strategy
+from tfnas.strategy import STRATEGIES, Candidate, Strategy
 from tfnas.errors import ConfigError
 
 
@@ -49,7 +49,7 @@ class RegularizedEvolution(Strategy):
         self._seen.add(self.space.hash(child))
         return self._candidate(child, origin="mutation", parent=self.space.hash(parent))
 
-    def tell(self, candidate: Candidate, score: float) -> None:
+    def tell(self, candidate: Candidate, score: float, duplicate: bool = False) -> None:
         self.population.append((candidate.arch, float(score)))
 
     def observe(self, arch, score: float) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import optuna
 
-from tfnas.strategies.base import STRATEGIES
+from tfnas.strategy import STRATEGIES
 from tfnas.strategies.optuna_tpe import OptunaTPE
 from tfnas.errors import ConfigError
 

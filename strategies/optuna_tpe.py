@@ -10,7 +10,7 @@ import warnings
 import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from tfnas.strategies.base import STRATEGIES, Candidate, Strategy
+from tfnas.strategy import STRATEGIES, Candidate, Strategy
 from tfnas.errors import ConfigError, InvalidArchitecture
 
 # multivariate/group/constant_liar are marked experimental by Optuna; they are what we want here
@@ -69,9 +69,9 @@ class OptunaTPE(Strategy):
             "space", f"{self.max_rejects} suggestions in a row did not decode into a valid architecture"
         )
 
-    def tell(self, candidate: Candidate, score) -> None:
+    def tell(self, candidate: Candidate, score, duplicate: bool = False) -> None:
         trial = candidate.info.get("trial")
-        if candidate.info.get("duplicate") and trial is not None:
+        if duplicate and trial is not None:
             self.study.enqueue_trial(self._random_params(trial.distributions), skip_if_exists=False)
 
     def _random_params(self, distributions: dict) -> dict:

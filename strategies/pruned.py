@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from tfnas.search_spaces.base import SearchSpace, SpaceWrapper
-from tfnas.search_spaces.pool import PoolSpace
-from tfnas.strategies.base import STRATEGIES, Candidate, Strategy
+from tfnas.search_space import SearchSpace, SpaceWrapper
+from tfnas.strategy import STRATEGIES, Candidate, Strategy
 from tfnas.errors import ConfigError, InvalidArchitecture
 from tfnas.rules import Rule
 
@@ -97,9 +96,10 @@ class PrunedSearch(Strategy):
     def bind(self, space, rng, study=None) -> None:
         super().bind(space, rng, study)
         self.rule = Rule(resolve_rule(self.rule_text, space, self.analysis))
-        probe_arch = (space.members()[0] if isinstance(space, PoolSpace) else space.sample(np.random.default_rng(0)))
+        members = space.members()
+        probe_arch = members[0] if members else space.sample(np.random.default_rng(0))
         self.rule.check_fields(space.describe(probe_arch), space.name)
-        if isinstance(space, PoolSpace):
+        if members is not None:
             try:
                 self.pruned = space.restrict(lambda a: self.rule(space.describe(a)))
             except ConfigError:
@@ -107,13 +107,14 @@ class PrunedSearch(Strategy):
         else:
             self.pruned = RuleSpace(space, self.rule, self.max_draws)
         if self.inner is None:
-            if not isinstance(self.pruned, PoolSpace):
+            if self.pruned.members() is None:
                 raise ConfigError(
                     "strategy.inner",
                     "a plain ranking (inner: null) needs a finite pool: set search.pool=benchmark, or choose an inner strategy",
                 )
             order = rng.permutation(len(self.pruned))
-            self._queue = [self.pruned.archs[i] for i in order]
+            pool = self.pruned.members()
+            self._queue = [pool[i] for i in order]
             self._seen: set[str] = set()
         else:
             self.inner.bind(self.pruned, rng, study)
@@ -121,7 +122,8 @@ class PrunedSearch(Strategy):
     @property
     def size(self) -> int | None:
         """Architectures left after pruning (None for an unbounded space)."""
-        return len(self.pruned) if isinstance(self.pruned, PoolSpace) else None
+        members = self.pruned.members()
+        return None if members is None else len(members)
 
     def ask(self) -> Candidate:
         if self.inner is not None:
@@ -132,9 +134,9 @@ class PrunedSearch(Strategy):
                 return self._candidate(arch)
         raise StopIteration("every architecture of the pruned pool has been ranked")
 
-    def tell(self, candidate: Candidate, score: float) -> None:
+    def tell(self, candidate: Candidate, score: float, duplicate: bool = False) -> None:
         if self.inner is not None:
-            self.inner.tell(candidate, score)
+            self.inner.tell(candidate, score, duplicate)
 
     def observe(self, arch, score: float) -> None:
         if self.inner is not None:

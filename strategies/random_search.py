@@ -1,7 +1,7 @@
 """Random search: independent draws from the space's sampling distribution."""
 from __future__ import annotations
 
-from tfnas.strategies.base import STRATEGIES, Candidate, Strategy
+from tfnas.strategy import STRATEGIES, Candidate, Strategy
 
 
 @STRATEGIES.register("random")

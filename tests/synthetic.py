@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfnas.search_spaces.base import SearchSpace
+from tfnas.search_space import SearchSpace
 from tfnas.metrics.scoring import Evaluation
 
 L = 14

@@ -63,7 +63,6 @@ def run_search(
         store = EvaluationStore(None, "tfnas", directions, metric_key)
     result = SearchResult()
     sign = 1.0 if higher_is_better else -1.0
-    note = getattr(space, "note_evaluated", None)
     known: set[int] = set()
     by_hash: dict[str, Record] = {}
     mine: set[int] = set()
@@ -79,8 +78,7 @@ def run_search(
                     known.add(trial.number)
                     record = store.record(trial)
                     by_hash[record.hash] = record
-                    if note is not None:
-                        note(record.hash)
+                    space.note_evaluated(record.hash)
                     if trial.number not in mine:
                         strategy.observe(space.from_json(record.arch), sign * record.score)
             elif trial.user_attrs.get("kind") == "claim" and trial.state.name == "RUNNING" and trial.number not in mine:
@@ -113,8 +111,7 @@ def run_search(
                 stored = by_hash[key]
                 if trial is not None:
                     store.duplicate(trial, key, [stored.metrics[k] for k, _ in objectives])
-                candidate.info["duplicate"] = True
-                strategy.tell(candidate, sign * stored.score)
+                strategy.tell(candidate, sign * stored.score, duplicate=True)
                 if streak >= max_consecutive_duplicates:
                     result.stopped_early = f"the strategy proposed only already-scored architectures {streak} times in a row"
                     log.warning("stopping early: %s", result.stopped_early)
@@ -124,10 +121,8 @@ def run_search(
             if trial is None:
                 trial = store.new_trial()
             mine.add(trial.number)
-            store.claim(trial, key)
-            if store.first_claimant(key, store.trials()) != trial.number:
-                store.fail(trial, "taken")  # another worker claimed it first; its result arrives by sync()
-                continue
+            if not store.try_claim(trial, key):
+                continue  # another worker claimed it first; its result arrives by sync()
             evaluation = scorer(candidate.arch)
             arch_json = space.to_json(candidate.arch)
             values = [evaluation.scores[k] for k, _ in objectives]
@@ -143,8 +138,7 @@ def run_search(
             )
             known.add(trial.number)
             by_hash[key] = record
-            if note is not None:
-                note(key)
+            space.note_evaluated(key)
             result.scored_here += 1
             if on_record is not None:
                 on_record(record)
@@ -154,7 +148,7 @@ def run_search(
     except KeyboardInterrupt:
         # Everything scored so far is already on disk; end cleanly so the summary is written too.
         result.stopped_early = "interrupted by the user"
-        log.warning("interrupted: %d architectures scored and saved", len(result.records))
+        log.warning("interrupted: %d architecture(s) scored by this process and saved", result.scored_here)
     finally:
         bar.close()
     result.records = store.records()

@@ -181,6 +181,15 @@ class EvaluationStore:
         trial.set_user_attr("kind", "claim")
         trial.set_user_attr("worker", self.worker)
 
+    def try_claim(self, trial, key: str) -> bool:
+        """Claim `key` for `trial`; False (and the trial failed as "taken") when another worker holds it already.
+        The lowest claim wins, so two workers proposing the same architecture at once never both score it."""
+        self.claim(trial, key)
+        if self.first_claimant(key, self.trials()) != trial.number:
+            self.fail(trial, "taken")
+            return False
+        return True
+
     def first_claimant(self, key: str, trials: list) -> int | None:
         """The lowest trial number that holds `key` (an evaluation or a live claim)."""
         numbers = [

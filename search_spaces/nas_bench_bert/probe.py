@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from tfnas.metrics.activation_distance import hamming_kernel
+from tfnas.probe import check_served
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertModel, MixedConvAttention, SelfAttention
 
 GRADIENT_NEEDS = {"jacobian", "saliency", "diversity", "head_importance"}
@@ -101,9 +102,7 @@ class BertProbe:
         self.backward_target = backward_target
         self.model = model
         self.needs = set(needs)
-        unknown = self.needs - KNOWN_NEEDS
-        if unknown:
-            raise KeyError(f"the BERT probe cannot provide {sorted(unknown)}; it knows {sorted(KNOWN_NEEDS)}")
+        check_served(self.needs, KNOWN_NEEDS, "bert")
         self.recorder = Recorder(self.needs)
         self._position_grad: torch.Tensor | None = None
         self._diversity: list[float] = []

@@ -7,12 +7,12 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
-from tfnas.search_spaces.base import SPACES, SearchSpace
+from tfnas.search_space import SPACES, SearchSpace
 from tfnas.search_spaces.nas_bench_bert import arch as A
 from tfnas.search_spaces.nas_bench_bert.arch import BertArch, EncoderLayer
 from tfnas.search_spaces.nas_bench_bert.data import wikitext_batch
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertConfig, FlexiBertModel
-from tfnas.search_spaces.nas_bench_bert.probe import BertProbe
+from tfnas.search_spaces.nas_bench_bert.probe import KNOWN_NEEDS, BertProbe
 from tfnas.errors import ConfigError, InvalidArchitecture
 
 # Metric minibatch presets: "full" is the paper's 128 sequences x 512 tokens; "fast" ranks
@@ -151,10 +151,18 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
     def probe(self, model, batch, needs: Iterable[str]) -> BertProbe:
         return BertProbe(model, batch, needs, backward_target=self.backward_target)
 
+    def provides(self) -> frozenset[str]:
+        return frozenset(KNOWN_NEEDS)
+
+    def trainer_class(self):
+        from tfnas.search_spaces.nas_bench_bert.trainer import BertPretrainer
+
+        return BertPretrainer
+
     # -- labelled architectures ----------------------------------------------------------
     @cached_property
     def _benchmark(self):
-        from tfnas.benchmarks.nas_bench_bert import NasBenchBert
+        from tfnas.search_spaces.nas_bench_bert.benchmark import NasBenchBert
 
         return NasBenchBert(self)
 

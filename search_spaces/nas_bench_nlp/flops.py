@@ -6,7 +6,7 @@ are slight underestimates.
 """
 from __future__ import annotations
 
-from tfnas.search_spaces.nas_bench_nlp.probe import NOISE_PREFIX
+from tfnas.probe import NOISE_PREFIX
 
 
 def layer_gemm_flops(cell, tokens: int) -> tuple[int, int]:

@@ -29,14 +29,29 @@ import torch
 
 from tfnas.search_spaces.nas_bench_nlp.recipe import ACTIVATIONS, h_new
 from tfnas.errors import ConfigError
+from tfnas.probe import NOISE_PREFIX, check_served, noise_need  # noqa: F401  (noise_need: re-exported)
 
-NOISE_PREFIX = "jacobian_noise:"
 SIMPLE_NEEDS = {"activation_codes", "jacobian", "saliency", "hidden_saliency", "params"}
+#: the need kinds this probe serves (see tfnas.probe)
+PROVIDES = frozenset(SIMPLE_NEEDS | {"hidden", "jacobian_noise"})
 
 
-def noise_need(amplitude: float) -> str:
-    """The requirement string of a noised jacobian (one canonical spelling per amplitude)."""
-    return f"{NOISE_PREFIX}{float(amplitude)!r}"
+def check_needs(needs, nlayers: int) -> None:
+    """Refuse, with a ConfigError, a need this probe cannot serve (before any pass or any file)."""
+    check_served(needs, PROVIDES, "rnn")
+    for need in needs:
+        if need.startswith("hidden:"):
+            try:
+                layer = int(need.split(":", 1)[1])
+            except ValueError:
+                raise ConfigError("metric.layer", f"must be an integer layer number, got {need.split(':', 1)[1]!r}") from None
+            if not 1 <= layer <= nlayers:
+                raise ConfigError("metric.layer", f"layer {layer} does not exist; the model has layers 1..{nlayers}")
+        elif need.startswith(NOISE_PREFIX):
+            try:
+                float(need[len(NOISE_PREFIX):])
+            except ValueError:
+                raise ConfigError("metric.amplitude", f"must be a number, got {need[len(NOISE_PREFIX):]!r}") from None
 
 
 class RNNProbe:
@@ -45,17 +60,9 @@ class RNNProbe:
         self.tokens = tokens
         self.needs = set(needs)
         self.noise_seed = noise_seed
-        layers, amplitudes = set(), set()
-        for need in self.needs:
-            if need.startswith("hidden:"):
-                layers.add(int(need.split(":", 1)[1]))
-            elif need.startswith(NOISE_PREFIX):
-                amplitudes.add(float(need[len(NOISE_PREFIX):]))
-            elif need not in SIMPLE_NEEDS:
-                raise ConfigError("metric", f"the rnn probe cannot provide {need!r}")
-        for layer in layers:
-            if not 1 <= layer <= model.nlayers:
-                raise ConfigError("metric.layer", f"layer {layer} does not exist; the model has layers 1..{model.nlayers}")
+        check_needs(self.needs, model.nlayers)
+        layers = {int(n.split(":", 1)[1]) for n in self.needs if n.startswith("hidden:")}
+        amplitudes = {float(n[len(NOISE_PREFIX):]) for n in self.needs if n.startswith(NOISE_PREFIX)}
         self._layer_outputs: list[torch.Tensor] = []
         self._codes: list[torch.Tensor] | None = None
         self._jacobian: torch.Tensor | None = None

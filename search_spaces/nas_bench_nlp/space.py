@@ -8,10 +8,10 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch
 
-from tfnas.search_spaces.base import SPACES, SearchSpace
+from tfnas.search_space import SPACES, SearchSpace
 from tfnas.search_spaces.nas_bench_nlp.generator import generate, mutate, prune_dead
 from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
-from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe
+from tfnas.search_spaces.nas_bench_nlp.probe import PROVIDES, RNNProbe, check_needs
 from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, Node, Recipe, h_new, h_prev
 from tfnas.data import batchify, load_ptb, resource_path
 from tfnas.errors import ConfigError, InvalidArchitecture
@@ -171,10 +171,21 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
     def probe(self, model, batch, needs: Iterable[str]) -> RNNProbe:
         return RNNProbe(model, batch, needs)
 
+    def provides(self) -> frozenset[str]:
+        return PROVIDES
+
+    def check_needs(self, needs: Iterable[str]) -> None:
+        check_needs(set(needs), int(self.model_kwargs.get("nlayers", 3)))
+
+    def trainer_class(self):
+        from tfnas.search_spaces.nas_bench_nlp.trainer import RNNLanguageModelTrainer
+
+        return RNNLanguageModelTrainer
+
     # -- labelled architectures ----------------------------------------------------------
     @cached_property
     def _benchmark(self):
-        from tfnas.benchmarks.nas_bench_nlp import NasBenchNLP
+        from tfnas.search_spaces.nas_bench_nlp.benchmark import NasBenchNLP
 
         return NasBenchNLP(self)
 

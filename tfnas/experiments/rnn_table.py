@@ -20,7 +20,6 @@ from scipy import stats
 
 from tfnas.errors import ConfigError
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf" / "metric"
 # Metric configs left out of "all": normalised duplicates, and the rank average, which the report
 # computes from the stored columns (ranking the scored population itself).
 NOT_IN_ALL = {"activation_distance_norm", "synaptic_saliency_norm", "rank_average"}
@@ -28,8 +27,12 @@ EXTRA_COLUMNS = ("undefined", "seconds")
 
 
 def metric_names(spec: str | Sequence[str], space_name: str = "rnn") -> list[str]:
-    """Config names from "all" or a comma-separated list (each a file of conf/metric/)."""
-    available = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
+    """Config names from "all" or a comma-separated list (each a config of the `metric` group, plug-ins included)."""
+    from tfnas.config import group_options
+    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
+
+    available = group_options("metric")
+    space = NasBenchNLPSpace() if space_name == "rnn" else None
     if isinstance(spec, str):
         spec = [s.strip() for s in spec.split(",") if s.strip()]
     if list(spec) == ["all"]:
@@ -37,7 +40,7 @@ def metric_names(spec: str | Sequence[str], space_name: str = "rnn") -> list[str
         for name in available:
             if name in NOT_IN_ALL:
                 continue
-            if space_name in build_metric(name).spaces:
+            if space is not None and build_metric(name).applies_to(space):
                 names.append(name)
         return names
     for name in spec:
@@ -48,9 +51,10 @@ def metric_names(spec: str | Sequence[str], space_name: str = "rnn") -> list[str
 
 def build_metric(name: str):
     from hydra.utils import instantiate
-    from omegaconf import OmegaConf
 
-    return instantiate(OmegaConf.load(CONF_DIR / f"{name}.yaml"))
+    from tfnas.config import load_group_config
+
+    return instantiate(load_group_config("metric", name))
 
 
 # -- scoring -----------------------------------------------------------------------------------
@@ -169,9 +173,10 @@ def correlations(values: Sequence[float], target: Sequence[float]) -> dict[str, 
 def rank_average_column(rows: list[dict[str, str]], config: str = "rank_average") -> tuple[str, list[float]]:
     """The rank-average metric of `config` over the scored population itself (each row ranked among all rows)."""
     from hydra.utils import instantiate
-    from omegaconf import OmegaConf
 
-    cfg = OmegaConf.load(CONF_DIR / f"{config}.yaml")
+    from tfnas.config import load_group_config
+
+    cfg = load_group_config("metric", config)
     cfg.reference = None
     metric = instantiate(cfg, reference=[])
     missing = [m.key for m, _, _ in metric.components if not rows or m.key not in rows[0]]
@@ -183,7 +188,7 @@ def rank_average_column(rows: list[dict[str, str]], config: str = "rank_average"
 
 def build_table(rows: list[dict[str, str]], keys: list[str], benchmark) -> list[dict]:
     """One entry per metric: ours vs loss, published vs loss (same archs, and all 8,794), ours vs published."""
-    from tfnas.benchmarks.nas_bench_nlp import PUBLISHED_COLUMNS
+    from tfnas.search_spaces.nas_bench_nlp.benchmark import PUBLISHED_COLUMNS
 
     published_keys = set(PUBLISHED_COLUMNS.values())
     full = benchmark.published_table()

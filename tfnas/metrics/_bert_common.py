@@ -19,7 +19,6 @@ def total(terms: Sequence[Any], normalized: bool) -> float:
 class SummedMetric(NormalizableMetric):
     """A metric that is a sum of per-term values; the `_norm` variant averages them."""
 
-    spaces = ("bert",)
     higher_is_better = True
     need: str = ""
 

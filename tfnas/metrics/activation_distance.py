@@ -55,7 +55,6 @@ class ActivationDistance(NormalizableMetric):
     """log|det K| (the metric's definition); `normalized` divides by the number of activation sites."""
 
     name = "activation_distance"
-    spaces = ("rnn", "bert")
     higher_is_better = True
 
     def needs(self) -> set[str]:

@@ -11,7 +11,6 @@ class ActivationDistanceSum(NormalizableMetric):
     """Sum of K's entries; `normalized` divides by the number of activation sites."""
 
     name = "activation_distance_sum"
-    spaces = ("bert",)
     higher_is_better = True
 
     def needs(self) -> set[str]:

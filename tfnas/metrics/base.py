@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from tfnas.errors import ConfigError
+from tfnas.probe import unserved
 from tfnas.registry import Registry
 
 METRICS: Registry[type["Metric"]] = Registry("metric", ("tfnas.metrics",), entry_point_group="tfnas.metrics")
@@ -14,13 +15,12 @@ METRICS: Registry[type["Metric"]] = Registry("metric", ("tfnas.metrics",), entry
 class Metric(ABC):
     """A training-free score of one architecture.
 
-    Subclasses set `spaces` (names of the search spaces they apply to), `higher_is_better`
-    (the direction a search should optimise), and return their probe requirements from
-    `needs()` so a scorer can run one shared set of passes for many metrics.
+    Subclasses set `higher_is_better` (the direction a search should optimise) and return their
+    probe requirements from `needs()` (see `tfnas.probe`), so a scorer can run one shared set of
+    passes for many metrics. A metric applies to every space whose probe serves its needs.
     """
 
     name: ClassVar[str] = ""
-    spaces: ClassVar[tuple[str, ...]] = ()
     higher_is_better: ClassVar[bool] = True
 
     @property
@@ -39,18 +39,33 @@ class Metric(ABC):
     def worst(self) -> float:
         return -math.inf if self.higher_is_better else math.inf
 
-    def check_space(self, space_name: str) -> None:
-        if space_name not in self.spaces:
-            valid = ", ".join(metrics_for_space(space_name)) or "none"
+    def applies_to(self, space) -> bool:
+        """Whether `space`'s probe serves every need of this metric (arguments not checked)."""
+        return not unserved(self.needs(), space.provides())
+
+    def check_space(self, space) -> None:
+        """Refuse (ConfigError, before anything is written) a space that cannot serve this metric's needs."""
+        if not self.applies_to(space):
+            valid = ", ".join(metrics_for_space(space)) or "none"
+            missing = ", ".join(unserved(self.needs(), space.provides()))
             raise ConfigError(
                 "metric",
-                f"{self.key!r} does not apply to space {space_name!r} (it applies to {', '.join(self.spaces)}). "
-                f"Metrics for {space_name!r}: {valid}",
+                f"{self.key!r} does not apply to space {space.name!r} (it needs {missing}, which that space's probe "
+                f"does not serve). Metrics for {space.name!r}: {valid}",
             )
+        space.check_needs(self.needs())
 
 
-def metrics_for_space(space_name: str) -> list[str]:
-    return [name for name, cls in METRICS.items() if space_name in cls.spaces]
+def metrics_for_space(space) -> list[str]:
+    """Registered metric names whose default instance applies to `space`."""
+    names = []
+    for name, cls in METRICS.items():
+        try:
+            if cls().applies_to(space):
+                names.append(name)
+        except ConfigError:
+            continue
+    return names
 
 
 class NormalizableMetric(Metric):

@@ -13,7 +13,6 @@ class HiddenCovariance(Metric):
     """
 
     name = "hidden_cov"
-    spaces = ("rnn",)
     higher_is_better = True
 
     def __init__(self, layer: int = 1):

@@ -13,7 +13,6 @@ class HiddenSynapticSaliency(Metric):
     """
 
     name = "hidden_saliency"
-    spaces = ("rnn",)
     higher_is_better = False
 
     def needs(self) -> set[str]:

@@ -14,7 +14,6 @@ class JacobianCovariance(Metric):
     """S(C) of the correlation between the per-sequence jacobian rows."""
 
     name = "jacobian_cov"
-    spaces = ("rnn", "bert")
     higher_is_better = True
 
     def needs(self) -> set[str]:
@@ -29,7 +28,6 @@ class JacobianCosine(Metric):
     """Cosine score of the per-sequence jacobian rows (1 = orthogonal responses)."""
 
     name = "jacobian_cosine"
-    spaces = ("rnn", "bert")
     higher_is_better = True
 
     def needs(self) -> set[str]:

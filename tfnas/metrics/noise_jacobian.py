@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from tfnas.search_spaces.nas_bench_nlp.probe import noise_need
+from tfnas.probe import noise_need
 from tfnas.metrics.base import METRICS, Metric
 from tfnas.metrics.scores import correlation, cosine_score, log_eig_score
 
@@ -48,7 +48,6 @@ class NoiseJacobian(Metric):
     """
 
     name = "noise_jacobian"
-    spaces = ("rnn",)
 
     def __init__(self, amplitude: float = 10.0, score: str = "cov"):
         self.amplitude = float(amplitude)
@@ -82,7 +81,6 @@ class MoreNoisedJacobian(Metric):
     """
 
     name = "more_noised_jacobian"
-    spaces = ("rnn",)
 
     def __init__(self, amplitudes: Sequence[float] = (0.1, 10.0, 100.0), score: str = "cov"):
         self.amplitudes = tuple(float(a) for a in amplitudes)

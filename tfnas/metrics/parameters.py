@@ -9,7 +9,6 @@ class Parameters(Metric):
     """Number of parameters of the built model (shared tied weights counted once)."""
 
     name = "params"
-    spaces = ("rnn", "bert")
     higher_is_better = True
 
     def needs(self) -> set[str]:

@@ -51,7 +51,6 @@ class RankAverage(Metric):
     """Weighted mean percentile of `components` among the `reference` table's values."""
 
     name = "rank_average"
-    spaces = ("rnn",)
     higher_is_better = True
 
     def __init__(

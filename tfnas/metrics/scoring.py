@@ -30,7 +30,7 @@ class Scorer:
         if not metrics:
             raise ValueError("Scorer needs at least one metric")
         for metric in metrics:
-            metric.check_space(space.name)
+            metric.check_space(space)
         self.space = space
         self.metrics = list(metrics)
         self.device = torch.device(device)

@@ -6,11 +6,11 @@ import inspect
 from tfnas.metrics.base import METRICS, Metric
 
 
-def metric_suite(space_name: str) -> list[Metric]:
-    """One instance per registered metric applicable to `space_name`, plus `normalized=True` where offered."""
+def metric_suite(space) -> list[Metric]:
+    """One instance per registered metric applicable to `space`, plus `normalized=True` where offered."""
     metrics: list[Metric] = []
     for _, cls in METRICS.items():
-        if space_name not in cls.spaces:
+        if not cls().applies_to(space):
             continue
         metrics.append(cls())
         if "normalized" in inspect.signature(cls.__init__).parameters:

@@ -14,7 +14,6 @@ class SynapticSaliency(NormalizableMetric):
     """Sum of saliencies; `normalized` divides by the number of weight tensors."""
 
     name = "synaptic_saliency"
-    spaces = ("rnn", "bert")
     higher_is_better = True
 
     def needs(self) -> set[str]:

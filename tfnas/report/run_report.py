@@ -38,7 +38,7 @@ def space_from_summary(summary: dict[str, Any]):
     try:
         from omegaconf import OmegaConf
 
-        from tfnas.app import build
+        from tfnas.build import build
 
         return build(OmegaConf.create(node), "space")
     except Exception as err:  # a report must still be written without the benchmark section

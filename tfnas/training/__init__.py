@@ -3,7 +3,7 @@ from tfnas.training.base import NoTraining, ShortlistStage
 from tfnas.training.benchmark_lookup import BenchmarkLookup
 from tfnas.training.loop import Budget, TrainingResult, train_candidate
 from tfnas.training.short import ShortTraining
-from tfnas.training.trainer import TRAINERS, Trainer
+from tfnas.training.trainer import Trainer
 
 __all__ = ["NoTraining", "ShortlistStage", "BenchmarkLookup", "ShortTraining", "Budget", "TrainingResult",
-           "train_candidate", "TRAINERS", "Trainer"]
+           "train_candidate", "Trainer"]

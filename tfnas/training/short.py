@@ -12,7 +12,6 @@ from tfnas.errors import ConfigError
 from tfnas.training.base import ShortlistStage
 from tfnas.training.loop import CURVE_FILE, Budget, train_candidate
 from tfnas.training.table import format_table, write_shortlist
-from tfnas.training.trainer import TRAINERS
 
 log = logging.getLogger("tfnas")
 
@@ -56,7 +55,7 @@ class ShortTraining(ShortlistStage):
         self.space_options = {k: dict(v or {}) for k, v in space_options.items()}
 
     def run(self, space, shortlist, run_dir, device, seed, tracker):
-        trainer_cls = TRAINERS.get(space.name)
+        trainer_cls = space.trainer_class()
         options = self.space_options.get(space.name, {})
         root = Path(self.directory) if self.directory else Path(run_dir) / "train"
         chosen, rest = shortlist[: self.top_k], shortlist[self.top_k :]

@@ -2,7 +2,7 @@
 
 The generic loop (tfnas.training.loop) owns everything that is the same for every space:
 the budget, clipping, divergence checks, checkpoints, progress and curves. A space brings a
-Trainer registered under its name (`@TRAINERS.register("rnn")`).
+Trainer class, returned by its `SearchSpace.trainer_class()`.
 """
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from tfnas.registry import Registry
-
-TRAINERS: Registry[type["Trainer"]] = Registry("trainer", ("tfnas.training",))
 
 
 class Trainer(ABC):

@@ -19,7 +19,7 @@ from safetensors.torch import load_model, save_model
 from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
 from tfnas.data import batchify, load_ptb
 from tfnas.errors import ConfigError
-from tfnas.training.trainer import TRAINERS, Trainer
+from tfnas.training.trainer import Trainer
 
 WEIGHTS_FILE = "model.safetensors"
 
@@ -39,7 +39,6 @@ DEFAULTS = {
 }
 
 
-@TRAINERS.register("rnn")
 class RNNLanguageModelTrainer(Trainer):
     """Truncated-BPTT training of the cell's language model; evaluation loss in nats/token."""
 

@@ -25,7 +25,7 @@ def setup():
     model = FlexiBertModel(config).eval()
     ids = torch.randint(1, 40, (4, 6))
     batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
-    metrics = metric_suite("bert")
+    metrics = metric_suite(NasBenchBertSpace())
     probe = BertProbe(model, batch, set().union(*(m.needs() for m in metrics)))
     values = {m.key: m.compute(probe) for m in metrics}
     return model, batch, values
@@ -118,15 +118,15 @@ def test_every_bert_metric_matches_a_hand_computed_value(setup):
 
 
 def test_suite_covers_the_paper_metrics_with_normalised_variants():
-    names = set(metrics_for_space("bert"))
+    names = set(metrics_for_space(NasBenchBertSpace()))
     assert {"synaptic_diversity", "synaptic_saliency", "activation_distance", "jacobian_cov", "jacobian_cosine",
             "head_importance", "head_confidence", "head_softmax_confidence", "params",
             "activation_distance_sum", "head_softmax_confidence_maxhead"} <= names
-    keys = {m.key for m in metric_suite("bert")}
+    keys = {m.key for m in metric_suite(NasBenchBertSpace())}
     for name in names - {"params", "jacobian_cov", "jacobian_cosine"}:
         assert f"{name}_norm" in keys
     assert "hidden_cov" not in names
-    assert "bert" not in METRICS.get("hidden_cov").spaces
+    assert not METRICS.get("hidden_cov")().applies_to(NasBenchBertSpace())
 
 
 def test_probe_leaves_the_model_as_it_found_it(setup):
@@ -153,7 +153,7 @@ def test_scorer_on_a_real_benchmark_architecture():
     arch = space.from_json({"hidden_size": 128, "nas_config": {"encoder_layers": [
         dict(operation_type="SA", operation_parameter="SDP", num_operation_heads=2, feed_forward_dimension=512, num_feed_forward=1),
         dict(operation_type="LT", operation_parameter="DCT", num_operation_heads=4, feed_forward_dimension=512, num_feed_forward=1)]}})
-    scorer = Scorer(space, metric_suite("bert"))
+    scorer = Scorer(space, metric_suite(NasBenchBertSpace()))
     first, second = scorer(arch), scorer(arch)
     assert first.scores == second.scores  # same seed, same batch: reproducible
     assert all(math.isfinite(v) for v in first.scores.values())

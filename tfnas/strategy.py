@@ -57,8 +57,9 @@ class Strategy(ABC):
     def ask(self) -> Candidate:
         """The next architecture to evaluate."""
 
-    def tell(self, candidate: Candidate, score: float) -> None:
-        """Learn from the (higher-is-better) score of an asked candidate."""
+    def tell(self, candidate: Candidate, score: float, duplicate: bool = False) -> None:
+        """Learn from the (higher-is-better) score of an asked candidate; `duplicate`: it was scored before
+        (the stored score is told, and the budget was not charged)."""
 
     def observe(self, arch: Any, score: float) -> None:
         """Learn from an evaluation this strategy did not ask for (resume, another worker); default: ignore."""

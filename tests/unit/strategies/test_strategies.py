@@ -7,12 +7,12 @@ from tfnas.strategies.nsga2 import NSGAII
 from tfnas.strategies.optuna_tpe import OptunaTPE
 from tfnas.strategies.pruned import PrunedSearch
 from tfnas.strategies.random_search import RandomSearch
-from tfnas.app import pareto_front
+from tfnas.summary import pareto_front
 from tfnas.errors import ConfigError
 from tfnas.search_loop import run_search
 from tfnas.storage import EvaluationStore
 
-from tests.synthetic import L, TARGET, BitScorer, BitSpace
+from synthetic import L, TARGET, BitScorer, BitSpace
 
 BUDGET = 60
 SEEDS = range(6)

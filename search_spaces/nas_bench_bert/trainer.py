@@ -20,7 +20,7 @@ from torch import nn
 
 from tfnas.errors import ConfigError
 from tfnas.training.text_data import load_tokenizer, wikitext_sequences
-from tfnas.training.trainer import TRAINERS, Trainer
+from tfnas.training.trainer import Trainer
 
 DEFAULTS = {
     "objective": "electra",
@@ -98,7 +98,6 @@ def _load_pretrained_weights(model, directory: Path) -> None:
         raise RuntimeError(f"checkpoint {directory} does not match the model: missing {untied}, unexpected {result.unexpected_keys}")
 
 
-@TRAINERS.register("bert")
 class BertPretrainer(Trainer):
     """ELECTRA-style (objective=electra) or masked-LM (objective=mlm) pretraining of one candidate."""
 

@@ -8,7 +8,7 @@ import pytest
 from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace
 from tfnas.analysis import field_effects, ordinal_baseline, pruning_rule
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "scripts"))
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import torch
 from transformers import ElectraConfig, ElectraModel
 
 from tfnas.training import Budget, ShortTraining, train_candidate
-from tfnas.training.electra import BertPretrainer
+from tfnas.search_spaces.nas_bench_bert.trainer import BertPretrainer
 from tfnas.tracking import NoTracker
 
 GEN = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 1, "intermediate_size": 32, "embedding_size": 16}
@@ -19,6 +19,9 @@ class TinyEncoderSpace:
 
     def from_json(self, data):
         return data
+
+    def trainer_class(self):
+        return BertPretrainer
 
     def build_model(self, arch, seed=None, device="cpu"):
         torch.manual_seed(seed)

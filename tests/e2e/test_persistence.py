@@ -15,7 +15,7 @@ import pytest
 
 from tfnas.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
 POSTGRES_URL = os.environ.get("TFNAS_TEST_POSTGRES_URL", "postgresql+psycopg://tfnas:tfnas@127.0.0.1:5432/tfnas_test")
 
@@ -70,12 +70,10 @@ def test_resume_after_sigkill_neither_loses_nor_repeats(tmp_path):
 
 
 def test_two_local_workers_share_one_sqlite_study(tmp_path):
+    from apprun import search
+
     run_dir, budget = tmp_path / "run", 24
-    out = subprocess.run(
-        search_cmd(f"search.budget={budget}", "search.n_workers=2", f"hydra.run.dir={run_dir}"),
-        cwd=ROOT, env=env(), capture_output=True, text=True,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
+    search(run_dir, f"search.budget={budget}", "search.n_workers=2")
     trials = evaluations(f"sqlite:///{run_dir / 'study.db'}")
     hashes = [t.user_attrs["hash"] for t in trials]
     assert len(set(hashes)) == len(hashes) >= budget  # one score per architecture

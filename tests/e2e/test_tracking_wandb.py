@@ -11,7 +11,7 @@ from tfnas.errors import ConfigError
 from tfnas.tracking.wandb_offline import find_offline_runs, read_offline_run
 from tfnas.tracking.wandb_tracker import WandbTracker, shortlist_table
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12"]
 
 
@@ -92,8 +92,10 @@ def test_multirun_gives_one_wandb_run_per_job_grouped_by_sweep(tmp_path):
 
 
 def test_tracking_none_writes_report_without_wandb(tmp_path):
+    from apprun import search as search_in_process
+
     run_dir = tmp_path / "run"
-    search(tmp_path, f"hydra.run.dir={run_dir}", budget=2)
+    search_in_process(run_dir, "search.budget=2")
     assert (run_dir / "report.md").exists() and (run_dir / "plots" / "best_so_far.png").exists()
     assert not (run_dir / "wandb").exists()
 

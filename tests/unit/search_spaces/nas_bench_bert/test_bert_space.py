@@ -147,15 +147,13 @@ def test_benchmark_queries(space, entries):
 
 def test_registered_and_configurable():
     assert SPACES.get("bert") is NasBenchBertSpace
-    from hydra import compose, initialize_config_dir
     from hydra.utils import instantiate
-    from pathlib import Path
 
-    conf = str(Path(__file__).resolve().parent.parent / "conf")
-    with initialize_config_dir(config_dir=conf, version_base="1.3"):
-        fast = instantiate(compose(config_name="config", overrides=["space=bert"]).space)
-        full = instantiate(compose(config_name="config", overrides=["space=bert_full"]).space)
-        custom = instantiate(compose(config_name="config", overrides=["space=bert", "space.batch_size=4", "space.seq_len=16"]).space)
+    from tfnas.config import compose
+
+    fast = instantiate(compose(["space=bert"]).space)
+    full = instantiate(compose(["space=bert_full"]).space)
+    custom = instantiate(compose(["space=bert", "space.batch_size=4", "space.seq_len=16"]).space)
     assert (full.batch_size, full.seq_len) == (128, 512)
     assert fast.batch_size * fast.seq_len < full.batch_size * full.seq_len
     assert (custom.batch_size, custom.seq_len) == (4, 16)
@@ -176,7 +174,7 @@ def test_features_have_one_length_whatever_the_depth_and_benchmark_pool_mode_wor
     import numpy as np
 
     from tfnas.search_spaces.nas_bench_bert.space import NasBenchBertSpace
-    from tfnas.search_spaces.pool import benchmark_pool
+    from tfnas.pool import benchmark_pool
 
     space = NasBenchBertSpace()
     archs = [arch for _, arch in space.benchmark().pool()[:40]]

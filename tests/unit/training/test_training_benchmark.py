@@ -51,11 +51,10 @@ def test_space_without_benchmark_is_a_config_error(tiny_rnn_space, tmp_path):
         BenchmarkLookup().run(NoBench(), [], tmp_path, torch.device("cpu"), 0, NoTracker())
 
 
-def test_search_with_train_benchmark_end_to_end(tmp_path):
-    cmd = [sys.executable, "search.py", "search.budget=3", "search.top_k=2", "space.model.emsize=16",
-           "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "train=benchmark", f"hydra.run.dir={tmp_path}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "shortlisted architectures are in nas_bench_nlp" in out.stdout
+def test_search_with_train_benchmark_end_to_end(tmp_path, capsys):
+    from apprun import search
+
+    search(tmp_path, "search.budget=3", "search.top_k=2", "train=benchmark")
+    assert "shortlisted architectures are in nas_bench_nlp" in capsys.readouterr().out
     best = json.load(open(tmp_path / "best.json"))
     assert len(best) == 2 and all("in_benchmark" in e for e in best)

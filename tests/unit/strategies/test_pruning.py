@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tfnas.search_spaces.pool import benchmark_pool
+from tfnas.pool import benchmark_pool
 from tfnas.strategies.evolution import RegularizedEvolution
 from tfnas.strategies.pruned import PrunedSearch
 from tfnas.strategies.random_search import RandomSearch

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from tfnas.search_spaces.base import SearchSpace, SpaceWrapper
+from tfnas.search_space import SearchSpace, SpaceWrapper
 from tfnas.errors import ConfigError
 
 

@@ -11,7 +11,7 @@ import torch
 from tfnas.search_spaces.nas_bench_nlp import Recipe
 from tfnas.tracking import Tracker
 from tfnas.training import Budget, ShortTraining, train_candidate
-from tfnas.training.rnn_lm import RNNLanguageModelTrainer
+from tfnas.search_spaces.nas_bench_nlp.trainer import RNNLanguageModelTrainer
 
 OPTS = {"batch_size": 8, "bptt": 12, "eval_max_tokens": 400}
 TANH = {"f": {"op": "linear", "input": ["x", "h_prev_0"]}, "h_new_0": {"op": "activation_tanh", "input": ["f"]}}
@@ -89,14 +89,12 @@ def test_stage_ranks_by_trained_loss_and_survives_divergence(tiny_rnn_space, tmp
     assert again[0]["train_resumed_from"] == 3 and again[0]["eval_loss"] == final[0]["eval_loss"]
 
 
-def test_search_with_train_short_end_to_end(tmp_path):
-    cmd = [sys.executable, "search.py", "search.budget=3", "search.top_k=3", "space.model.emsize=16",
-           "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "train=short", "train.top_k=2",
-           "train.steps=3", "train.rnn.batch_size=8", "train.rnn.bptt=12", "train.rnn.eval_max_tokens=200",
-           f"hydra.run.dir={tmp_path}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "trained on PTB valid, evaluated on PTB test" in out.stdout
+def test_search_with_train_short_end_to_end(tmp_path, capsys):
+    from apprun import search
+
+    search(tmp_path, "search.budget=3", "search.top_k=3", "train=short", "train.top_k=2", "train.steps=3",
+           "train.rnn.batch_size=8", "train.rnn.bptt=12", "train.rnn.eval_max_tokens=200")
+    assert "trained on PTB valid, evaluated on PTB test" in capsys.readouterr().out
     best = json.load(open(tmp_path / "best.json"))
     assert len(best) == 3 and best[0]["train_status"] == "ok" and best[2]["train_status"] == "not trained"
     # trained candidates first, by loss; a candidate that diverged (some sampled cells explode) follows them

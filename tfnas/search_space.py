@@ -78,6 +78,29 @@ class SearchSpace(ABC, Generic[Arch]):
         """Run the passes the metrics need (`needs`: the union of their requirements) and return
         an object the metrics read. One forward (and backward, if needed) serves all of them."""
 
+    # -- what the space brings besides models -------------------------------------------
+    def trainer_class(self):
+        """The `tfnas.training.Trainer` subclass that trains this space's architectures briefly, or None."""
+        return None
+
+    def provides(self) -> frozenset[str]:
+        """The need kinds this space's probe serves (see `tfnas.probe`); a metric applies when its needs are among them."""
+        return frozenset()
+
+    def check_needs(self, needs: Iterable[str]) -> None:
+        """Refuse (ConfigError) needs this space cannot serve, arguments included (a layer it lacks);
+        called before a search writes anything."""
+        from tfnas.probe import check_served
+
+        check_served(needs, self.provides(), self.name)
+
+    def members(self) -> list | None:
+        """Every architecture the space holds when it is a finite pool (benchmark mode), else None."""
+        return None
+
+    def note_evaluated(self, key: str) -> None:
+        """Hear that the architecture with hash `key` is scored (a pool then proposes others first)."""
+
     # -- labelled architectures --------------------------------------------------------
     def benchmark(self):
         """The space's tabular benchmark (a tfnas.benchmarks.TabularBenchmark), or None if it has none."""
@@ -157,3 +180,18 @@ class SpaceWrapper(SearchSpace):
 
     def benchmark(self):
         return self.inner.benchmark()
+
+    def trainer_class(self):
+        return self.inner.trainer_class()
+
+    def provides(self):
+        return self.inner.provides()
+
+    def check_needs(self, needs):
+        self.inner.check_needs(needs)
+
+    def members(self):
+        return self.inner.members()
+
+    def note_evaluated(self, key):
+        self.inner.note_evaluated(key)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 TINY = json.dumps({"model": {"emsize": 16, "nhid": 24, "nlayers": 3}, "batch_size": 8, "seq_len": 12})
 
 

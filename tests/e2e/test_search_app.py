@@ -6,18 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
+from apprun import TINY, config
 from tfnas.app import run
 from tfnas.results import read_results
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
-
-
-def config(*overrides):
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        return compose("config", overrides=[*TINY, *overrides])
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_benchmark_pool_mode_reports_true_results(tmp_path, tiny_rnn_space):

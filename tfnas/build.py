@@ -1,0 +1,107 @@
+"""Build a search's parts from its config: space, metrics, strategy, store and scorer.
+
+The app, every worker process and the experiments (strategy comparison) build searches here,
+so they are the same search. Everything that can be refused is checked before the store (the
+only part that writes) is opened.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from tfnas.errors import ConfigError
+from tfnas.metrics.base import METRICS
+from tfnas.metrics.scoring import Scorer
+from tfnas.pool import benchmark_pool
+from tfnas.storage import EvaluationStore, storage_url
+
+
+def resolve_device(name: str) -> torch.device:
+    """cpu, cuda, cuda:N, or auto (cuda when available)."""
+    name = str(name)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError("device", f"unknown device {name!r}; use cpu, cuda, cuda:N or auto") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device", "CUDA was requested but is not available on this machine; use device=cpu or device=auto")
+    return device
+
+
+def build(node: DictConfig, field: str) -> Any:
+    """Instantiate a `_target_` config group, turning Hydra's errors into one that names the group."""
+    if node is None or "_target_" not in node:
+        raise ConfigError(field, f"missing config group {field!r} with a _target_ (choose one with {field}=NAME)")
+    try:
+        return instantiate(node, _convert_="all")
+    except InstantiationException as err:
+        cause = err.__cause__
+        if isinstance(cause, ConfigError):
+            raise cause from None
+        raise ConfigError(field, f"could not build {node._target_}: {cause or err}") from None
+
+
+@dataclass
+class SearchParts:
+    """What one search process needs: built from the config the same way in every worker."""
+
+    space: Any
+    metric: Any
+    strategy: Any
+    scorer: Scorer
+    store: EvaluationStore
+    objectives: list[tuple[str, bool]]
+
+
+def build_space(cfg: DictConfig):
+    """The configured space, restricted to its benchmark's labelled architectures when search.pool=benchmark."""
+    space = build(cfg.space, "space")
+    pool = cfg.search.get("pool", "all")
+    if pool == "benchmark":
+        return benchmark_pool(space)
+    if pool != "all":
+        raise ConfigError("search.pool", f"must be all or benchmark, got {pool!r}")
+    return space
+
+
+def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, worker: int = 0, storage: str | None = None) -> SearchParts:
+    """Space, metric(s), strategy bound to the search's study, scorer. `storage` overrides search.storage."""
+    space = build_space(cfg)
+    metric = build(cfg.metric, "metric")
+    metric.check_space(space)
+    strategy = build(cfg.strategy, "strategy")
+    metrics, objectives = [metric], [(metric.key, metric.higher_is_better)]
+    for name, direction in strategy.extra_objectives:
+        extra = METRICS.get(name)()
+        extra.check_space(space)
+        if extra.key != metric.key:
+            metrics.append(extra)
+        objectives.append((extra.key, direction == "maximize"))
+    scorer = Scorer(space, metrics, device=device, seed=cfg.seed)  # checks every need before the store writes
+    fingerprint = {
+        "space": OmegaConf.to_container(cfg.space, resolve=True),
+        "metric": OmegaConf.to_container(cfg.metric, resolve=True),
+        "seed": cfg.seed,
+        "pool": cfg.search.get("pool", "all"),
+    }
+    store = EvaluationStore(
+        storage_url(storage if storage is not None else cfg.search.get("storage"), run_dir),
+        cfg.search.get("study_name", "tfnas"),
+        ["maximize" if hib else "minimize" for _, hib in objectives],
+        metric.key,
+        sampler=strategy.sampler(int(cfg.seed) + worker),
+        fingerprint=fingerprint,
+        stale_after_s=cfg.search.get("stale_after_s"),
+    )
+    rng = np.random.default_rng(cfg.seed if worker == 0 else [cfg.seed, worker])
+    strategy.bind(space, rng, store.study)
+    return SearchParts(space, metric, strategy, scorer, store, objectives)

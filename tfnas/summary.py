@@ -1,0 +1,85 @@
+"""What a finished search writes about itself: the shortlist, summary.json and the Pareto front."""
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from tfnas.storage import redact
+
+
+def shortlist(space, records, top_k: int, higher_is_better: bool) -> list[dict[str, Any]]:
+    """The `top_k` best evaluations as best.json entries, with the benchmark's trained result where it has one."""
+    bench = space.benchmark()
+    ranked = sorted(records, key=lambda r: r.score, reverse=higher_is_better)[:top_k]
+    entries = []
+    for i, r in enumerate(ranked):
+        arch = space.from_json(r.arch)
+        entry = {"rank": i + 1, "hash": r.hash, "score": r.score, "undefined": r.undefined, "arch": r.arch, **space.describe(arch)}
+        trained = bench.query(arch) if bench is not None else None
+        if trained is not None:
+            entry["benchmark"] = trained
+        entries.append(entry)
+    return entries
+
+
+def summarize(cfg: DictConfig, parts, result, best: list[dict], device, n_workers: int, failed_workers: list[str], elapsed: float) -> dict:
+    """summary.json: counts, the best architecture, score statistics, timings and the resolved config."""
+    records = result.records
+    seconds = [r.seconds for r in records]
+    finite = [r.score for r in records if math.isfinite(r.score)]
+    summary = {
+        "space": parts.space.name,
+        "strategy": parts.strategy.name,
+        "metric": parts.metric.key,
+        "higher_is_better": parts.metric.higher_is_better,
+        "seed": cfg.seed,
+        "device": str(device),
+        "budget": cfg.search.budget,
+        "evaluated": len(records),
+        "evaluated_this_run": result.scored_here,
+        "resumed_from": result.resumed,
+        "undefined": sum(r.undefined for r in records),
+        "duplicates_proposed": result.duplicates,
+        "stopped_early": result.stopped_early,
+        "storage": redact(parts.store.url or "memory"),
+        "study_name": parts.store.study.study_name,
+        "pool": cfg.search.get("pool", "all"),
+        "n_workers": n_workers,
+        "failed_workers": failed_workers,
+        "best": best[0] if best else None,
+        "score_stats": _stats(finite),
+        "seconds_total": elapsed,
+        "seconds_per_arch_median": statistics.median(seconds) if seconds else None,
+        "config": OmegaConf.to_container(cfg, resolve=True),
+    }
+    return summary
+
+
+def pareto_front(records, objectives: list[tuple[str, bool]]) -> list[dict]:
+    """The evaluations no other evaluation beats on every objective (ties kept), sorted by the first."""
+    points = [[(1.0 if hib else -1.0) * r.metrics[k] for k, hib in objectives] for r in records]
+    front = []
+    for i, p in enumerate(points):
+        dominated = any(
+            all(q[j] >= p[j] for j in range(len(p))) and any(q[j] > p[j] for j in range(len(p)))
+            for q in points
+        )
+        if not dominated and all(math.isfinite(v) for v in p):
+            r = records[i]
+            front.append({"hash": r.hash, **{k: r.metrics[k] for k, _ in objectives}, "arch": r.arch})
+    key, hib = objectives[0]
+    return sorted(front, key=lambda e: e[key], reverse=hib)
+
+
+def _stats(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    return {
+        "min": min(values),
+        "max": max(values),
+        "mean": statistics.fmean(values),
+        "median": statistics.median(values),
+    }
