@@ -67,7 +67,33 @@ def _plugin_group_options(path: str, group: str) -> list[str]:
     return [entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml")]
 
 
+def config_packages() -> list[str]:
+    """The packages holding config groups: tfnas's own, then each plug-in's."""
+    return [CONFIG_MODULE] + [p[len("pkg://"):] for p in plugin_search_path()]
+
+
 def load_group_config(group: str, name: str):
-    """The config node of `group/name` (e.g. metric/hidden_cov_l2), with its defaults applied."""
-    cfg = compose([f"{group}={name}"])
-    return cfg[group]
+    """The config node of `group/name` (e.g. metric/hidden_cov_l2), read from the package that ships it.
+
+    Reads the one file (cheap: scripts call this for every metric); a file with a defaults list is
+    composed by Hydra instead, so it means what it means on the command line.
+    """
+    from importlib.resources import files
+
+    from omegaconf import OmegaConf
+
+    for package in config_packages():
+        path = files(package) / group / f"{name}.yaml"
+        if path.is_file():
+            node = OmegaConf.create(path.read_text(encoding="utf-8"))
+            if "defaults" not in node:
+                return node
+            return compose([f"{group}={name}"])[group]
+    raise MissingConfig(group, name)
+
+
+class MissingConfig(LookupError):
+    """A `group/name` config that no config package ships."""
+
+    def __init__(self, group: str, name: str):
+        super().__init__(f"no config {group}/{name}; choose from: {', '.join(group_options(group))}")
