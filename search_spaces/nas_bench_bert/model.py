@@ -74,13 +74,14 @@ class FlexiBertConfig(PretrainedConfig):
 
 # -- linear transforms (LT) ------------------------------------------------------------------
 @lru_cache(maxsize=64)
-def _transform_matrices(kind: str, length: int, size: int) -> tuple[torch.Tensor, ...]:
-    """Orthonormally scaled real transform matrices over a sequence of `length` zero-padded to `size`.
+def _transform_matrices(kind: str, length: int, size: int, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """Orthonormally scaled real transform matrices over a sequence of `length` zero-padded to `size`,
+    made once per device (so a GPU forward copies nothing from the host).
 
     DFT: (cos, sin) parts with Re(F x) = C x (F = C - iS, scaled 1/sqrt(n)); DCT: the DCT-II matrix.
     """
-    k = torch.arange(length, dtype=torch.float64)[:, None]
-    t = torch.arange(length, dtype=torch.float64)[None, :]
+    k = torch.arange(length, dtype=torch.float64, device=device)[:, None]
+    t = torch.arange(length, dtype=torch.float64, device=device)[None, :]
     if kind == "DFT":
         angle = 2 * math.pi * k * t / length
         mats = (torch.cos(angle) / math.sqrt(length), torch.sin(angle) / math.sqrt(length))
@@ -90,7 +91,7 @@ def _transform_matrices(kind: str, length: int, size: int) -> tuple[torch.Tensor
         mats = (m,)
     out = []
     for m in mats:
-        padded = torch.zeros(size, size, dtype=torch.float64)
+        padded = torch.zeros(size, size, dtype=torch.float64, device=device)
         padded[:length, :length] = m
         out.append(padded.to(torch.float32))
     return tuple(out)
@@ -102,8 +103,8 @@ def _mix_2d(kind: str, x: torch.Tensor, length: int) -> torch.Tensor:
     Two plain matrix products (features on the last axis, then the sequence on axis 1), no permutes.
     """
     b, size, heads, d = x.shape
-    seq = [m.to(x) for m in _transform_matrices(kind, length, size)]
-    feat = [m.to(x) for m in _transform_matrices(kind, d, d)]
+    seq = [m.to(x.dtype) for m in _transform_matrices(kind, length, size, x.device)]
+    feat = [m.to(x.dtype) for m in _transform_matrices(kind, d, d, x.device)]
     if kind == "DFT":  # Re((Cs - iSs) X (Cf - iSf)) = Cs X Cf - Ss X Sf (both matrices symmetric)
         cos_s, sin_s = seq
         cos_f, sin_f = feat

@@ -105,7 +105,7 @@ class RNNProbe:
                     for w, g in zip(weights, grads[: len(weights)])
                 ]
             if "hidden_saliency" in needs:
-                total = torch.zeros((), dtype=torch.float64)
+                total = torch.zeros((), dtype=torch.float64, device=y.device)
                 for h, g in zip(hiddens, grads[len(weights):]):
                     if g is not None:
                         total += (h.detach() * g).abs().sum(dtype=torch.float64)
