@@ -57,6 +57,21 @@ class Strategy(ABC):
     def ask(self) -> Candidate:
         """The next architecture to evaluate."""
 
+    def ask_batch(self, n: int) -> list[Candidate]:
+        """Up to `n` candidates to score together (search.eval_batch). The default asks n times: random draws
+        are independent, evolution mutates n tournament winners of the current population, and TPE's
+        constant-liar sampler treats the pending trials as scored. A StopIteration after the first candidate
+        ends the batch early; before it, it ends the search."""
+        batch = []
+        for _ in range(n):
+            try:
+                batch.append(self.ask())
+            except StopIteration:
+                if not batch:
+                    raise
+                break
+        return batch
+
     def tell(self, candidate: Candidate, score: float, duplicate: bool = False) -> None:
         """Learn from the (higher-is-better) score of an asked candidate; `duplicate`: it was scored before
         (the stored score is told, and the budget was not charged)."""

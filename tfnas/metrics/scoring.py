@@ -37,6 +37,9 @@ class Scorer:
         self.seed = seed
         self.needs = set().union(*(m.needs() for m in self.metrics))
         self.batch = space.metric_batch(self.device)
+        #: build the next model on a thread while this one is probed (on by default off the CPU, where
+        #: the build and the probe would compete for the same cores)
+        self.overlap_builds = self.device.type != "cpu"
 
     @property
     def keys(self) -> list[str]:
@@ -44,8 +47,36 @@ class Scorer:
 
     def __call__(self, arch: Any) -> Evaluation:
         start = time.perf_counter()
+        return self._evaluate(self._build(arch), start)
+
+    def score_many(self, archs: Sequence[Any]) -> list[Evaluation]:
+        """Score several architectures, building the next model on a CPU thread while the device probes the
+        current one (search.eval_batch; on a GPU the build is host work the device need not wait for).
+        Each evaluation's `seconds` is its own build and probe time."""
+        if len(archs) <= 1 or not self.overlap_builds:
+            return [self(arch) for arch in archs]
+        from concurrent.futures import ThreadPoolExecutor
+
+        def timed_build(arch):
+            start = time.perf_counter()
+            return self._build(arch), time.perf_counter() - start
+
+        out = []
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(timed_build, archs[0])
+            for i in range(len(archs)):
+                model, build_seconds = pending.result()
+                if i + 1 < len(archs):
+                    pending = pool.submit(timed_build, archs[i + 1])
+                start = time.perf_counter() - build_seconds
+                out.append(self._evaluate(model, start))
+        return out
+
+    def _build(self, arch: Any):
         model = self.space.build_model(arch, seed=self.seed, device=self.device)
-        model.eval()
+        return model.eval()
+
+    def _evaluate(self, model, start: float) -> Evaluation:
         probe = self.space.probe(model, self.batch, self.needs)
         scores, undefined = {}, []
         for metric in self.metrics:
