@@ -54,9 +54,8 @@ def make_storage(url: str | None):
     if "://" not in url:
         raise ConfigError("search.storage", f"{url!r} is not a SQLAlchemy URL (sqlite:///path/study.db, postgresql+psycopg://user@host/db) or memory")
     engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if url.startswith("sqlite"):
-        # several worker processes write one file: wait for the lock instead of failing at once
-        engine_kwargs = {"connect_args": {"timeout": 120}}
+    if url.startswith("sqlite:///"):
+        engine_kwargs = {"creator": _sqlite_connector(url[len("sqlite:///"):])}
     for attempt in range(6):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
@@ -65,6 +64,27 @@ def make_storage(url: str | None):
             if attempt == 5 or not isinstance(err, sqlalchemy.exc.IntegrityError | sqlalchemy.exc.OperationalError):
                 raise ConfigError("search.storage", f"cannot open {redact(url)}: {type(err).__name__}: {err}".splitlines()[0]) from None
             time.sleep(0.5 * (attempt + 1))
+
+
+def _sqlite_connector(path: str):
+    """Connections to one SQLite file in write-ahead-log mode with synchronous=NORMAL.
+
+    Optuna commits on every suggestion (a TPE trial of the RNN space makes ~50); in SQLite's
+    default mode each commit waits for an fsync, which made a 10-trial TPE search spend 46 s of
+    its 69 s in fsync. In WAL mode with synchronous=NORMAL a commit survives a killed process
+    (kill -9 resume still loses nothing); only a power cut may lose the last commits. Several
+    worker processes on one machine share the file; the timeout makes them wait for the lock
+    instead of failing. (WAL needs a local filesystem; on a shared one use journal storage.)
+    """
+    import sqlite3
+
+    def connect():
+        connection = sqlite3.connect(path, timeout=120, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+    return connect
 
 
 def redact(url: str) -> str:
