@@ -42,7 +42,7 @@ def completed(db: Path) -> int:
 
 
 def test_resume_after_sigkill_neither_loses_nor_repeats(tmp_path):
-    run_dir, budget = tmp_path / "run", 60
+    run_dir, budget = tmp_path / "run", 20
     cmd = search_cmd(f"search.budget={budget}", f"hydra.run.dir={run_dir}")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = run_dir / "study.db"
@@ -55,7 +55,9 @@ def test_resume_after_sigkill_neither_loses_nor_repeats(tmp_path):
     before = {t.user_attrs["hash"]: t.user_attrs["metrics"] for t in evaluations(url)}
     assert 5 <= len(before) < budget, "the search must be killed mid-way"
 
-    subprocess.run(cmd, cwd=ROOT, env=env(), check=True, capture_output=True)
+    from apprun import search
+
+    search(run_dir, f"search.budget={budget}")  # the resume itself is not about the process: in-process
     after = evaluations(url)
     hashes = [t.user_attrs["hash"] for t in after]
     assert len(hashes) == budget and len(set(hashes)) == budget  # nothing repeated, budget met
