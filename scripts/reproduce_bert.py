@@ -190,6 +190,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared machine; 0: default)")
     parser.add_argument("--no-score", action="store_true", help="only analyse an existing --out")
+    parser.add_argument("--metrics", default="paper",
+                        help='"paper" (the paper\'s suite), "zoo" (the zero-cost proxies), "all", or a comma list of conf/metric names')
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -197,7 +199,9 @@ def main(argv=None) -> None:
     out = Path(args.out or f"results/bert_metrics_{preset}.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
     space = NasBenchBertSpace(preset=preset)
-    metrics = metric_suite("bert")
+    from tfnas.experiments.rnn_table import build_metric, metric_names
+
+    metrics = [build_metric(n) for n in metric_names(args.metrics, "bert")]
     if not args.no_score:
         score(args, space, metrics, out)
     analyse(space, out, metrics)

@@ -28,21 +28,33 @@ EXTRA_COLUMNS = ("undefined", "seconds")
 
 
 def metric_names(spec: str | Sequence[str], space_name: str = "rnn") -> list[str]:
-    """Config names from "all" or a comma-separated list (each a file of conf/metric/)."""
+    """Config names from "all", "paper" (the paper's metrics), "zoo" (the zero-cost proxies of
+    tfnas.metrics.zoo) or a comma-separated list (each a file of conf/metric/). In "all" and the
+    groups, aliases (synflow, nwot) are left out (their columns duplicate the originals), and so are
+    `_norm` variants on the RNN space, where the paper does not use them."""
+    from tfnas.metrics.zoo import ZOO
+
     available = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
     if isinstance(spec, str):
         spec = [s.strip() for s in spec.split(",") if s.strip()]
-    if list(spec) == ["all"]:
+    if list(spec) in (["all"], ["paper"], ["zoo"]):
+        group = spec[0]
         names = []
         for name in available:
-            if name in NOT_IN_ALL:
+            if name == "rank_average" or (space_name == "rnn" and name in NOT_IN_ALL):
                 continue
-            if space_name in build_metric(name).spaces:
+            metric = build_metric(name)
+            if space_name not in metric.spaces or getattr(metric, "alias_of", None):
+                continue
+            if space_name == "rnn" and getattr(metric, "normalized", False):
+                continue
+            in_zoo = metric.name in ZOO
+            if group == "all" or (group == "zoo") == in_zoo:
                 names.append(name)
         return names
     for name in spec:
         if name not in available:
-            raise ConfigError("--metrics", f"unknown metric config {name!r}; choose from: all, {', '.join(available)}")
+            raise ConfigError("--metrics", f"unknown metric config {name!r}; choose from: all, paper, zoo, {', '.join(available)}")
     return list(spec)
 
 

@@ -37,6 +37,8 @@ class Scorer:
         self.seed = seed
         self.needs = set().union(*(m.needs() for m in self.metrics))
         self.batch = space.metric_batch(self.device)
+        for metric in self.metrics:
+            metric.check_batch(space, self.batch)
 
     @property
     def keys(self) -> list[str]:
