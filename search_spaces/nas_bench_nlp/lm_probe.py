@@ -59,8 +59,8 @@ def chunk_passes(model, tokens: torch.Tensor):
             chunk = ChunkPass(loss, (steps - 1) * len(cols) / predicted, len(cols))
             if want_fisher:
                 for layer in records:  # one group per linear node: its B x H output at every step
-                    chunk.acts.extend(([step[name] for step in layer], 1, None) for name in linear_names)
-                chunk.acts.append(([logits.transpose(0, 1)], 2, None))  # the decoder: B x (T-1) x V
+                    chunk.acts.extend(([step[name] for step in layer], 1, 0) for name in linear_names)
+                chunk.acts.append(([logits], 2, 1))  # the decoder: (T-1) x B x V
             if want_jacobian:
                 chunk.embedded, chunk.jacobian_output = embedded, y
                 chunk.jacobian_cotangent = torch.ones_like(y)

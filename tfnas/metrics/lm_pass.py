@@ -31,8 +31,9 @@ class ChunkPass:
 
     loss: mean LM loss over the minibatch's predicted tokens; share: its fraction of the batch's
     predicted tokens (the batch loss is sum(share * loss)); sequences: its number of sequences.
-    acts: one group per linear map, (its output tensors, channel dim, sequence index per row along
-    dim 0 or None when dim 0 is the sequence), for fisher (empty when fisher is not asked). embedded / jacobian_output / token_classes:
+    acts: one group per linear map, (its output tensors, channel dim, sequence dim or a tensor of
+    the sequence of each row), for fisher (empty when fisher is not asked). The tensors must be the
+    ones the loss was computed from (not views made afterwards, which get no gradient). embedded / jacobian_output / token_classes:
     the input embeddings, the output whose cotangent gives the jacobian, its cotangent, and the class
     of each embedding row (-1: excluded), for epe_nas. zen: the absolute output difference per
     sequence under the zen perturbation, summed.
@@ -146,8 +147,8 @@ def _split(flat: list[torch.Tensor], sizes: list[int]) -> list[list[torch.Tensor
 def _fisher_terms(groups, grads, share: float, sequences: int) -> list[torch.Tensor]:
     """Per linear map, sum over sequences of (sum over positions of a * dL/da)^2, per channel.
 
-    A group is one linear map's outputs: (tensors, channel dim, sequence index or None), each
-    tensor with the sequence on dim 0 (or, with a sequence index, one row per position). The
+    A group is one linear map's outputs: (tensors, channel dim, where the sequence is): an int is
+    the sequence dim of each tensor, a tensor the sequence of each row (dim 0) of a 2-D act. The
     gradients are of the minibatch's mean loss; scaled by `share` they are the batch loss's.
     """
     terms, k = [], 0
@@ -158,8 +159,9 @@ def _fisher_terms(groups, grads, share: float, sequences: int) -> list[torch.Ten
             k += 1
             if grad is None:
                 continue
-            prod = (act.detach() * grad.detach() * share).movedim(channel_dim, -1).to(torch.float64)
-            if seq_index is None:
+            prod = (act.detach() * grad.detach() * share).to(torch.float64)
+            if not torch.is_tensor(seq_index):
+                prod = prod.movedim((seq_index, channel_dim), (0, -1))
                 part = prod.reshape(prod.size(0), -1, prod.size(-1)).sum(1)
             else:
                 flat = prod.reshape(-1, prod.size(-1))

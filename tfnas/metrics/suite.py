@@ -6,11 +6,14 @@ import inspect
 from tfnas.metrics.base import METRICS, Metric
 
 
-def metric_suite(space_name: str) -> list[Metric]:
-    """One instance per registered metric applicable to `space_name`, plus `normalized=True` where offered."""
+def metric_suite(space_name: str, zoo: bool = False) -> list[Metric]:
+    """One instance per registered metric applicable to `space_name`, plus `normalized=True` where offered:
+    the paper's metrics, or with `zoo` the zero-cost proxies of tfnas.metrics.zoo. Aliases are left out."""
+    from tfnas.metrics.zoo import ZOO
+
     metrics: list[Metric] = []
-    for _, cls in METRICS.items():
-        if space_name not in cls.spaces:
+    for name, cls in METRICS.items():
+        if space_name not in cls.spaces or getattr(cls, "alias_of", None) or (name in ZOO) != zoo:
             continue
         metrics.append(cls())
         if "normalized" in inspect.signature(cls.__init__).parameters:
