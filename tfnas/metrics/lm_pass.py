@@ -159,12 +159,14 @@ def _fisher_terms(groups, grads, share: float, sequences: int) -> list[torch.Ten
             k += 1
             if grad is None:
                 continue
-            prod = (act.detach() * grad.detach() * share).to(torch.float64)
-            if not torch.is_tensor(seq_index):
-                prod = prod.movedim((seq_index, channel_dim), (0, -1))
-                part = prod.reshape(prod.size(0), -1, prod.size(-1)).sum(1)
+            prod = act.detach() * grad.detach()
+            if not torch.is_tensor(seq_index):  # positions summed in float32, per-sequence sums in float64
+                seq_dim, chan_dim = seq_index % prod.dim(), channel_dim % prod.dim()
+                others = [d for d in range(prod.dim()) if d not in (seq_dim, chan_dim)]
+                part = prod.sum(others) if others else prod
+                part = (part if seq_dim < chan_dim else part.t()).to(torch.float64) * share
             else:
-                flat = prod.reshape(-1, prod.size(-1))
+                flat = prod.reshape(-1, prod.size(-1)).to(torch.float64) * share
                 part = torch.zeros(sequences, flat.size(1), dtype=torch.float64).index_add_(0, seq_index, flat)
             per_seq = part if per_seq is None else per_seq + part
         if per_seq is None:

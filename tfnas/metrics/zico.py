@@ -21,10 +21,12 @@ def layer_zico(chunks: list[list[torch.Tensor]]) -> float | None:
     """log(sum mean|g|/std(g)) over one layer's weights; None when the sum is 0 (skipped)."""
     total = 0.0
     for per_chunk in zip(*chunks):
-        stacked = torch.stack([g.reshape(-1) for g in per_chunk])
-        std = stacked.std(0, unbiased=False)
+        flat = [g.reshape(-1) for g in per_chunk]
+        mean = sum(flat) / len(flat)
+        std = (sum((g - mean).square() for g in flat) / len(flat)).sqrt()  # population std, as numpy's
         keep = std > 0
-        total += float((stacked.abs().mean(0)[keep] / std[keep]).sum(dtype=torch.float64))
+        mean_abs = sum(g.abs() for g in flat) / len(flat)
+        total += float((mean_abs[keep] / std[keep]).sum(dtype=torch.float64))
     return math.log(total) if total > 0 else None
 
 
