@@ -28,6 +28,13 @@ NEED_KINDS: dict[str, tuple[str, str]] = {
     "head_importance": ("head_importance_terms()", "|W * dW| of the attention projections"),
     "head_confidence": ("head_confidence_terms()", "per projection output, mean max over tokens"),
     "softmax_confidence": ("softmax_confidence_terms(max_over)", "per attention, the mean max probability"),
+    "weights": ("layer_weights()", "the weights the zero-cost proxies sum over, per layer (l2_norm)"),
+    "flops": ("flops_per_token()", "floating-point operations per token, counted from the architecture"),
+    "lm_grad": ("lm_grads(), lm_chunk_grads(), lm_loss()", "gradients of the language-model loss (grad_norm, snip, plain, zico)"),
+    "lm_hessian": ("lm_hessian_grads()", "Hessian-gradient products of the language-model loss (grasp)"),
+    "lm_fisher": ("fisher_terms()", "activations times their loss gradients (fisher)"),
+    "token_jacobian": ("token_jacobian()", "input jacobians with the target token of each position (epe_nas)"),
+    "zen": ("zen_distance()", "the output change under an embedding perturbation (zen)"),
 }
 
 NOISE_PREFIX = "jacobian_noise:"

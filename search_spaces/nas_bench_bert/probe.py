@@ -12,6 +12,9 @@ zero). Requirements (`needs`) the probe understands:
 - ``head_confidence``: per projection output, the mean over batch and features of the max over tokens.
 - ``softmax_confidence``: per attention, mean max probability (over keys; and the published max over heads).
 Only the weights some metric reads get gradients, so the backward does no other weight work.
+- ``lm_grad``, ``lm_hessian``, ``lm_fisher``, ``token_jacobian``, ``zen``: the masked-LM pass of the
+  label-based proxies (search_spaces/nas_bench_bert/lm_probe.py), its own forward(s), apart from the
+  pass above; ``weights``, ``flops``: no pass.
 """
 from __future__ import annotations
 
@@ -22,12 +25,14 @@ import torch
 from torch import nn
 
 from tfnas.metrics.activation_distance import hamming_kernel
+from tfnas.metrics.lm_pass import LM_NEEDS, LMProbeMixin, run_lm_pass
 from tfnas.probe import check_served
+import tfnas.search_spaces.nas_bench_bert.lm_probe as lm_probe
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertModel, MixedConvAttention, SelfAttention
 
 GRADIENT_NEEDS = {"jacobian", "saliency", "diversity", "head_importance"}
 FORWARD_NEEDS = GRADIENT_NEEDS | {"activation_codes", "head_confidence", "softmax_confidence"}
-KNOWN_NEEDS = FORWARD_NEEDS | {"params"}
+KNOWN_NEEDS = FORWARD_NEEDS | {"params", "weights", "flops"} | LM_NEEDS
 # "ones": the paper's backward of last_hidden_state against ones. The last layer ends in a LayerNorm
 # (unit gain, zero bias at initialisation) whose outputs sum to zero over the features for every
 # token, so that gradient is analytically zero and the gradient metrics measure float rounding
@@ -95,7 +100,7 @@ def mixing_linears(layer) -> list[tuple[str, torch.Tensor]]:
     return out
 
 
-class BertProbe:
+class BertProbe(LMProbeMixin):
     def __init__(self, model: FlexiBertModel, batch: dict, needs: Iterable[str], backward_target: str = "ones"):
         if backward_target not in BACKWARD_TARGETS:
             raise ValueError(f"backward_target must be one of {', '.join(BACKWARD_TARGETS)}, got {backward_target!r}")
@@ -109,8 +114,11 @@ class BertProbe:
         self._saliency: list[torch.Tensor] = []
         self._importance: list[torch.Tensor] = []
         self._kernel: torch.Tensor | None = None
+        self.batch = batch
         if self.needs & FORWARD_NEEDS:
             self._run(batch)
+        if self.needs & LM_NEEDS:
+            self._lm = run_lm_pass(lm_probe.lm_layers(model), lm_probe.chunk_passes(model, batch), self.needs)
 
     # -- the passes ------------------------------------------------------------------
     def _weights_for_gradients(self) -> dict[str, list[nn.Parameter]]:
@@ -207,6 +215,15 @@ class BertProbe:
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in {id(p): p for p in self.model.parameters()}.values())
+
+    def _lm_layer_list(self):
+        return lm_probe.lm_layers(self.model)
+
+    def flops_per_token(self) -> float:
+        return lm_probe.flops_per_token(self.model, self.batch)
+
+    def num_classes(self) -> int:
+        return int(self.model.config.vocab_size)
 
     # -- BERT-only ------------------------------------------------------------------
     def diversity_terms(self) -> list[float]:

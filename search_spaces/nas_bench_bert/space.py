@@ -148,6 +148,12 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         batch = wikitext_batch(self.batch_size, self.seq_len, self.split)
         return {k: v.to(device) for k, v in batch.items()}
 
+    def lm_classes(self, batch: dict) -> torch.Tensor:
+        """The class of each position for the LM proxies: its own token (-1 for [CLS], [SEP], padding)."""
+        from tfnas.search_spaces.nas_bench_bert.lm_probe import lm_classes
+
+        return lm_classes(batch)
+
     def probe(self, model, batch, needs: Iterable[str]) -> BertProbe:
         return BertProbe(model, batch, needs, backward_target=self.backward_target)
 

@@ -52,6 +52,7 @@ class NasBenchNLP(TabularBenchmark):
     name = "nas_bench_nlp"
     target = "test_loss"
     higher_is_better = False
+    published_by_key = {key: column for column, key in PUBLISHED_COLUMNS.items()}  # our key -> RNN_results.csv column
 
     @cached_property
     def published(self) -> dict[int, dict[str, str]]:

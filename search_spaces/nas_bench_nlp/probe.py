@@ -16,6 +16,10 @@ passes the requirements need:
   embedding output e (eps ~ N(0, 1), one draw shared by every amplitude, seeded by `noise_seed`).
   Each amplitude is its own forward and input-gradient pass.
 - ``params``: number of parameters (no pass).
+- ``lm_grad``, ``lm_hessian``, ``lm_fisher``, ``token_jacobian``, ``zen``: the language-model pass of
+  the label-based proxies (search_spaces/nas_bench_nlp/lm_probe.py, tfnas/metrics/lm_pass.py): its
+  own forward(s), apart from the passes above, so those keep their values; ``weights``, ``flops``:
+  no pass.
 
 Pass plan: one forward (with a graph only if a gradient is needed) serves hidden states,
 activation codes, the jacobian, saliency and hidden saliency; the jacobian (cotangent ones) and
@@ -27,11 +31,13 @@ from typing import Iterable
 
 import torch
 
-from tfnas.search_spaces.nas_bench_nlp.recipe import ACTIVATIONS, h_new
 from tfnas.errors import ConfigError
+from tfnas.metrics.lm_pass import LM_NEEDS, LMProbeMixin, run_lm_pass
 from tfnas.probe import NOISE_PREFIX, check_served, noise_need  # noqa: F401  (noise_need: re-exported)
+import tfnas.search_spaces.nas_bench_nlp.lm_probe as lm_probe
+from tfnas.search_spaces.nas_bench_nlp.recipe import ACTIVATIONS, h_new
 
-SIMPLE_NEEDS = {"activation_codes", "jacobian", "saliency", "hidden_saliency", "params"}
+SIMPLE_NEEDS = {"activation_codes", "jacobian", "saliency", "hidden_saliency", "params", "weights", "flops"} | LM_NEEDS
 #: the need kinds this probe serves (see tfnas.probe)
 PROVIDES = frozenset(SIMPLE_NEEDS | {"hidden", "jacobian_noise"})
 
@@ -54,7 +60,7 @@ def check_needs(needs, nlayers: int) -> None:
                 raise ConfigError("metric.amplitude", f"must be a number, got {need[len(NOISE_PREFIX):]!r}") from None
 
 
-class RNNProbe:
+class RNNProbe(LMProbeMixin):
     def __init__(self, model, tokens: torch.Tensor, needs: Iterable[str], noise_seed: int = 0):
         self.model = model
         self.tokens = tokens
@@ -78,6 +84,8 @@ class RNNProbe:
                 self._layer_outputs, _ = model.run_layers(model.embed(tokens), upto=max(layers))
         if amplitudes:
             self._noise_passes(sorted(amplitudes))
+        if self.needs & LM_NEEDS:
+            self._lm = run_lm_pass(lm_probe.lm_layers(model), lm_probe.chunk_passes(model, tokens), self.needs)
 
     # -- passes --------------------------------------------------------------------------
     def _full_pass(self, want_grad: bool) -> None:
@@ -184,6 +192,15 @@ class RNNProbe:
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
+
+    def _lm_layer_list(self):
+        return lm_probe.lm_layers(self.model)
+
+    def flops_per_token(self) -> float:
+        return lm_probe.flops_per_token(self.model)
+
+    def num_classes(self) -> int:
+        return int(self.model.decoder.out_features)
 
 
 def _rows(grad: torch.Tensor) -> torch.Tensor:

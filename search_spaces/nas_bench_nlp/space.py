@@ -168,6 +168,12 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
             raise ConfigError("space.seq_len", f"the {self.split} split has only {columns.size(0)} rows at this batch size")
         return columns[: self.seq_len].to(device)
 
+    def lm_classes(self, batch: torch.Tensor) -> torch.Tensor:
+        """The class of each position for the LM proxies: the next token (-1 for the last step)."""
+        classes = torch.full_like(batch, -1)
+        classes[:-1] = batch[1:]
+        return classes
+
     def probe(self, model, batch, needs: Iterable[str]) -> RNNProbe:
         return RNNProbe(model, batch, needs)
 

@@ -16,6 +16,8 @@ class TabularBenchmark(ABC):
     name: str = ""
     target: str = ""
     higher_is_better: bool = True
+    # our metric key -> the column of the paper's published metric values it is compared with
+    published_by_key: dict[str, str] = {}
 
     def __init__(self, space):
         self.space = space

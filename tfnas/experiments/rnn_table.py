@@ -8,48 +8,57 @@ the per-step GEMMs of a recurrent cell are too small to split well).
 """
 from __future__ import annotations
 
-import csv
 import math
-import multiprocessing as mp
 import os
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy import stats
 
 from tfnas.errors import ConfigError
+from tfnas.experiments.pool_scoring import EXTRA_COLUMNS, read_rows  # noqa: F401  (re-exported)
 
 # Metric configs left out of "all": normalised duplicates, and the rank average, which the report
 # computes from the stored columns (ranking the scored population itself).
 NOT_IN_ALL = {"activation_distance_norm", "synaptic_saliency_norm", "rank_average"}
-EXTRA_COLUMNS = ("undefined", "seconds")
 
 
 def metric_names(spec: str | Sequence[str], space_name: str = "rnn") -> list[str]:
-    """Config names from "all" or a comma-separated list (each a config of the `metric` group, plug-ins included)."""
+    """Config names from "all", "paper" (the paper's metrics), "zoo" (the zero-cost proxies of
+    tfnas.metrics.zoo) or a comma-separated list (each a config of the `metric` group). In "all" and the
+    groups, aliases (synflow, nwot) are left out (their columns duplicate the originals), and so are
+    `_norm` variants on the RNN space, where the paper does not use them."""
     from tfnas.config import group_options
-    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
+    from tfnas.metrics.zoo import ZOO
 
     available = group_options("metric")
-    space = NasBenchNLPSpace() if space_name == "rnn" else None
+    space = _space(space_name)
     if isinstance(spec, str):
         spec = [s.strip() for s in spec.split(",") if s.strip()]
-    if list(spec) == ["all"]:
+    if list(spec) in (["all"], ["paper"], ["zoo"]):
+        group = spec[0]
         names = []
         for name in available:
-            if name in NOT_IN_ALL:
+            if name == "rank_average" or (space_name == "rnn" and name in NOT_IN_ALL):
                 continue
-            if space is not None and build_metric(name).applies_to(space):
+            metric = build_metric(name)
+            if not metric.applies_to(space) or getattr(metric, "alias_of", None):
+                continue
+            if space_name == "rnn" and getattr(metric, "normalized", False):
+                continue
+            in_zoo = metric.name in ZOO
+            if group == "all" or (group == "zoo") == in_zoo:
                 names.append(name)
         return names
     for name in spec:
         if name not in available:
-            raise ConfigError("--metrics", f"unknown metric config {name!r}; choose from: all, {', '.join(available)}")
+            raise ConfigError("--metrics", f"unknown metric config {name!r}; choose from: all, paper, zoo, {', '.join(available)}")
     return list(spec)
 
 
 def build_metric(name: str):
+    """The metric of the config `metric/<name>` (built-in or a plug-in's)."""
     from hydra.utils import instantiate
 
     from tfnas.config import load_group_config
@@ -57,36 +66,14 @@ def build_metric(name: str):
     return instantiate(load_group_config("metric", name))
 
 
-# -- scoring -----------------------------------------------------------------------------------
-_WORKER: dict = {}
+def _space(space_name: str):
+    """A default instance of a registered space, to ask which metrics its probe serves."""
+    from tfnas.search_space import SPACES
+
+    return SPACES.get(space_name)()
 
 
-def _init_worker(space_kwargs: dict, names: list[str], seed: int, threads: int) -> None:
-    import torch
-
-    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
-    from tfnas.metrics import Scorer
-
-    torch.set_num_threads(threads)
-    space = NasBenchNLPSpace(**space_kwargs)
-    _WORKER["scorer"] = Scorer(space, [build_metric(n) for n in names], seed=seed)
-
-
-def _score_one(item):
-    model_id, recipe_json = item
-    from tfnas.search_spaces.nas_bench_nlp.recipe import Recipe
-
-    evaluation = _WORKER["scorer"](Recipe.from_json(recipe_json))
-    return model_id, evaluation.scores, evaluation.undefined, evaluation.seconds
-
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
+# -- scoring (tfnas.experiments.pool_scoring) --------------------------------------------------
 def score_recipes(
     recipes: dict[int, object],
     names: list[str],
@@ -98,76 +85,19 @@ def score_recipes(
     progress=None,
 ) -> list[dict[str, str]]:
     """Score every recipe not yet in `out`, appending one row per architecture; return all rows."""
-    space_kwargs = dict(space_kwargs or {})
-    keys = [build_metric(n).key for n in names]
-    header = ["model_id", *keys, *EXTRA_COLUMNS]
-    out = Path(out)
-    done = set()
-    if out.exists() and out.stat().st_size > 0:
-        with open(out, encoding="utf-8", newline="") as handle:
-            existing = next(csv.reader(handle), [])
-        if existing != header:
-            raise ConfigError(
-                "--out", f"{out} was written with columns {existing}, not {header}; pass a new --out or the same --metrics"
-            )
-        done = {row["model_id"] for row in read_rows(out)}
-    todo = [(mid, recipe.to_json()) for mid, recipe in recipes.items() if str(mid) not in done]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "a", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        if not done:
-            writer.writerow(header)
-            handle.flush()
-        initargs = (space_kwargs, list(names), seed, threads)
-        if workers > 1 and len(todo) > 1:
-            ctx = mp.get_context("spawn")
-            with ctx.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
-                results = pool.imap_unordered(_score_one, todo)
-                _write_all(results, writer, handle, keys, progress, len(todo))
-        else:
-            _init_worker(*initargs)
-            _write_all(map(_score_one, todo), writer, handle, keys, progress, len(todo))
-    return read_rows(out)
+    from tfnas.experiments.pool_scoring import score_pool
 
-
-def _write_all(results: Iterable, writer, handle, keys, progress, total) -> None:
-    for i, (model_id, scores, undefined, seconds) in enumerate(results, 1):
-        writer.writerow([model_id, *(repr(float(scores[k])) for k in keys), ";".join(undefined), f"{seconds:.3f}"])
-        handle.flush()
-        if progress:
-            progress(i, total, model_id, seconds)
+    items = [(mid, recipe.to_json()) for mid, recipe in recipes.items()]
+    report = (lambda i, n, mid, s, u: progress(i, n, mid, s)) if progress else None
+    return score_pool("rnn", space_kwargs, names, items, out, "model_id", workers, threads, seed, progress=report)
 
 
 # -- correlations -------------------------------------------------------------------------------
-def _rankable(values: np.ndarray) -> np.ndarray:
-    """Replace +-inf (the flagged worst scores) by finite stand-ins beyond every defined value."""
-    values = values.astype(float).copy()
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return values
-    span = float(finite.max() - finite.min()) or 1.0
-    values[values == np.inf] = finite.max() + span
-    values[values == -np.inf] = finite.min() - span
-    return values
-
-
 def correlations(values: Sequence[float], target: Sequence[float]) -> dict[str, float]:
-    """Kendall tau and Spearman rho (worst scores ranked last), Pearson over defined values, and n."""
-    x = np.asarray(values, float)
-    y = np.asarray(target, float)
-    keep = ~np.isnan(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    out = {"n": int(x.size), "kendall": math.nan, "spearman": math.nan, "pearson": math.nan}
-    if x.size < 3:
-        return out
-    ranked = _rankable(x)
-    if np.ptp(ranked) > 0:
-        out["kendall"] = float(stats.kendalltau(ranked, y)[0])
-        out["spearman"] = float(stats.spearmanr(ranked, y)[0])
-    defined = np.isfinite(x)
-    if defined.sum() >= 3 and np.ptp(x[defined]) > 0:
-        out["pearson"] = float(stats.pearsonr(x[defined], y[defined])[0])
-    return out
+    """Kendall tau, Spearman rho, Pearson r and n (tfnas.experiments.correlation: flagged worst scores ranked last)."""
+    from tfnas.experiments.correlation import rank_correlations
+
+    return rank_correlations(values, target)
 
 
 def rank_average_column(rows: list[dict[str, str]], config: str = "rank_average") -> tuple[str, list[float]]:
@@ -188,9 +118,7 @@ def rank_average_column(rows: list[dict[str, str]], config: str = "rank_average"
 
 def build_table(rows: list[dict[str, str]], keys: list[str], benchmark) -> list[dict]:
     """One entry per metric: ours vs loss, published vs loss (same archs, and all 8,794), ours vs published."""
-    from tfnas.search_spaces.nas_bench_nlp.benchmark import PUBLISHED_COLUMNS
-
-    published_keys = set(PUBLISHED_COLUMNS.values())
+    published_keys = set(benchmark.published_by_key)
     full = benchmark.published_table()
     labelled = [(r, full.get(int(r["model_id"]))) for r in rows]
     labelled = [(r, p) for r, p in labelled if p is not None and math.isfinite(p["test_loss"])]

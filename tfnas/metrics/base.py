@@ -35,6 +35,10 @@ class Metric(ABC):
     def compute(self, probe: Any) -> float:
         """The score; may be NaN or inf, which the scorer turns into the flagged worst value."""
 
+    def check_batch(self, space: Any, batch: Any) -> None:
+        """Refuse (ConfigError naming the option) a space configuration or metric batch the metric
+        cannot apply to; the Scorer calls it before anything is scored or written."""
+
     @property
     def worst(self) -> float:
         return -math.inf if self.higher_is_better else math.inf

@@ -74,6 +74,15 @@ class RankAverage(Metric):
     def needs(self) -> set[str]:
         return set().union(*(m.needs() for m, _, _ in self.components))
 
+    def check_space(self, space) -> None:
+        """Applies wherever all its components apply (any registered metric may be a component)."""
+        for metric, _, _ in self.components:
+            metric.check_space(space)
+
+    def check_batch(self, space, batch) -> None:
+        for metric, _, _ in self.components:
+            metric.check_batch(space, batch)
+
     @cached_property
     def reference_values(self) -> dict[str, list[float]]:
         """Component key -> sorted finite reference values, direction-adjusted (larger = better)."""

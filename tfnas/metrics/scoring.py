@@ -37,6 +37,8 @@ class Scorer:
         self.seed = seed
         self.needs = set().union(*(m.needs() for m in self.metrics))
         self.batch = space.metric_batch(self.device)
+        for metric in self.metrics:
+            metric.check_batch(space, self.batch)
         #: build the next model on a thread while this one is probed (on by default off the CPU, where
         #: the build and the probe would compete for the same cores)
         self.overlap_builds = self.device.type != "cpu"

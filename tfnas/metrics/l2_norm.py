@@ -1,0 +1,23 @@
+"""l2_norm (NAS-Bench-Suite-Zero, Krishnakumar et al., NeurIPS 2022 Datasets and Benchmarks): the sum
+over layers of the Euclidean norm of the layer's weights at initialisation. Needs no pass.
+
+LM adaptation: the layers are the LM proxies' (see grad_norm): the RNN cells' linear nodes and the
+tied decoder, BERT's Linear/Conv1d weights and the tied head.
+"""
+from __future__ import annotations
+
+import math
+
+from tfnas.metrics._layer_sum import LayerSumMetric
+from tfnas.metrics.base import METRICS
+
+
+@METRICS.register("l2_norm")
+class L2Norm(LayerSumMetric):
+    """Sum over layers of ||W||_2 (all of a layer's weights as one vector)."""
+
+    name = "l2_norm"
+    need = "weights"
+
+    def layer_terms(self, probe) -> list[float]:
+        return [math.sqrt(sum(float(w.double().pow(2).sum()) for w in ws)) for _, ws in probe.layer_weights()]
