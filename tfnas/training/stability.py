@@ -12,7 +12,7 @@ import csv
 import json
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -70,28 +70,37 @@ def check_stability(space, *, cells: int = 20, steps: int = 1000, seed: int = 0,
         log(f"  [{len(rows)}/{len(jobs)}] cell {row['id']}: {row['status']} after {row['steps']} steps, "
             f"eval loss {row['eval_loss']}, {row['seconds']} s{where}")
 
+    def write(done: bool) -> dict:
+        finite = sum(r["status"] == "ok" for r in rows)
+        report = {"cells": len(jobs), "completed": len(rows), "finite": finite, "diverged": len(rows) - finite,
+                  "steps": steps, "seed": seed, "model": space.model_kwargs, "options": options,
+                  "rows": sorted(rows, key=lambda r: order[r["id"]])}
+        with open(out / "stability.json", "w", encoding="utf-8") as handle:
+            json.dump(report, handle, indent=1)
+        with open(out / "stability.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=FIELDS)
+            writer.writeheader()
+            writer.writerows({k: r.get(k) for k in FIELDS} for r in report["rows"])
+        with open(out / "stability.md", "w", encoding="utf-8") as handle:
+            status = "" if done else f" (partial: {len(rows)} of {len(jobs)} cells completed so far)"
+            handle.write(f"{finite} of {len(rows)} labelled cells trained {steps} steps without diverging{status} "
+                         f"(model {space.model_kwargs}, options {options}, seed {seed}).\n\n")
+            handle.write("| cell | status | steps | diverged at | offending tensor | eval loss | benchmark loss |\n"
+                         "|---|---|---|---|---|---|---|\n")
+            for r in report["rows"]:
+                loss = "" if r["eval_loss"] is None else f"{r['eval_loss']:.3f}"
+                handle.write(f"| {r['id']} | {r['status']} | {r['steps']} | {r['diverged_at'] or ''} | "
+                             f"{r['offending'] or ''} | {loss} | {r['benchmark_test_loss']:.3f} |\n")
+        return report
+
+    order = {job["id"]: i for i, job in enumerate(jobs)}
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
-            for row in pool.map(_train_one, jobs):
-                collect(row)
+            for future in as_completed([pool.submit(_train_one, job) for job in jobs]):
+                collect(future.result())
+                write(done=False)
     else:
         for job in jobs:
             collect(_train_one(job))
-    finite = sum(r["status"] == "ok" for r in rows)
-    report = {"cells": len(rows), "finite": finite, "diverged": len(rows) - finite, "steps": steps, "seed": seed,
-              "model": space.model_kwargs, "options": options, "rows": rows}
-    with open(out / "stability.json", "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=1)
-    with open(out / "stability.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows({k: r.get(k) for k in FIELDS} for r in rows)
-    with open(out / "stability.md", "w", encoding="utf-8") as handle:
-        handle.write(f"{finite} of {len(rows)} labelled cells trained {steps} steps without diverging "
-                     f"(model {space.model_kwargs}, options {options}, seed {seed}).\n\n")
-        handle.write("| cell | status | steps | diverged at | offending tensor | eval loss | benchmark loss |\n|---|---|---|---|---|---|---|\n")
-        for r in rows:
-            loss = "" if r["eval_loss"] is None else f"{r['eval_loss']:.3f}"
-            handle.write(f"| {r['id']} | {r['status']} | {r['steps']} | {r['diverged_at'] or ''} | {r['offending'] or ''} "
-                         f"| {loss} | {r['benchmark_test_loss']:.3f} |\n")
-    return report
+            write(done=False)
+    return write(done=True)
