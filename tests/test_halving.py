@@ -119,3 +119,18 @@ def test_kill_9_resume_loses_and_repeats_no_training(tmp_path, monkeypatch):
     for log in ("whole.log", "split.log"):
         done = Counter(tuple(line.split()[:1]) + (int(line.split()[1]),) for line in (tmp_path / log).read_text().splitlines())
         assert done == want, log  # every step of every rung trained exactly once, across the kill
+
+
+def test_halving_stage_on_the_rnn_space(tiny_rnn_space, tmp_path):
+    from search_spaces.nas_bench_nlp import Recipe
+
+    cells = [{"f": {"op": "linear", "input": ["x", "h_prev_0"]}, "h_new_0": {"op": f"activation_{act}", "input": ["f"]}}
+             for act in ("tanh", "sigm", "leaky_relu")]
+    entries = [{"rank": i + 1, "hash": Recipe.from_json(c).hash, "score": -float(i), "arch": Recipe.from_json(c).to_json()}
+               for i, c in enumerate(cells)]
+    stage = SuccessiveHalving(top_k=2, min_steps=1, max_steps=2, log_every=1,
+                              rnn={"batch_size": 4, "bptt": 8, "eval_max_tokens": 200})
+    final = stage.run(tiny_rnn_space, entries, tmp_path, torch.device("cpu"), 0, Tracker())
+    assert [e["halving_rung"] for e in final[:2]] == [2, 1] and final[2]["train_status"] == "not trained"
+    assert final[0]["train_steps"] == 2 and len(final[0]["rung_results"]) == 2
+    assert (tmp_path / "shortlist.csv").exists() and (tmp_path / "training_curves.csv").exists()
