@@ -22,7 +22,8 @@ import torch
 from scipy.stats import kendalltau, spearmanr
 
 from tfnas.training.halving import plan_rungs
-from tfnas.training.loop import Budget, train_candidate
+from tfnas.training.checkpoint import read_info
+from tfnas.training.loop import CHECKPOINT_DIR, CURVE_FILE, Budget, train_candidate
 from tfnas.training.rnn_lm import RNNLanguageModelTrainer
 from tfnas.training.stability import labelled_cells
 
@@ -76,6 +77,10 @@ def validate_budgets(space, *, cells: int, budgets: list[int], seed: int, option
             if failed:
                 row[f"loss_{budget}"], row[f"status_{budget}"] = math.inf, "failed"
                 continue
+            recorded = _recorded_eval(out / cell_id, budget)
+            if recorded is not None:  # a resumed check: this budget was trained and evaluated before
+                row[f"loss_{budget}"], row[f"status_{budget}"] = recorded, "ok"
+                continue
             trainer = RNNLanguageModelTrainer(space, recipe, seed=seed, device=torch.device(device), options=options)
             fingerprint = {"id": cell_id, "seed": seed, "options": json.loads(json.dumps(trainer.options, default=str))}
             result = train_candidate(trainer, Budget(budget, minutes), out / cell_id, fingerprint=fingerprint,
@@ -87,14 +92,33 @@ def validate_budgets(space, *, cells: int, budgets: list[int], seed: int, option
                 row["diverged"] = f"step {result.diverged_at}: {result.offending}"
         row["seconds"] = round(time.perf_counter() - started, 1)
         rows.append(row)
+        _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws)
         log(f"  [{n}/{len(chosen)}] cell {cell_id}: " + ", ".join(f"{b}: {row[f'loss_{b}']:.4f}" for b in budgets)
             + f"  benchmark {row['benchmark_test_loss']:.4f} ({row['seconds']} s)")
+    return _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws)
+
+
+def _recorded_eval(directory: Path, budget: int) -> float | None:
+    """The evaluation loss written to `directory`'s curve at step `budget` by an earlier run, if its checkpoint got there."""
+    info = read_info(Path(directory) / CHECKPOINT_DIR)
+    if not info or info.get("status") != "ok" or info.get("step", 0) < budget or not (Path(directory) / CURVE_FILE).exists():
+        return None
+    with open(Path(directory) / CURVE_FILE, newline="", encoding="utf-8") as handle:
+        values = [float(r["value"]) for r in csv.DictReader(handle) if r["name"] == "eval_loss" and int(r["step"]) == budget]
+    return values[-1] if values else None
+
+
+def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, seed: int, options: dict, space, eta: int,
+           draws: int) -> dict:
+    """Write the report over the cells done so far (the whole check rewrites it after every cell)."""
     target = [r["benchmark_test_loss"] for r in rows]
     per_budget = []
     for budget in budgets:
         short = [r[f"loss_{budget}"] if math.isfinite(r[f"loss_{budget}"]) else WORST for r in rows]
-        tau, tau_p = kendalltau(short, target)
-        rho, _ = spearmanr(short, target)
+        with warnings.catch_warnings():  # fewer than two distinct values: no correlation (nan)
+            warnings.simplefilter("ignore")
+            tau, tau_p = kendalltau(short, target)
+            rho, _ = spearmanr(short, target)
         low, high = bootstrap_ci(short, target, kendalltau, draws=draws, seed=seed)
         rho_low, rho_high = bootstrap_ci(short, target, spearmanr, draws=draws, seed=seed)
         per_budget.append({"steps": budget, "kendall_tau": float(tau), "tau_ci95": [low, high], "kendall_p": float(tau_p),
@@ -105,7 +129,7 @@ def validate_budgets(space, *, cells: int, budgets: list[int], seed: int, option
     by_id = {r["id"]: r["benchmark_test_loss"] for r in rows}
     halving = {"eta": eta, "kept": kept, "kept_benchmark_loss": [by_id[c] for c in kept],
                "pool_best": min(target), "pool_median": float(np.median(target))}
-    report = {"cells": len(rows), "budgets": per_budget, "halving_replay": halving, "seed": seed, "options": options,
+    report = {"cells": len(rows), "planned_cells": planned, "budgets": per_budget, "halving_replay": halving, "seed": seed, "options": options,
               "model": space.model_kwargs, "bootstrap_draws": draws,
               "split_note": "trained on PTB valid, evaluated on PTB test (PTB train is not shipped)", "rows": rows}
     with open(out / "validate_training.json", "w", encoding="utf-8") as handle:
@@ -116,7 +140,8 @@ def validate_budgets(space, *, cells: int, budgets: list[int], seed: int, option
         writer.writeheader()
         writer.writerows(rows)
     with open(out / "validate_training.md", "w", encoding="utf-8") as handle:
-        handle.write(f"Short-training loss vs NAS-Bench-NLP's PTB test loss, {len(rows)} labelled cells (seed {seed}), "
+        partial = "" if len(rows) == planned else f" (partial: {len(rows)} of {planned} planned cells done)"
+        handle.write(f"Short-training loss vs NAS-Bench-NLP's PTB test loss, {len(rows)} labelled cells{partial} (seed {seed}), "
                      f"model {space.model_kwargs}, options {options}; 95% percentile bootstrap intervals over cells "
                      f"({draws} draws). Trained on PTB valid, evaluated on PTB test.\n\n")
         handle.write("| steps | Kendall tau [95% CI] | Spearman rho [95% CI] | failed |\n|---|---|---|---|\n")
