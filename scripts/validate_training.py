@@ -1,96 +1,86 @@
-"""How far can a short training run be trusted? Rank correlation with NAS-Bench-NLP's 50-epoch PTB loss.
+"""How far can a short training run be trusted? Rank correlation with NAS-Bench-NLP's 50-epoch PTB loss, per budget.
 
 Trains `--cells` labelled NAS-Bench-NLP cells (drawn with `--seed` from the benchmark's pool of
-275) with the same loop as `train=short` for a fixed budget, then reports Kendall's tau and
-Spearman's rho between the short-training evaluation loss and the benchmark's test loss.
-PTB's training split is not shipped: cells train on PTB valid and are evaluated on PTB test;
-the benchmark trained on PTB train for 50 epochs with a 10,000-word vocabulary at full size.
-A cell whose short training diverges counts as the worst (infinite loss), as train=short ranks it.
+275) with the same trainer and loop as `train=short` / `train=halving` through cumulative step
+budgets, evaluating at each, and reports per budget Kendall's tau and Spearman's rho between the
+short-training evaluation loss and the benchmark's test loss, with 95% bootstrap intervals over
+cells, plus successive halving replayed on the recorded losses (tfnas.training.validation).
+Budgets: `--budgets 25,50,100` explicitly, or the rungs of train=halving from `--min-steps`,
+`--max-steps`, `--eta`, or one budget with `--steps`.
+PTB's training split is not shipped: cells train on PTB valid and are evaluated on PTB test.
 
-    PYTHONPATH=. python scripts/validate_training.py --cells 8 --steps 150 --emsize 64 --nhid 96
+    PYTHONPATH=. python scripts/validate_training.py --cells 12 --min-steps 25 --max-steps 200 --eta 2 \
+        --emsize 64 --nhid 96 --batch-size 10 --eval-max-tokens 10000 --out results/validate_training
 """
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import math
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from scipy.stats import kendalltau, spearmanr  # noqa: E402
 
 from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace  # noqa: E402
-from tfnas.training import Budget, train_candidate  # noqa: E402
-from tfnas.search_spaces.nas_bench_nlp.trainer import RNNLanguageModelTrainer  # noqa: E402
+from tfnas.errors import ConfigError  # noqa: E402
+from tfnas.training.halving import plan_rungs  # noqa: E402
+from tfnas.training.validation import validate_budgets  # noqa: E402
+
+
+def budgets_from(args) -> list[int]:
+    if args.budgets:
+        budgets = [int(b) for b in args.budgets.split(",")]
+    elif args.min_steps:
+        budgets = [b for b, _ in plan_rungs(1, args.min_steps, args.max_steps or args.min_steps, args.eta)]
+    else:
+        budgets = [args.steps]
+    if any(b < 1 for b in budgets) or budgets != sorted(set(budgets)):
+        raise ConfigError("--budgets", f"must be increasing positive step counts, got {budgets}")
+    return budgets
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cells", type=int, default=8, help="labelled cells to train")
-    parser.add_argument("--steps", type=int, default=150, help="optimizer steps per cell")
-    parser.add_argument("--minutes", type=float, default=None, help="or a wall-clock budget per cell")
+    parser.add_argument("--steps", type=int, default=150, help="one budget (optimizer steps per cell)")
+    parser.add_argument("--budgets", default=None, help="comma-separated cumulative step budgets, e.g. 25,50,100")
+    parser.add_argument("--min-steps", type=int, default=None, help="budgets = the rungs of train=halving ...")
+    parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--eta", type=int, default=2)
+    parser.add_argument("--minutes", type=float, default=None, help="also a wall-clock cap per budget")
     parser.add_argument("--emsize", type=int, default=64)
     parser.add_argument("--nhid", type=int, default=96)
     parser.add_argument("--nlayers", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=20)
     parser.add_argument("--bptt", type=int, default=70)
+    parser.add_argument("--bptt-mode", default="variable", choices=["variable", "fixed"])
+    parser.add_argument("--recurrent-weights", default="frozen", choices=["frozen", "trained"])
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--eval-max-tokens", type=int, default=None, help="default: the whole PTB test split")
     parser.add_argument("--seed", type=int, default=0, help="draws the cells and seeds every model")
+    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap draws for the intervals")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=None, help="directory for checkpoints, curves and the report")
     args = parser.parse_args(argv)
-
+    budgets = budgets_from(args)
     torch.set_num_threads(args.threads)
     out = args.out or Path(tempfile.mkdtemp(prefix="validate_training_"))
-    out.mkdir(parents=True, exist_ok=True)
     space = NasBenchNLPSpace(model={"emsize": args.emsize, "nhid": args.nhid, "nlayers": args.nlayers})
-    bench = space.benchmark()
-    pool = bench.pool()
-    picks = np.random.default_rng(args.seed).choice(len(pool), size=min(args.cells, len(pool)), replace=False)
-    options = {"batch_size": args.batch_size, "bptt": args.bptt, "lr": args.lr, "eval_max_tokens": args.eval_max_tokens}
-    budget = Budget(args.steps, args.minutes)
-    rows = []
-    print(f"validate_training: {len(picks)} cells, budget {args.steps} steps / {args.minutes} min, "
-          f"emsize {args.emsize} nhid {args.nhid} batch {args.batch_size} bptt {args.bptt}; "
-          "trained on PTB valid, evaluated on PTB test", flush=True)
-    for n, index in enumerate(picks, 1):
-        cell_id, recipe = pool[int(index)]
-        started = time.perf_counter()
-        trainer = RNNLanguageModelTrainer(space, recipe, seed=args.seed, device=torch.device(args.device), options=options)
-        result = train_candidate(trainer, budget, out / cell_id, fingerprint={"id": cell_id, **options, **vars(args) | {"out": None}},
-                                 progress=False, desc=cell_id)
-        short = result.values.get("eval_loss", math.inf) if result.status == "ok" else math.inf
-        bench_loss = bench.query_id(cell_id)["test_loss"]
-        rows.append({"id": cell_id, "hidden_tuple_size": recipe.hidden_tuple_size, "nodes": len(recipe),
-                     "short_eval_loss": short, "benchmark_test_loss": bench_loss, "status": result.status,
-                     "steps": result.steps, "seconds": round(time.perf_counter() - started, 1)})
-        print(f"  [{n}/{len(picks)}] cell {cell_id}: short {short:.4f}  benchmark {bench_loss:.4f}  "
-              f"({result.status}, {result.steps} steps, {rows[-1]['seconds']} s)", flush=True)
-    short = [r["short_eval_loss"] for r in rows]
-    target = [r["benchmark_test_loss"] for r in rows]
-    finite_short = [s if math.isfinite(s) else 1e9 for s in short]  # diverged = worst
-    tau, tau_p = kendalltau(finite_short, target)
-    rho, rho_p = spearmanr(finite_short, target)
-    report = {"cells": len(rows), "failed": sum(r["status"] != "ok" for r in rows), "kendall_tau": tau, "kendall_p": tau_p,
-              "spearman_rho": rho, "spearman_p": rho_p, "settings": {k: v for k, v in vars(args).items() if k != "out"},
-              "split_note": "trained on PTB valid, evaluated on PTB test (PTB train is not shipped)", "rows": rows}
-    with open(out / "validate_training.json", "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=1, default=str)
-    with open(out / "validate_training.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"validate_training: Kendall tau {tau:.3f} (p {tau_p:.3g}), Spearman rho {rho:.3f} (p {rho_p:.3g}) "
-          f"over {len(rows)} cells ({report['failed']} failed); report: {out}", flush=True)
+    options = {"batch_size": args.batch_size, "bptt": args.bptt, "lr": args.lr, "eval_max_tokens": args.eval_max_tokens,
+               "bptt_mode": args.bptt_mode, "recurrent_weights": args.recurrent_weights}
+    print(f"validate_training: {args.cells} cells, budgets {budgets} steps, emsize {args.emsize} nhid {args.nhid}, "
+          f"{options}; trained on PTB valid, evaluated on PTB test", flush=True)
+    report = validate_budgets(space, cells=args.cells, budgets=budgets, seed=args.seed, options=options, out=out,
+                              minutes=args.minutes, device=args.device, eta=args.eta, draws=args.bootstrap,
+                              log=lambda m: print(m, flush=True))
+    for b in report["budgets"]:
+        print(f"validate_training: {b['steps']} steps: Kendall tau {b['kendall_tau']:.3f} "
+              f"[{b['tau_ci95'][0]:.3f}, {b['tau_ci95'][1]:.3f}], Spearman rho {b['spearman_rho']:.3f} "
+              f"({b['failed']} failed)", flush=True)
+    print(f"validate_training: report {out / 'validate_training.md'}", flush=True)
     return report
 
 

@@ -80,6 +80,18 @@ class RecipeCell(nn.Module):
         for param in self.parameters():
             nn.init.uniform_(param, -bound, bound)
 
+    def hidden_weight_keys(self) -> list[str]:
+        """Keys of the weights that read a hidden vector (h_prev_j or an inner node), not `x`.
+
+        These are the weights NAS-Bench-NLP wraps in its weight drop (every input of a `linear`
+        other than `x`); see tfnas.search_spaces.nas_bench_nlp.trainer for why its training leaves them at their
+        initial values.
+        """
+        keys = [k for j in sorted(self._prev_keys) for k in self._prev_keys[j]]
+        for plan in self._plans.values():
+            keys.extend(key for source, key in plan.inner_inputs if source != INPUT_X)
+        return keys
+
     def init_state(self, batch_size: int, device=None, dtype=None) -> tuple[torch.Tensor, ...]:
         device = device or next(iter(self.biases.values())).device
         return tuple(

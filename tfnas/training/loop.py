@@ -52,10 +52,23 @@ class TrainingResult:
     values: dict[str, float] = field(default_factory=dict)  # final evaluation and last training values
     error: str | None = None
     resumed_from: int | None = None
+    diverged_at: int | None = None  # the step whose loss or gradient was not finite
+    offending: str | None = None  # the trainer's diagnosis of that step (which tensor went first)
 
 
 class Diverged(RuntimeError):
-    """Training produced a non-finite loss or gradient."""
+    """Training produced a non-finite loss or gradient; `step` and `tensor` (what went wrong first) say where."""
+
+    def __init__(self, message: str, step: int | None = None, tensor: str = ""):
+        super().__init__(f"{message}: {tensor}" if tensor else message)
+        self.step, self.tensor = step, tensor
+
+
+def _diagnose(trainer) -> str:
+    try:
+        return trainer.diagnose()
+    except Exception as err:  # the diagnosis must never hide the divergence itself
+        return f"(diagnosis failed: {type(err).__name__}: {err})"
 
 
 class CurveWriter:
@@ -121,7 +134,8 @@ def train_candidate(
         info = None
     if info is not None:
         if info.get("status") == "failed":
-            return TrainingResult("failed", info["step"], info["seconds"], info.get("values", {}), info.get("error"), info["step"])
+            return TrainingResult("failed", info["step"], info["seconds"], info.get("values", {}), info.get("error"), info["step"],
+                                  diverged_at=info.get("diverged_at"), offending=info.get("offending"))
         info = load_checkpoint(ckpt, trainer, optimizer)
         step, seconds, resumed_from = info["step"], info["seconds"], info["step"]
         if budget.done(step, seconds) and info.get("final"):
@@ -154,11 +168,11 @@ def train_candidate(
             optimizer.zero_grad(set_to_none=True)
             loss, values = trainer.train_loss(step)
             if not torch.isfinite(loss):
-                raise Diverged(f"non-finite training loss ({loss.item()}) at step {step + 1}")
+                raise Diverged(f"non-finite training loss ({loss.item()}) at step {step + 1}", step + 1, _diagnose(trainer))
             loss.backward()
             norm = trainer.clip_gradients()
             if not math.isfinite(norm):
-                raise Diverged(f"non-finite gradient norm ({norm}) at step {step + 1}")
+                raise Diverged(f"non-finite gradient norm ({norm}) at step {step + 1}", step + 1, _diagnose(trainer))
             optimizer.step()
             step += 1
             seconds += time.perf_counter() - started
@@ -171,21 +185,23 @@ def train_candidate(
                 evaluation = trainer.evaluate()
                 record(evaluation)
                 if not _finite(evaluation):
-                    raise Diverged(f"non-finite evaluation {evaluation} at step {step}")
+                    raise Diverged(f"non-finite evaluation {evaluation} at step {step}", step, "evaluation loss")
             if checkpoint_every and step % checkpoint_every == 0 and not budget.done(step, seconds):
                 checkpoint()
         evaluation = trainer.evaluate()
         record(evaluation)
         if not _finite(evaluation):
-            raise Diverged(f"non-finite evaluation {evaluation} at step {step}")
+            raise Diverged(f"non-finite evaluation {evaluation} at step {step}", step, "evaluation loss")
         final = {**{f"last_{k}": v for k, v in last.items()}, **evaluation}
         checkpoint(final=True, values=final)
         return TrainingResult("ok", step, seconds, final, None, resumed_from)
     except Diverged as err:
         log.warning("%s: training diverged: %s", desc, err)
         info = read_info(ckpt) or {}
+        info.update(diverged_at=err.step, offending=err.tensor or None)
         _mark_failed(ckpt, info, fingerprint, step, seconds, str(err))
-        return TrainingResult("failed", step, seconds, {}, f"diverged: {err}", resumed_from)
+        return TrainingResult("failed", step, seconds, {}, f"diverged: {err}", resumed_from,
+                              diverged_at=err.step, offending=err.tensor or None)
     finally:
         bar.close()
         curve.close()

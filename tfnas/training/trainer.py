@@ -48,8 +48,26 @@ class Trainer(ABC):
         """Clip gradients in place; return the total norm (non-finite means divergence)."""
         clip = self.options.get("clip")
         params = [p for p in self.model.parameters() if p.grad is not None]
-        norm = torch.nn.utils.clip_grad_norm_(params, clip if clip else float("inf"))
+        norm = torch.nn.utils.get_total_norm([p.grad for p in params])
+        if clip and torch.isfinite(norm):  # a non-finite norm leaves the gradients as they are, for diagnose()
+            torch.nn.utils.clip_grads_with_norm_(params, clip, norm)
         return float(norm)
+
+    def diagnose(self) -> str:
+        """After a non-finite loss or gradient: name the offending tensors (parameters here; subclasses add more)."""
+        bad_values = [n for n, p in self.model.named_parameters() if not bool(torch.isfinite(p).all())]
+        bad_grads = [n for n, p in self.model.named_parameters() if p.grad is not None and not bool(torch.isfinite(p.grad).all())]
+        parts = []
+        if bad_values:
+            parts.append(f"non-finite parameters: {_names(bad_values)}")
+        if bad_grads:
+            parts.append(f"non-finite gradients: {_names(bad_grads)}")
+        else:
+            grads = [(float(p.grad.abs().max()), n) for n, p in self.model.named_parameters() if p.grad is not None]
+            if grads:
+                value, name = max(grads)
+                parts.append(f"largest gradient: {name} (max |g| {value:.3g})")
+        return "; ".join(parts)
 
     @abstractmethod
     def evaluate(self) -> dict[str, float]:
@@ -69,3 +87,7 @@ class Trainer(ABC):
     @abstractmethod
     def load_weights(self, directory: Path) -> None:
         """Read weights written by save_weights into the existing modules."""
+
+
+def _names(names: list[str], most: int = 6) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")

@@ -53,8 +53,13 @@ def test_resume_continues_the_same_run(tiny_rnn_space, tmp_path):
 
 
 def test_diverging_candidate_is_reported_failed(tiny_rnn_space, tmp_path):
-    result = train_candidate(trainer(tiny_rnn_space, LEAKY, lr=100.0), Budget(steps=8), tmp_path, fingerprint={})
+    result = train_candidate(trainer(tiny_rnn_space, LEAKY, lr=100.0, recurrent_weights="trained"), Budget(steps=8),
+                             tmp_path, fingerprint={})
     assert result.status == "failed" and "non-finite" in result.error
+    # the report names the step and what went non-finite (a tensor of the step or a parameter's gradient)
+    assert 1 <= result.diverged_at <= 8 and f"at step {result.diverged_at}" in result.error
+    assert result.offending and any(word in result.offending for word in ("layer", "logits", "gradient", "term", "parameters"))
+    assert result.offending in result.error
 
 
 class Recorder(Tracker):
@@ -73,7 +78,7 @@ def entry(space, recipe, rank, score):
 def test_stage_ranks_by_trained_loss_and_survives_divergence(tiny_rnn_space, tmp_path):
     shortlist = [entry(tiny_rnn_space, LEAKY, 1, 5.0), entry(tiny_rnn_space, TANH, 2, 4.0),
                  {**entry(tiny_rnn_space, TANH, 3, 3.0), "hash": "untrained"}]
-    stage = ShortTraining(top_k=2, steps=3, rnn={**OPTS, "lr": 100.0}, log_every=1)
+    stage = ShortTraining(top_k=2, steps=3, rnn={**OPTS, "lr": 100.0, "recurrent_weights": "trained"}, log_every=1)
     tracker = Recorder()
     final = stage.run(tiny_rnn_space, shortlist, tmp_path, torch.device("cpu"), 0, tracker)
     assert [e["search_rank"] for e in final] == [2, 1, 3]

@@ -1,0 +1,154 @@
+"""How far can short training be trusted? Rank correlation of each budget's loss with NAS-Bench-NLP's.
+
+Trains labelled NAS-Bench-NLP cells with the `train=short` RNN trainer through a list of
+cumulative step budgets (the rungs of `train=halving`), evaluating at each, and reports per
+budget Kendall's tau and Spearman's rho between the short-training evaluation loss and the
+benchmark's 50-epoch PTB test loss, with percentile bootstrap confidence intervals over cells
+(Efron & Tibshirani, 1993). It also replays successive halving on the recorded losses and
+reports the benchmark loss of the cell it would keep. A cell whose training diverges counts as
+the worst at that budget and after, as train=short and train=halving rank it.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.stats import kendalltau, spearmanr
+
+from tfnas.training.halving import plan_rungs
+from tfnas.training.checkpoint import read_info
+from tfnas.training.loop import CHECKPOINT_DIR, CURVE_FILE, Budget, train_candidate
+from tfnas.search_spaces.nas_bench_nlp.trainer import RNNLanguageModelTrainer
+from tfnas.training.stability import labelled_cells
+
+WORST = 1e9  # a diverged cell's loss in the rank statistics
+
+
+def bootstrap_ci(x, y, statistic, draws: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of statistic(x, y) over resampled (x, y) pairs; draws with a constant side are skipped."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(draws):
+        idx = rng.integers(0, len(x), len(x))
+        with warnings.catch_warnings():  # a resample with a constant side has no correlation: skipped below
+            warnings.simplefilter("ignore")
+            value = statistic(x[idx], y[idx])[0]
+        if np.isfinite(value):
+            values.append(value)
+    if not values:
+        return math.nan, math.nan
+    tail = 100 * (1 - level) / 2
+    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
+
+
+def replay_halving(losses: dict[str, list[float]], budgets: list[int], eta: int) -> list[str]:
+    """Successive halving over recorded losses (cell -> loss at each budget); returns the cells of the last rung."""
+    alive = list(losses)
+    plan = plan_rungs(len(alive), budgets[0], budgets[-1], eta)
+    index = {b: i for i, b in enumerate(budgets)}
+    for rung, (_, count) in enumerate(plan):
+        if rung:
+            prev = index[plan[rung - 1][0]]
+            alive = sorted(alive, key=lambda c: (losses[c][prev], list(losses).index(c)))[:count]
+    return alive
+
+
+def validate_budgets(space, *, cells: int, budgets: list[int], seed: int, options: dict, out: Path,
+                     minutes: float | None = None, device: str = "cpu", eta: int = 2, draws: int = 1000, log=print) -> dict:
+    """Train `cells` labelled cells through `budgets`; write validate_training.{json,csv,md} under `out`."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    bench = space.benchmark()
+    chosen = labelled_cells(space, cells, seed)
+    rows = []
+    for n, (cell_id, recipe) in enumerate(chosen, 1):
+        started = time.perf_counter()
+        row = {"id": cell_id, "hidden_tuple_size": recipe.hidden_tuple_size, "nodes": len(recipe),
+               "benchmark_test_loss": bench.query_id(cell_id)["test_loss"]}
+        failed = False
+        for budget in budgets:
+            if failed:
+                row[f"loss_{budget}"], row[f"status_{budget}"] = math.inf, "failed"
+                continue
+            recorded = _recorded_eval(out / cell_id, budget)
+            if recorded is not None:  # a resumed check: this budget was trained and evaluated before
+                row[f"loss_{budget}"], row[f"status_{budget}"] = recorded, "ok"
+                continue
+            trainer = RNNLanguageModelTrainer(space, recipe, seed=seed, device=torch.device(device), options=options)
+            fingerprint = {"id": cell_id, "seed": seed, "options": json.loads(json.dumps(trainer.options, default=str))}
+            result = train_candidate(trainer, Budget(budget, minutes), out / cell_id, fingerprint=fingerprint,
+                                     checkpoint_every=50, log_every=50, progress=False, desc=cell_id)
+            failed = result.status != "ok"
+            row[f"loss_{budget}"] = result.values.get("eval_loss", math.inf) if not failed else math.inf
+            row[f"status_{budget}"] = result.status
+            if failed:
+                row["diverged"] = f"step {result.diverged_at}: {result.offending}"
+        row["seconds"] = round(time.perf_counter() - started, 1)
+        rows.append(row)
+        _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws)
+        log(f"  [{n}/{len(chosen)}] cell {cell_id}: " + ", ".join(f"{b}: {row[f'loss_{b}']:.4f}" for b in budgets)
+            + f"  benchmark {row['benchmark_test_loss']:.4f} ({row['seconds']} s)")
+    return _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws)
+
+
+def _recorded_eval(directory: Path, budget: int) -> float | None:
+    """The evaluation loss written to `directory`'s curve at step `budget` by an earlier run, if its checkpoint got there."""
+    info = read_info(Path(directory) / CHECKPOINT_DIR)
+    if not info or info.get("status") != "ok" or info.get("step", 0) < budget or not (Path(directory) / CURVE_FILE).exists():
+        return None
+    with open(Path(directory) / CURVE_FILE, newline="", encoding="utf-8") as handle:
+        values = [float(r["value"]) for r in csv.DictReader(handle) if r["name"] == "eval_loss" and int(r["step"]) == budget]
+    return values[-1] if values else None
+
+
+def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, seed: int, options: dict, space, eta: int,
+           draws: int) -> dict:
+    """Write the report over the cells done so far (the whole check rewrites it after every cell)."""
+    target = [r["benchmark_test_loss"] for r in rows]
+    per_budget = []
+    for budget in budgets:
+        short = [r[f"loss_{budget}"] if math.isfinite(r[f"loss_{budget}"]) else WORST for r in rows]
+        with warnings.catch_warnings():  # fewer than two distinct values: no correlation (nan)
+            warnings.simplefilter("ignore")
+            tau, tau_p = kendalltau(short, target)
+            rho, _ = spearmanr(short, target)
+        low, high = bootstrap_ci(short, target, kendalltau, draws=draws, seed=seed)
+        rho_low, rho_high = bootstrap_ci(short, target, spearmanr, draws=draws, seed=seed)
+        per_budget.append({"steps": budget, "kendall_tau": float(tau), "tau_ci95": [low, high], "kendall_p": float(tau_p),
+                           "spearman_rho": float(rho), "rho_ci95": [rho_low, rho_high],
+                           "failed": sum(r[f"status_{budget}"] != "ok" for r in rows)})
+    losses = {r["id"]: [r[f"loss_{b}"] if math.isfinite(r[f"loss_{b}"]) else WORST for b in budgets] for r in rows}
+    kept = replay_halving(losses, budgets, eta) if len(budgets) > 1 else [min(losses, key=lambda c: losses[c][-1])]
+    by_id = {r["id"]: r["benchmark_test_loss"] for r in rows}
+    halving = {"eta": eta, "kept": kept, "kept_benchmark_loss": [by_id[c] for c in kept],
+               "pool_best": min(target), "pool_median": float(np.median(target))}
+    report = {"cells": len(rows), "planned_cells": planned, "budgets": per_budget, "halving_replay": halving, "seed": seed, "options": options,
+              "model": space.model_kwargs, "bootstrap_draws": draws,
+              "split_note": "trained on PTB valid, evaluated on PTB test (PTB train is not shipped)", "rows": rows}
+    with open(out / "validate_training.json", "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=1, default=str)
+    with open(out / "validate_training.csv", "w", newline="", encoding="utf-8") as handle:
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    with open(out / "validate_training.md", "w", encoding="utf-8") as handle:
+        partial = "" if len(rows) == planned else f" (partial: {len(rows)} of {planned} planned cells done)"
+        handle.write(f"Short-training loss vs NAS-Bench-NLP's PTB test loss, {len(rows)} labelled cells{partial} (seed {seed}), "
+                     f"model {space.model_kwargs}, options {options}; 95% percentile bootstrap intervals over cells "
+                     f"({draws} draws). Trained on PTB valid, evaluated on PTB test.\n\n")
+        handle.write("| steps | Kendall tau [95% CI] | Spearman rho [95% CI] | failed |\n|---|---|---|---|\n")
+        for b in per_budget:
+            handle.write(f"| {b['steps']} | {b['kendall_tau']:.3f} [{b['tau_ci95'][0]:.3f}, {b['tau_ci95'][1]:.3f}] | "
+                         f"{b['spearman_rho']:.3f} [{b['rho_ci95'][0]:.3f}, {b['rho_ci95'][1]:.3f}] | {b['failed']} |\n")
+        handle.write(f"\nSuccessive halving (eta {eta}) replayed on these losses keeps {', '.join(kept)} "
+                     f"(benchmark loss {', '.join(f'{v:.3f}' for v in halving['kept_benchmark_loss'])}); "
+                     f"pool best {halving['pool_best']:.3f}, median {halving['pool_median']:.3f}.\n")
+    return report
