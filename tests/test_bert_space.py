@@ -148,14 +148,15 @@ def test_benchmark_queries(space, entries):
 def test_registered_and_configurable():
     assert SPACES.get("bert") is NasBenchBertSpace
     from hydra import compose, initialize_config_dir
-    from hydra.utils import instantiate
     from pathlib import Path
+
+    from tfnas.app import build
 
     conf = str(Path(__file__).resolve().parent.parent / "conf")
     with initialize_config_dir(config_dir=conf, version_base="1.3"):
-        fast = instantiate(compose(config_name="config", overrides=["space=bert"]).space)
-        full = instantiate(compose(config_name="config", overrides=["space=bert_full"]).space)
-        custom = instantiate(compose(config_name="config", overrides=["space=bert", "space.batch_size=4", "space.seq_len=16"]).space)
+        fast = build(compose(config_name="config", overrides=["space=bert"]).space, "space")
+        full = build(compose(config_name="config", overrides=["space=bert_full"]).space, "space")
+        custom = build(compose(config_name="config", overrides=["space=bert", "space.batch_size=4", "space.seq_len=16"]).space, "space")
     assert (full.batch_size, full.seq_len) == (128, 512)
     assert fast.batch_size * fast.seq_len < full.batch_size * full.seq_len
     assert (custom.batch_size, custom.seq_len) == (4, 16)

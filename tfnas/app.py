@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 import torch
 from hydra.errors import InstantiationException
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from search_spaces.pool import benchmark_pool
 from tfnas.errors import ConfigError
+from tfnas.labels import with_benchmark_options
 from tfnas.metrics.base import METRICS
 from tfnas.metrics.scoring import Scorer
 from tfnas.report import write_report
@@ -48,9 +49,18 @@ def resolve_device(name: str) -> torch.device:
 
 
 def build(node: DictConfig, field: str) -> Any:
-    """Instantiate a `_target_` config group, turning Hydra's errors into one that names the group."""
+    """Instantiate a `_target_` config group, turning Hydra's errors into one that names the group.
+
+    A space's `benchmark` section (user labels) is not a constructor argument: it is applied to
+    the built space (tfnas/labels.py)."""
     if node is None or "_target_" not in node:
         raise ConfigError(field, f"missing config group {field!r} with a _target_ (choose one with {field}=NAME)")
+    options = None
+    if field == "space" and "benchmark" in node:
+        options = OmegaConf.to_container(node.benchmark, resolve=True)
+        node = OmegaConf.create({k: v for k, v in OmegaConf.to_container(node, resolve=True).items() if k != "benchmark"})
+    if options is not None:
+        return with_benchmark_options(build(node, field), options)
     try:
         return instantiate(node, _convert_="all")
     except InstantiationException as err:
@@ -84,6 +94,10 @@ def build_parts(cfg: DictConfig, run_dir: Path, device: torch.device, worker: in
     metric.check_space(space.name)
     strategy = build(cfg.strategy, "strategy")
     metrics, objectives = [metric], [(metric.key, metric.higher_is_better)]
+    for extra in getattr(strategy, "scoring_metrics", lambda _: ())(space.name):
+        extra.check_space(space.name)  # scored in the same probe, not an objective (strategy=ensemble)
+        if extra.key not in {m.key for m in metrics}:
+            metrics.append(extra)
     for name, direction in strategy.extra_objectives:
         extra = METRICS.get(name)()
         extra.check_space(space.name)
@@ -178,11 +192,15 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     if not isinstance(n_workers, int) or n_workers < 1:
         raise ConfigError("search.n_workers", f"must be a positive integer (processes sharing the study), got {n_workers!r}")
     device = resolve_device(cfg.device)
+    stage = build(cfg.train, "train") if cfg.get("train") else NoTraining()
+    if cfg.get("strategy") is not None and "_target_" in cfg.strategy:
+        check_stage = getattr(get_class(cfg.strategy._target_), "check_stage", None)
+        if check_stage is not None:  # a strategy that spends trainings: refuse a stage that cannot, before writing
+            check_stage(stage)
     run_dir.mkdir(parents=True, exist_ok=True)
     parts = build_parts(cfg, run_dir, device, _worker_index(cfg, 0))
     space, metric, strategy, scorer, store = parts.space, parts.metric, parts.strategy, parts.scorer, parts.store
     tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()
-    stage = build(cfg.train, "train") if cfg.get("train") else NoTraining()
 
     info = {"space": space.name, "strategy": strategy.name, "metric": metric.key, "budget": budget, "device": str(device)}
     tracker.start(OmegaConf.to_container(cfg, resolve=True), run_dir, info)
@@ -216,17 +234,11 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     rewrite_results(run_dir, scorer.keys, result.records)
     elapsed = time.perf_counter() - start
 
-    bench = space.benchmark()
-    top = result.best(cfg.search.top_k, metric.higher_is_better)
-    best = []
-    for i, r in enumerate(top):
-        arch = space.from_json(r.arch)
-        entry = {"rank": i + 1, "hash": r.hash, "score": r.score, "undefined": r.undefined, "arch": r.arch, **space.describe(arch)}
-        trained = bench.query(arch) if bench is not None else None
-        if trained is not None:
-            entry["benchmark"] = trained
-        best.append(entry)
-    best = stage.run(space, best, run_dir, device, cfg.seed, tracker)
+    if hasattr(strategy, "spend_trainings"):  # the strategy chooses what to train (strategy=ensemble)
+        best = strategy.spend_trainings(space, result.records, stage, run_dir, device, cfg.seed, tracker, store, cfg.search.top_k)
+    else:
+        best = shortlist(space, result.best(cfg.search.top_k, metric.higher_is_better))
+        best = stage.run(space, best, run_dir, device, cfg.seed, tracker)
     write_json(run_dir / BEST_FILE, best)
     seconds = [r.seconds for r in result.records]
     finite = [r.score for r in result.records if math.isfinite(r.score)]
@@ -270,6 +282,20 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
             flush=True,
         )
     return summary
+
+
+def shortlist(space, top) -> list[dict]:
+    """best.json entries of the top records, with the benchmark's trained result where it has one."""
+    bench = space.benchmark()
+    best = []
+    for i, r in enumerate(top):
+        arch = space.from_json(r.arch)
+        entry = {"rank": i + 1, "hash": r.hash, "score": r.score, "undefined": r.undefined, "arch": r.arch, **space.describe(arch)}
+        trained = bench.query(arch) if bench is not None else None
+        if trained is not None:
+            entry["benchmark"] = trained
+        best.append(entry)
+    return best
 
 
 def pareto_front(records, objectives: list[tuple[str, bool]]) -> list[dict]:
