@@ -82,14 +82,18 @@ class SearchParts:
     objectives: list[tuple[str, bool]]
 
 
-def build_parts(cfg: DictConfig, run_dir: Path, device: torch.device, worker: int = 0) -> SearchParts:
-    """Space (pool-restricted in benchmark mode), metric(s), strategy bound to the search's study, scorer."""
-    space = build(cfg.space, "space")
+def build_parts(cfg: DictConfig, run_dir: Path, device: torch.device, worker: int = 0, space=None, scorer_cls=Scorer) -> SearchParts:
+    """Space (pool-restricted in benchmark mode), metric(s), strategy bound to the search's study, scorer.
+
+    `space` reuses a space already built from `cfg.space` (and pool-restricted as `cfg.search.pool`
+    says), `scorer_cls` replaces the Scorer (scripts/compare_strategies.py: cached metric values)."""
     pool = cfg.search.get("pool", "all")
-    if pool == "benchmark":
-        space = benchmark_pool(space)
-    elif pool != "all":
+    if pool not in ("all", "benchmark"):
         raise ConfigError("search.pool", f"must be all or benchmark, got {pool!r}")
+    if space is None:
+        space = build(cfg.space, "space")
+        if pool == "benchmark":
+            space = benchmark_pool(space)
     metric = build(cfg.metric, "metric")
     metric.check_space(space.name)
     strategy = build(cfg.strategy, "strategy")
@@ -121,7 +125,7 @@ def build_parts(cfg: DictConfig, run_dir: Path, device: torch.device, worker: in
     )
     rng = np.random.default_rng(cfg.seed if worker == 0 else [cfg.seed, worker])
     strategy.bind(space, rng, store.study)
-    scorer = Scorer(space, metrics, device=device, seed=cfg.seed)
+    scorer = scorer_cls(space, metrics, device=device, seed=cfg.seed)
     return SearchParts(space, metric, strategy, scorer, store, objectives)
 
 
