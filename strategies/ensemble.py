@@ -30,24 +30,40 @@ class CalibratedEnsemble(RandomSearch):
     name = "ensemble"
     needs_trainings = True
 
-    def __init__(self, metrics: dict[str, list[str]] | None = None, max_resample: int = 100):
+    def __init__(self, metrics: dict[str, list[str]] | None = None, guard: dict[str, list[str]] | None = None,
+                 exploration: str = "thompson", max_resample: int = 100):
         super().__init__(max_resample)
         if not isinstance(metrics, dict) or not metrics:
             raise ConfigError("strategy.metrics", "needs a mapping from space name to a list of metric names")
+        if exploration not in ("thompson", "greedy"):
+            raise ConfigError("strategy.exploration", f"must be thompson or greedy, got {exploration!r}")
         self.metrics = {space: list(names) for space, names in metrics.items()}
+        self.guard = {space: list(names or []) for space, names in (guard or {}).items()}
+        self.exploration = exploration
 
-    def scoring_metrics(self, space_name: str) -> list:
-        """The metrics (built from their conf/metric/NAME.yaml) scored besides the search metric, in one shared probe."""
+    @staticmethod
+    def _build(names: list[str], field: str) -> list:
         from tfnas.experiments.rnn_table import CONF_DIR, build_metric
 
-        names = self.metrics.get(space_name)
-        if not names:
-            raise ConfigError("strategy.metrics", f"no metric list for space {space_name!r}; add strategy.metrics.{space_name}=[...]")
         available = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
         for name in names:
             if name not in available:
-                raise ConfigError("strategy.metrics", f"unknown metric config {name!r}; choose from {', '.join(available)}")
+                raise ConfigError(field, f"unknown metric config {name!r}; choose from {', '.join(available)}")
         return [build_metric(name) for name in names]
+
+    def feature_metrics(self, space_name: str) -> list:
+        names = self.metrics.get(space_name)
+        if not names:
+            raise ConfigError("strategy.metrics", f"no metric list for space {space_name!r}; add strategy.metrics.{space_name}=[...]")
+        return self._build(names, "strategy.metrics")
+
+    def guard_metrics(self, space_name: str) -> list:
+        """Metrics that are undefined for degenerate cells; not ranking features."""
+        return self._build(self.guard.get(space_name, []), "strategy.guard")
+
+    def scoring_metrics(self, space_name: str) -> list:
+        """The metrics (built from their conf/metric/NAME.yaml) scored besides the search metric, in one shared probe."""
+        return self.feature_metrics(space_name) + self.guard_metrics(space_name)
 
     @staticmethod
     def check_stage(stage) -> None:
@@ -61,13 +77,16 @@ class CalibratedEnsemble(RandomSearch):
 
     # -- after the search ------------------------------------------------------------------
     def feature_keys(self, space_name: str) -> list[tuple[str, bool]]:
-        return [(metric.key, bool(metric.higher_is_better)) for metric in self.scoring_metrics(space_name)]
+        return [(metric.key, bool(metric.higher_is_better)) for metric in self.feature_metrics(space_name)]
 
     def spend_trainings(self, space, records, stage, run_dir, device, seed: int, tracker, store, top_k: int) -> list[dict[str, Any]]:
         """Train stage.budget of the scored candidates, chosen by the calibrated ensemble; return the shortlist."""
         keys = self.feature_keys(space.name)
         values = np.array([[r.metrics.get(k, math.nan) for k, _ in keys] for r in records], dtype=float)
-        undefined = np.array([r.undefined or not np.isfinite(values[i]).all() for i, r in enumerate(records)])
+        guards = [m.key for m in self.guard_metrics(space.name)]
+        guard_values = np.array([[r.metrics.get(k, math.nan) for k in guards] for r in records], dtype=float).reshape(len(records), len(guards))
+        # degenerate: any metric undefined (NaN/inf at initialisation), or a guard metric undefined
+        undefined = ~(np.isfinite(values).all(axis=1) & np.isfinite(guard_values).all(axis=1))
         features = signed_ranks(values, [hib for _, hib in keys])
         hashes = [r.hash for r in records]
         position = {h: i for i, h in enumerate(hashes)}
@@ -91,8 +110,11 @@ class CalibratedEnsemble(RandomSearch):
 
         trainings, model = calibrated_trainings(
             features, hashes, ~undefined, stage.trainings, train, higher, np.random.default_rng([int(seed), 13]),
-            done=done, on_training=persist,
+            done=done, on_training=persist, greedy=self.exploration == "greedy",
         )
+        if undefined.any():
+            print(f"tfnas: ensemble guard: {int(undefined.sum())} of {len(records)} candidates degenerate at initialisation "
+                  f"(kept out of the trainings and the shortlist)", flush=True)
         print(f"tfnas: ensemble spent {len(trainings)} training(s); weights "
               + ", ".join(f"{k}={w:+.2f}" for (k, _), w in zip(keys, model.mean)), flush=True)
         trained = []

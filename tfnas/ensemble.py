@@ -129,12 +129,14 @@ def calibrated_trainings(
     rng: np.random.Generator,
     done: Sequence[Training] = (),
     on_training: Callable[[Training, int], None] | None = None,
+    greedy: bool = False,
 ) -> tuple[list[Training], BayesianRanker]:
     """Spend `budget` trainings on the candidates (rows of `features`), Thompson sampling a calibrated ensemble.
 
     `done` are trainings already spent (a resumed run): they count towards the budget and inform
     the model, and are never repeated. `train(i)` returns candidate i's target (or None if it
-    failed); `on_training(training, order)` persists each one as soon as it is known.
+    failed); `on_training(training, order)` persists each one as soon as it is known. `greedy`
+    trains the posterior mean's best every time (no exploration; for the sensitivity study).
     """
     features = np.asarray(features, dtype=float)
     n, m = features.shape
@@ -154,7 +156,7 @@ def calibrated_trainings(
         pool = available & healthy
         if not pool.any():
             pool = available  # only degenerate candidates are left
-        weights = model.mean if not trainings else model.sample(rng)
+        weights = model.mean if not trainings or greedy else model.sample(rng)
         scores = np.where(pool, features @ weights, -np.inf)
         best = np.flatnonzero(scores == scores.max())
         index = int(best[rng.integers(len(best))]) if len(best) > 1 else int(best[0])

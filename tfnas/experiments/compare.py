@@ -77,11 +77,12 @@ class MetricCache:
 
     def ensure(self, archs: list, metrics: list) -> None:
         """Compute (once, on the CPU, at the space's settings) whatever the tables lack for these architectures."""
-        keys = [m.key for m in metrics]
-        missing = [a for a in archs if any(k not in self.values.get(self.space.hash(a), {}) for k in keys)]
+        lacking = lambda a, m: m.key not in self.values.get(self.space.hash(a), {})  # noqa: E731
+        metrics = [m for m in metrics if any(lacking(a, m) for a in archs)]
+        missing = [a for a in archs if any(lacking(a, m) for m in metrics)]
         if not missing:
             return
-        print(f"  computing {len(keys)} metric(s) for {len(missing)} architecture(s) missing from the tables", flush=True)
+        print(f"  computing {[m.key for m in metrics]} for {len(missing)} architecture(s) missing from the tables", flush=True)
         scorer = Scorer(self.space, metrics, seed=0)
         for arch in missing:
             self.values.setdefault(self.space.hash(arch), {}).update(scorer(arch).scores)
