@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from strategies.base import STRATEGIES
+from strategies.evolution import RegularizedEvolution
 from strategies.random_search import RandomSearch
 from tfnas.ensemble import Training, calibrated_trainings, predicted_order, signed_ranks
 from tfnas.errors import ConfigError
@@ -31,8 +32,15 @@ class CalibratedEnsemble(RandomSearch):
     needs_trainings = True
 
     def __init__(self, metrics: dict[str, list[str]] | None = None, guard: dict[str, list[str]] | None = None,
-                 exploration: str = "thompson", max_resample: int = 100):
+                 exploration: str = "thompson", proposals: str = "random", population_size: int = 20, sample_size: int = 5,
+                 max_resample: int = 100):
         super().__init__(max_resample)
+        if proposals not in ("random", "evolution"):
+            raise ConfigError("strategy.proposals", f"must be random or evolution, got {proposals!r}")
+        self.proposals = proposals
+        # proposals=evolution: regularized evolution on the search metric chooses what to score
+        # (predictor-free; the trainings still follow the calibrated ensemble of every metric)
+        self._evolution = RegularizedEvolution(population_size, sample_size) if proposals == "evolution" else None
         if not isinstance(metrics, dict) or not metrics:
             raise ConfigError("strategy.metrics", "needs a mapping from space name to a list of metric names")
         if exploration not in ("thompson", "greedy"):
@@ -40,6 +48,28 @@ class CalibratedEnsemble(RandomSearch):
         self.metrics = {space: list(names) for space, names in metrics.items()}
         self.guard = {space: list(names or []) for space, names in (guard or {}).items()}
         self.exploration = exploration
+
+    def bind(self, space, rng, study=None) -> None:
+        super().bind(space, rng, study)
+        if self._evolution is not None:
+            self._evolution.bind(space, rng, study)
+
+    def ask(self):
+        if self._evolution is None:
+            return super().ask()
+        candidate = self._evolution.ask()
+        candidate.number = self._asked
+        self._asked += 1
+        return candidate
+
+    def tell(self, candidate, score: float) -> None:
+        if self._evolution is not None:
+            self._evolution.tell(candidate, score)
+
+    def observe(self, arch, score: float) -> None:
+        super().observe(arch, score)
+        if self._evolution is not None:
+            self._evolution.observe(arch, score)
 
     @staticmethod
     def _build(names: list[str], field: str) -> list:

@@ -132,3 +132,23 @@ def test_an_ensemble_without_a_training_budget_is_refused_before_anything_is_wri
     with pytest.raises(ConfigError, match="train=benchmark"):
         run(none, tmp_path / "b")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_the_ensemble_spends_its_budget_on_short_trainings(tmp_path):
+    """train=short: each training is a real (tiny) training run, ranked by its evaluation loss."""
+    from hydra import compose, initialize_config_dir
+
+    from tfnas.app import run
+
+    tiny = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=[*tiny, "strategy=ensemble", "search.budget=4", "train=short", "train.steps=3",
+                                           "train.budget=2", "+train.rnn.model.emsize=16", "+train.rnn.model.nhid=24",
+                                           "train.rnn.eval_max_tokens=500"])
+    summary = run(cfg, tmp_path)
+    best = json.loads((tmp_path / "best.json").read_text())
+    trained = [e for e in best if "train_order" in e]
+    assert len(trained) == 2 and all(e["train_status"] == "ok" for e in trained)
+    assert best[0]["trained_result"] == min(e["trained_result"] for e in trained)
+    assert all((tmp_path / "train" / e["hash"]).is_dir() for e in trained)
+    assert summary["best"]["hash"] == best[0]["hash"]

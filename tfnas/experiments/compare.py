@@ -46,7 +46,7 @@ METRIC_TABLES = {"rnn": (ROOT / "results" / "rnn" / "all_metrics.csv", "model_id
                  "bert": (ROOT / "results" / "bert" / "bert_metrics_fast.csv", "id")}
 # What the README recommends per space, as (strategy, metric) of a row: `python search.py space=S`
 # with the README's flags runs exactly this pipeline.
-RECOMMENDED = {"rnn": ("ensemble", "ensemble"), "bert": ("ensemble", "ensemble")}
+RECOMMENDED = {"rnn": ("ensemble", "ensemble"), "bert": ("evolution", "head_confidence")}
 
 
 def compose_config(overrides: Sequence[str]) -> DictConfig:
@@ -73,7 +73,8 @@ class MetricCache:
         self.path = cache_dir / f"{space.name}_computed.json"
         if self.path.exists():
             for key, vals in json.loads(self.path.read_text()).items():
-                self.values.setdefault(key, vals)
+                known_values = self.values.setdefault(key, {})
+                known_values.update({k: v for k, v in vals.items() if k not in known_values})  # the tables win
 
     def ensure(self, archs: list, metrics: list) -> None:
         """Compute (once, on the CPU, at the space's settings) whatever the tables lack for these architectures."""
@@ -134,7 +135,9 @@ class Pipeline:
 
     @property
     def label(self) -> str:
-        return self.strategy if self.strategy == "ensemble" else f"{self.strategy} / {self.metric}"
+        if self.strategy == "ensemble":
+            return "ensemble" if self.metric == "ensemble" else f"ensemble, evolution on {self.metric}"
+        return f"{self.strategy} / {self.metric}"
 
     @property
     def trains_itself(self) -> bool:
@@ -152,13 +155,20 @@ class SpaceSetup:
     cache: MetricCache
 
 
-def setup_space(name: str, labels: str | None, higher_is_better: bool, cache_dir: Path, extra: Sequence[str] = ()) -> SpaceSetup:
-    base = [f"space={name}", "search.pool=benchmark", "search.storage=memory", "search.progress=false", *extra]
+def setup_space(name: str, labels: str | None, higher_is_better: bool, cache_dir: Path, extra: Sequence[str] = (),
+                subset: tuple[int, int] | None = None) -> SpaceSetup:
+    """The space and its labelled pool; `subset=(i, n)`: only the i-th of n random parts of the pool (cross-validation)."""
+    base = [f"space={name}", "search.pool=benchmark", "search.storage=memory", "search.progress=false"]
     if labels:
         base += [f"space.benchmark.labels={Path(labels).resolve()}", f"space.benchmark.higher_is_better={str(higher_is_better).lower()}"]
     cfg = compose_config(base)
+    base += list(extra)  # strategy or metric settings: applied to every search, not to the space
     space = build(cfg.space, "space")
     pool = benchmark_pool(space)
+    if subset is not None:
+        part = np.random.default_rng(2024).permutation(len(pool)) % subset[1] == subset[0]
+        keep = {pool.hashes[i] for i in np.flatnonzero(part)}
+        pool = pool.restrict(lambda arch: space.hash(arch) in keep)
     bench = space.benchmark()
     truth = {pool.hashes[i]: float(bench.query_id(pool.ids[i])[bench.target]) for i in range(len(pool))}
     return SpaceSetup(name, base, space, pool, truth, bench.higher_is_better, MetricCache(space.inner if hasattr(space, "inner") else space, cache_dir))
@@ -177,7 +187,7 @@ def run_pipeline(setup: SpaceSetup, pipe: Pipeline, seed: int, budget: int, trai
     overrides = [*setup.base, f"strategy={pipe.strategy}", f"seed={seed}", f"search.budget={budget}", *pipe.overrides]
     if pipe.trains_itself:
         overrides += ["train=benchmark", f"train.budget={trainings}"]
-    else:
+    if pipe.metric != "ensemble":
         overrides += [f"metric={pipe.metric}"]
     cfg = compose_config(overrides)
     pool = fresh_pool(setup.pool)
@@ -224,7 +234,7 @@ def random_trainings(truth: dict, hib: bool, ks: Sequence[int], draws: int = 400
 
 
 def compare_space(setup: SpaceSetup, pipes: list[Pipeline], seeds: int, budget: int, ks: Sequence[int],
-                  checkpoints: Sequence[int], log=print) -> dict[str, Any]:
+                  checkpoints: Sequence[int], log=print, first_seed: int = 0) -> dict[str, Any]:
     """Every pipeline over `seeds` seeds: best-of-k at the full budget, and the pick vs proxy evaluations."""
     hib, truth, kmax = setup.higher_is_better, setup.truth, max(ks)
     rows = []
@@ -232,12 +242,12 @@ def compare_space(setup: SpaceSetup, pipes: list[Pipeline], seeds: int, budget: 
         start = time.perf_counter()
         by_k = {k: [] for k in ks}
         curve = {n: {1: [], kmax: []} for n in checkpoints}
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             out = run_pipeline(setup, pipe, seed, budget, kmax)
             for k in ks:
                 by_k[k].append(best_of(out["trained"][:k], truth, hib))
             if pipe.trains_itself:
-                for n in checkpoints:
+                for n in checkpoints:  # an empty list: no curve (sensitivity runs)
                     if n == budget:
                         sub = out
                     else:
@@ -270,7 +280,8 @@ def default_pipelines(space_name: str) -> list[Pipeline]:
     default_metric = compose_config([f"space={space_name}"]).metric
     default_name = next(m for m in metrics if build(compose_config([f"space={space_name}", f"metric={m}"]).metric, "metric").key
                         == build(default_metric, "metric").key)
-    return ([Pipeline("random", m) for m in metrics] + [Pipeline("evolution", default_name)] + [Pipeline("ensemble", "ensemble")])
+    return ([Pipeline("random", m) for m in metrics] + [Pipeline("evolution", default_name)] + [Pipeline("ensemble", "ensemble")]
+            + [Pipeline("ensemble", default_name, ["strategy.proposals=evolution"])])
 
 
 def json_report(space_result: dict, higher_is_better: bool, space_name: str) -> dict[str, Any]:
@@ -378,3 +389,61 @@ def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], o
             raise ValueError("--json writes one space's report: pass exactly one space with --spaces")
         Path(json_path).write_text(json.dumps(next(iter(reports.values())), indent=1))
     return reports
+
+
+SENSITIVITY = {
+    "rnn": {
+        "default": [],
+        "greedy (no exploration)": ["strategy.exploration=greedy"],
+        "no guard": ["strategy.guard.rnn=[]"],
+        "forward-only metrics (hidden_cov l1-l3, activation_distance, params; ~0.3 s/cell)":
+            ["strategy.metrics.rnn=[hidden_cov,hidden_cov_l2,hidden_cov_l3,activation_distance,params]"],
+        "without the saliencies": ["strategy.metrics.rnn=[hidden_cov,hidden_cov_l2,hidden_cov_l3,activation_distance,jacobian_cosine,jacobian_cov,params]"],
+    },
+    "bert": {
+        "default": [],
+        "greedy (no exploration)": ["strategy.exploration=greedy"],
+        "head metrics and params only": ["strategy.metrics.bert=[head_confidence,head_softmax_confidence,head_importance,params]"],
+        "without params": ["strategy.metrics.bert=[head_confidence,head_softmax_confidence,head_importance,activation_distance,synaptic_diversity,synaptic_saliency,jacobian_cosine]"],
+    },
+}
+
+
+def sensitivity(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], out: Path, cache_dir: Path | None = None,
+                labels: str | None = None, higher_is_better: bool = False) -> str:
+    """The ensemble's result under other settings, on held-out seeds and on halves of the pool (cross-validation).
+
+    Rows: each setting of SENSITIVITY on seeds [seeds, 2*seeds) (not the main table's seeds), then the default
+    setting on each half of the pool, against the best single-metric search and random trainings on the same data."""
+    torch.set_num_threads(1)
+    cache_dir = cache_dir or ROOT / ".cache" / "compare"
+    out.mkdir(parents=True, exist_ok=True)
+    lines = []
+    fmt = lambda q: f"{q['median']:.3f} [{q['q1']:.3f}, {q['q3']:.3f}]"  # noqa: E731
+    for name in spaces:
+        lines += [f"### {name}: ensemble settings, seeds {seeds}..{2 * seeds - 1}, {budget} proxy evaluations; "
+                  "best of the first k trained, median [IQR]", "", "| data | setting | " + " | ".join(f"k={k}" for k in ks) + " |",
+                  "|" + "---|" * (len(ks) + 2)]
+        for label, overrides in SENSITIVITY.get(name, {"default": []}).items():
+            setup = setup_space(name, labels, higher_is_better, cache_dir, overrides)
+            res = compare_space(setup, [Pipeline("ensemble", "ensemble")], seeds, min(budget, len(setup.pool)), ks, [], first_seed=seeds)
+            lines.append(f"| full pool | {label} | " + " | ".join(fmt(res["rows"][0]["top_k"][str(k)]) for k in ks) + " |")
+        for part in range(2):
+            setup = setup_space(name, labels, higher_is_better, cache_dir, subset=(part, 2))
+            pipes = default_pipelines(name)
+            res = compare_space(setup, pipes, seeds, min(budget, len(setup.pool)), ks, [], first_seed=seeds)
+            data = f"half {part + 1} of the pool ({len(setup.pool)})"
+            lines.append(f"| {data} | random trainings | " + " | ".join(fmt(res["random_trainings"][str(k)]) for k in ks) + " |")
+            sign = 1 if setup.higher_is_better else -1
+            singles = [r for r in res["rows"] if r["strategy"] != "ensemble"]
+            best_single = {str(k): max(singles, key=lambda r: sign * r["top_k"][str(k)]["median"]) for k in ks}
+            lines.append(f"| {data} | best single-metric search at each k | " + " | ".join(
+                f"{fmt(best_single[str(k)]['top_k'][str(k)])} ({best_single[str(k)]['label']})" for k in ks) + " |")
+            ens = next(r for r in res["rows"] if r["strategy"] == "ensemble")
+            lines.append(f"| {data} | ensemble (default) | " + " | ".join(fmt(ens["top_k"][str(k)]) for k in ks) + " |")
+        lines.append("")
+        (out / "sensitivity.md").write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    (out / "sensitivity.md").write_text(text)
+    print(text, flush=True)
+    return text
