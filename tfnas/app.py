@@ -51,18 +51,20 @@ def read_settings(cfg: DictConfig) -> Settings:
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the search described by `cfg`, writing results.csv, best.json, summary.json and report.md into `run_dir`."""
     settings = read_settings(cfg)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    parts = build_parts(cfg, run_dir, settings.device, worker_index(cfg, 0))
-    tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()
     stage = build(cfg.train, "train") if cfg.get("train") else NoTraining()
+    parts = build_parts(cfg, run_dir, settings.device, worker_index(cfg, 0), stage=stage)
+    tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()
     announce(cfg, parts, settings, run_dir, tracker)
 
     start = time.perf_counter()
     result, failed_workers = search_with_workers(cfg, parts, settings, run_dir, tracker)
     elapsed = time.perf_counter() - start
 
-    best = shortlist(parts.space, result.records, cfg.search.top_k, parts.metric.higher_is_better)
-    best = stage.run(parts.space, best, run_dir, settings.device, cfg.seed, tracker)
+    best = parts.strategy.spend_trainings(parts.space, result.records, stage, run_dir, settings.device, cfg.seed, tracker,
+                                          parts.store, cfg.search.top_k)
+    if best is None:
+        best = shortlist(parts.space, result.records, cfg.search.top_k, parts.metric.higher_is_better)
+        best = stage.run(parts.space, best, run_dir, settings.device, cfg.seed, tracker)
     write_json(run_dir / BEST_FILE, best)
     summary = summarize(cfg, parts, result, best, settings.device, settings.n_workers, failed_workers, elapsed)
     if len(parts.objectives) > 1:

@@ -17,6 +17,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from tfnas.errors import ConfigError
+from tfnas.labels import with_benchmark_options
 from tfnas.metrics.base import METRICS
 from tfnas.metrics.scoring import Scorer
 from tfnas.pool import benchmark_pool
@@ -38,9 +39,16 @@ def resolve_device(name: str) -> torch.device:
 
 
 def build(node: DictConfig, field: str) -> Any:
-    """Instantiate a `_target_` config group, turning Hydra's errors into one that names the group."""
+    """Instantiate a `_target_` config group, turning Hydra's errors into one that names the group.
+
+    A space's `benchmark` section (user labels) is not a constructor argument: it is applied to
+    the built space (tfnas/labels.py)."""
     if node is None or "_target_" not in node:
         raise ConfigError(field, f"missing config group {field!r} with a _target_ (choose one with {field}=NAME)")
+    if field == "space" and "benchmark" in node:
+        options = OmegaConf.to_container(node.benchmark, resolve=True)
+        plain = OmegaConf.create({k: v for k, v in OmegaConf.to_container(node, resolve=True).items() if k != "benchmark"})
+        return with_benchmark_options(build(plain, field), options)
     try:
         return instantiate(node, _convert_="all")
     except InstantiationException as err:
@@ -73,26 +81,37 @@ def build_space(cfg: DictConfig):
     return space
 
 
-def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, worker: int = 0, storage: str | None = None) -> SearchParts:
-    """Space, metric(s), strategy bound to the search's study, scorer. `storage` overrides search.storage."""
-    space = build_space(cfg)
+def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, worker: int = 0, storage: str | None = None,
+                space=None, scorer_cls=Scorer, stage=None) -> SearchParts:
+    """Space, metric(s), strategy bound to the search's study, scorer. `storage` overrides search.storage;
+    `space` reuses a space already built (and pool-restricted) from `cfg`; `scorer_cls` replaces the Scorer
+    (tfnas.experiments.compare: cached metric values); `stage`, the training stage the strategy is checked against."""
+    space = space if space is not None else build_space(cfg)
     metric = build(cfg.metric, "metric")
     metric.check_space(space)
     strategy = build(cfg.strategy, "strategy")
+    if stage is not None:
+        strategy.check_stage(stage)
     metrics, objectives = [metric], [(metric.key, metric.higher_is_better)]
+    for extra in strategy.scoring_metrics(space):  # scored in the same probe, not objectives (strategy=ensemble)
+        extra.check_space(space)
+        if extra.key not in {m.key for m in metrics}:
+            metrics.append(extra)
     for name, direction in strategy.extra_objectives:
         extra = METRICS.get(name)()
         extra.check_space(space)
         if extra.key != metric.key:
             metrics.append(extra)
         objectives.append((extra.key, direction == "maximize"))
-    scorer = Scorer(space, metrics, device=device, seed=cfg.seed)  # checks every need before the store writes
+    scorer = scorer_cls(space, metrics, device=device, seed=cfg.seed)  # checks every need before the store writes
     fingerprint = {
         "space": OmegaConf.to_container(cfg.space, resolve=True),
         "metric": OmegaConf.to_container(cfg.metric, resolve=True),
         "seed": cfg.seed,
         "pool": cfg.search.get("pool", "all"),
     }
+    if run_dir is not None:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)  # every check has passed: the first write
     store = EvaluationStore(
         storage_url(storage if storage is not None else cfg.search.get("storage"), run_dir),
         cfg.search.get("study_name", "tfnas"),

@@ -84,6 +84,12 @@ class NasBenchNLP(TabularBenchmark):
     def pool(self) -> list[tuple[str, Any]]:
         return list(self._pool)
 
+    def architectures(self) -> list[tuple[str, Any]]:
+        """(id, recipe) of every recipe shipped, labelled or not (what user labels may refer to by id)."""
+        from tfnas.search_spaces.nas_bench_nlp.space import load_recipes
+
+        return [(str(mid), recipe) for mid, recipe in load_recipes().items()]
+
     def query_id(self, arch_id: str | int) -> dict[str, Any] | None:
         row = self.published.get(int(arch_id))
         return None if row is None else self._result(row)

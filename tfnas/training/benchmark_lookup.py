@@ -15,10 +15,30 @@ class BenchmarkLookup(ShortlistStage):
 
     name = "benchmark"
 
-    def __init__(self, top_k: int | None = None):
+    def __init__(self, top_k: int | None = None, budget: int | None = None):
         if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
             raise ConfigError("train.top_k", f"must be a positive integer or null (the whole shortlist), got {top_k!r}")
+        if budget is not None and (not isinstance(budget, int) or budget < 1):
+            raise ConfigError("train.budget", f"must be a positive integer (benchmark queries a strategy may spend) or null, got {budget!r}")
         self.top_k = top_k
+        self.trainings = budget  # train.budget
+
+    # -- one query at a time, for strategies that spend a training budget (strategy=ensemble) --
+    def target_higher_is_better(self, space) -> bool:
+        return self._bench(space).higher_is_better
+
+    def target_of(self, space, entry, run_dir, device, seed, tracker) -> float | None:
+        """The benchmark's target for one candidate (None if it is not in the benchmark)."""
+        bench = self._bench(space)
+        answer = bench.query(space.from_json(entry["arch"]))
+        return None if answer is None else float(answer[bench.target])
+
+    @staticmethod
+    def _bench(space):
+        bench = space.benchmark()
+        if bench is None:
+            raise ConfigError("train", f"space {space.name!r} has no tabular benchmark; use train=short or train=none")
+        return bench
 
     def run(self, space, shortlist, run_dir, device, seed, tracker):
         bench = space.benchmark()

@@ -40,11 +40,15 @@ class ShortTraining(ShortlistStage):
         resume: bool = True,
         progress: bool | None = None,
         directory: str | None = None,
+        budget: int | None = None,
         **space_options: dict[str, Any],
     ):
         if not isinstance(top_k, int) or top_k < 1:
             raise ConfigError("train.top_k", f"must be a positive integer, got {top_k!r}")
+        if budget is not None and (not isinstance(budget, int) or budget < 1):
+            raise ConfigError("train.budget", f"must be a positive integer (trainings a strategy may spend) or null, got {budget!r}")
         self.top_k = top_k
+        self.trainings = budget  # train.budget: trainings a strategy may spend (strategy=ensemble)
         self.budget = Budget(steps, minutes)
         self.eval_every, self.checkpoint_every, self.log_every = eval_every, checkpoint_every, max(1, int(log_every))
         self.resume, self.progress, self.directory = resume, progress, directory
@@ -104,6 +108,16 @@ class ShortTraining(ShortlistStage):
         columns = ["rank", "search_rank", "hash", "score", "train_status", "trained_result", "eval_ppl", "train_steps"]
         print(format_table(ok + failed, [c for c in columns if any(c in e for e in final)]), flush=True)
         return final
+
+
+    # -- one training at a time, for strategies that spend a training budget (strategy=ensemble) --
+    def target_higher_is_better(self, space) -> bool:
+        return False  # evaluation loss
+
+    def target_of(self, space, entry, run_dir, device, seed, tracker) -> float | None:
+        """Train one candidate (resuming its checkpoint if any) and return its evaluation loss, None if it failed."""
+        trained = self.run(space, [{"rank": 1, **entry}], run_dir, device, seed, tracker)[0]
+        return trained.get("trained_result")
 
 
 def _key(value) -> float:

@@ -147,13 +147,12 @@ def test_benchmark_queries(space, entries):
 
 def test_registered_and_configurable():
     assert SPACES.get("bert") is NasBenchBertSpace
-    from hydra.utils import instantiate
-
+    from tfnas.build import build
     from tfnas.config import compose
 
-    fast = instantiate(compose(["space=bert"]).space)
-    full = instantiate(compose(["space=bert_full"]).space)
-    custom = instantiate(compose(["space=bert", "space.batch_size=4", "space.seq_len=16"]).space)
+    fast = build(compose(["space=bert"]).space, "space")
+    full = build(compose(["space=bert_full"]).space, "space")
+    custom = build(compose(["space=bert", "space.batch_size=4", "space.seq_len=16"]).space, "space")
     assert (full.batch_size, full.seq_len) == (128, 512)
     assert fast.batch_size * fast.seq_len < full.batch_size * full.seq_len
     assert (custom.batch_size, custom.seq_len) == (4, 16)

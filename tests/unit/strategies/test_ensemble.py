@@ -1,0 +1,154 @@
+"""strategy=ensemble: the calibrated rank ensemble (tfnas/ensemble.py) and its resumable trainings."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+
+from tfnas.ensemble import BayesianRanker, Training, calibrated_trainings, prior_weights, signed_ranks
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def synthetic(n=400, m=4, seed=0, weights=(1.0, -0.6, 0.0, 2.0), noise=0.3):
+    """Metric values whose ranks combine linearly, with known weights, into the target (higher is better)."""
+    rng = np.random.default_rng(seed)
+    values = rng.lognormal(size=(n, m)) * np.array([1, 1e3, 1e-3, 50])  # wildly different scales
+    z = signed_ranks(values, [True] * m)
+    target = z @ np.array(weights) + noise * rng.normal(size=n)
+    return values, z, target
+
+
+def test_signed_ranks_orient_scale_and_put_undefined_last():
+    values = np.array([[1.0, 5.0], [3.0, np.inf], [2.0, 1.0], [np.nan, 2.0]])
+    z = signed_ranks(values, [True, False])
+    assert list(np.argsort(-z[:, 0])) == [1, 2, 0, 3]  # nan ranks worst
+    assert list(np.argsort(-z[:, 1])) == [2, 3, 0, 1]  # lower is better, inf worst
+    assert np.allclose(z.std(axis=0), 1.0) and np.allclose(z.mean(axis=0), 0.0)
+
+
+def test_the_ensemble_recovers_known_weights():
+    weights = np.array([1.0, -0.6, 0.0, 2.0])
+    _, z, target = synthetic(weights=weights)
+    model = BayesianRanker(prior_weights(4)).fit(z, target)
+    fitted = model.mean / np.linalg.norm(model.mean)
+    assert np.dot(fitted, weights / np.linalg.norm(weights)) > 0.99
+    assert np.allclose(fitted, weights / np.linalg.norm(weights), atol=0.05)
+    assert np.sign(model.mean[1]) == -1  # a metric whose declared direction is wrong gets a negative weight
+
+
+def test_thompson_trainings_find_the_best_where_the_prior_is_wrong():
+    """The equal-weight prior ranks by all metrics; the truth rewards metric 3 and punishes metric 1."""
+    weights = np.array([0.0, -2.0, 0.0, 2.0])
+    _, z, target = synthetic(n=300, weights=weights, noise=0.1, seed=1)
+    healthy = np.ones(len(z), bool)
+    prior_pick = int(np.argmax(z @ prior_weights(4)))
+    assert target[prior_pick] < np.quantile(target, 0.9)  # the prior alone does not find it
+    calls = []
+    trainings, model = calibrated_trainings(z, [str(i) for i in range(len(z))], healthy, 25,
+                                            lambda i: calls.append(i) or float(target[i]), True, np.random.default_rng(0))
+    assert len(calls) == len(set(calls)) == 25
+    assert calls[0] == prior_pick  # the first training is the prior's pick
+    best = max(target[calls])
+    assert best >= np.quantile(target, 0.99)
+    assert model.mean[3] > 0 > model.mean[1]
+
+
+def test_degenerate_candidates_are_never_trained_while_healthy_ones_remain():
+    _, z, target = synthetic(n=50, seed=2)
+    healthy = np.ones(50, bool)
+    top = np.argsort(-(z @ prior_weights(4)))[:5]
+    healthy[top] = False
+    calls = []
+    calibrated_trainings(z, [str(i) for i in range(50)], healthy, 20, lambda i: calls.append(i) or float(target[i]), True,
+                         np.random.default_rng(0))
+    assert not set(calls) & set(top.tolist())
+
+
+def test_done_trainings_count_and_are_not_repeated():
+    _, z, target = synthetic(n=60, seed=3)
+    done = [Training(5, "5", float(target[5])), Training(9, "9", None)]
+    calls = []
+    trainings, _ = calibrated_trainings(z, [str(i) for i in range(60)], np.ones(60, bool), 6,
+                                        lambda i: calls.append(i) or float(target[i]), True, np.random.default_rng(0), done=done)
+    assert len(trainings) == 6 and len(calls) == 4 and not {5, 9} & set(calls)
+
+
+def search_cmd(run_dir, *overrides):
+    tiny = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
+    return [sys.executable, str(ROOT / "search.py"), *tiny, "strategy=ensemble", "search.pool=benchmark", "search.budget=12",
+            "train=benchmark", "train.budget=6", "train._target_=tests.slow_stage.SlowLookup", f"hydra.run.dir={run_dir}", *overrides]
+
+
+def test_resume_after_sigkill_neither_loses_nor_repeats_a_training(tmp_path):
+    run_dir, log = tmp_path / "run", tmp_path / "trainings.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "TFNAS_TEST_TRAIN_LOG": str(log)}
+    proc = subprocess.Popen(search_cmd(run_dir), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        lines = log.read_text().splitlines() if log.exists() else []
+        if sum(line.startswith("done") for line in lines) >= 2 and lines[-1].startswith("start"):
+            break  # killed in the middle of the third (or later) training
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    first = log.read_text().splitlines()
+    done_before = [line.split()[1] for line in first if line.startswith("done")]
+    assert 2 <= len(done_before) < 6, "the run must be killed mid-way through its trainings"
+    study = optuna.load_study(study_name="tfnas", storage=f"sqlite:///{run_dir / 'study.db'}")
+    stored = [v["hash"] for k, v in sorted(study.user_attrs.items()) if k.startswith("ensemble_training_")]
+    assert stored == done_before  # every finished training was stored before the kill
+
+    subprocess.run(search_cmd(run_dir), cwd=ROOT, env=env, check=True, capture_output=True)
+    lines = log.read_text().splitlines()
+    done = [line.split()[1] for line in lines if line.startswith("done")]
+    assert len(done) == 6 and len(set(done)) == 6  # nothing repeated, the budget met
+    assert done[: len(done_before)] == done_before  # nothing lost
+    best = json.loads((run_dir / "best.json").read_text())
+    trained = sorted((e for e in best if "train_order" in e), key=lambda e: e["train_order"])
+    assert [e["hash"] for e in trained] == done
+    values = [e["trained_result"] for e in trained]
+    assert best[0]["trained_result"] == min(values)  # the shortlist leads with the best trained (PTB loss: lower)
+    assert all(e["trained_result"] == e["benchmark"]["test_loss"] for e in trained)
+
+
+def test_an_ensemble_without_a_training_budget_is_refused_before_anything_is_written(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from tfnas.app import run
+    from tfnas.errors import ConfigError
+
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=["strategy=ensemble", "train=benchmark"])
+        none = compose("config", overrides=["strategy=ensemble"])
+    with pytest.raises(ConfigError, match="train.budget"):
+        run(cfg, tmp_path / "a")
+    with pytest.raises(ConfigError, match="train=benchmark"):
+        run(none, tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_the_ensemble_spends_its_budget_on_short_trainings(tmp_path):
+    """train=short: each training is a real (tiny) training run, ranked by its evaluation loss."""
+    from hydra import compose, initialize_config_dir
+
+    from tfnas.app import run
+
+    tiny = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=[*tiny, "strategy=ensemble", "search.budget=4", "train=short", "train.steps=3",
+                                           "train.budget=2", "+train.rnn.model.emsize=16", "+train.rnn.model.nhid=24",
+                                           "train.rnn.eval_max_tokens=500"])
+    summary = run(cfg, tmp_path)
+    best = json.loads((tmp_path / "best.json").read_text())
+    trained = [e for e in best if "train_order" in e]
+    assert len(trained) == 2 and all(e["train_status"] == "ok" for e in trained)
+    assert best[0]["trained_result"] == min(e["trained_result"] for e in trained)
+    assert all((tmp_path / "train" / e["hash"]).is_dir() for e in trained)
+    assert summary["best"]["hash"] == best[0]["hash"]

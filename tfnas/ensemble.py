@@ -1,0 +1,176 @@
+"""Calibrated proxy ensembles: learn how to combine training-free metrics from a few trainings.
+
+The model, in the spirit of two published ideas and written for this project:
+
+* NAS-Bench-Suite-Zero (Krishnakumar et al., NeurIPS 2022 Datasets and Benchmarks): zero-cost
+  proxies are most useful as *features* of a performance predictor, not one at a time;
+* RoBoT (He et al., "Robustifying and Boosting Training-Free NAS", ICLR 2024): the weights of
+  an ensemble of proxy *rankings* are learned from the true performance of the architectures it
+  queries, exploring the weight space with Bayesian optimisation, then exploiting the best weights.
+
+Here each candidate is described by its metrics' ranks among the scored candidates (signed so
+that "better by the metric's declared direction" is higher, scaled to unit variance); ranks make
+the metrics' wildly different scales and outliers irrelevant. The target is a Bayesian linear
+regression on those ranks (Bishop, PRML section 3.3): prior w ~ N(w0, I/alpha) with w0 the
+equal-weight rank average (the paper's rank-average ensemble, what we believe before any
+training), noise precision beta; alpha and beta are set by evidence maximisation (MacKay 1992;
+PRML 3.5.2), so there is no per-benchmark hyper-parameter to tune. Trainings are chosen by
+Thompson sampling (Thompson 1933; Russo et al. 2018): draw weights from the posterior, train the
+best untrained candidate under them, refit. The first training uses the prior mean (the plain
+rank average); while the posterior is wide, draws point in different directions of metric
+space, so the first trainings fall on a diverse set of candidates that some combination of the
+proxies rates highly; as evidence accumulates the draws concentrate and the trainings exploit.
+
+Degenerate cells (hidden states that explode or go constant at initialisation) show up in the
+probe as undefined metric values (NaN/inf, recorded with `undefined`); they are never trained
+and never reach the shortlist while any healthy candidate is left.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy.stats import rankdata
+
+
+def signed_ranks(values: np.ndarray, higher_is_better: Sequence[bool]) -> np.ndarray:
+    """n x m metric values -> unit-variance centred ranks, oriented so that higher is better by each metric.
+
+    Non-finite values rank worst for their metric. Ties share their average rank.
+    """
+    values = np.asarray(values, dtype=float)
+    n, m = values.shape
+    out = np.zeros((n, m))
+    for j in range(m):
+        column = values[:, j] if higher_is_better[j] else -values[:, j]
+        column = np.where(np.isfinite(column), column, -np.inf)  # undefined: worst (ties among themselves)
+        r = (rankdata(column) - 0.5) / n - 0.5  # in (-1/2, 1/2)
+        sd = r.std()
+        out[:, j] = r / sd if sd > 0 else 0.0
+    return out
+
+
+@dataclass
+class BayesianRanker:
+    """Bayesian linear regression of the (z-scored) targets on rank features, prior mean `w0`."""
+
+    w0: np.ndarray
+    alpha: float = field(default=0.0)
+    beta: float = 1.0
+    mean: np.ndarray | None = None
+    cov: np.ndarray | None = None
+
+    def __post_init__(self):
+        self.w0 = np.asarray(self.w0, dtype=float)
+        m = len(self.w0)
+        # before any data: prior sd of each weight = the size of the prior weights' norm, so the first
+        # draws explore directions around the rank average
+        if not self.alpha:
+            self.alpha = float(m)
+        self.mean, self.cov = self.w0.copy(), np.eye(m) / self.alpha
+
+    def fit(self, features: np.ndarray, targets: np.ndarray, iterations: int = 50) -> "BayesianRanker":
+        """Posterior given trained candidates' features (n x m) and targets (n, higher is better)."""
+        X, t = np.asarray(features, dtype=float), np.asarray(targets, dtype=float)
+        n, m = X.shape
+        if n < 2 or np.ptp(t) == 0:
+            return self
+        t = (t - t.mean()) / t.std()
+        Xc = X - X.mean(axis=0)  # the intercept is free
+        alpha, beta = self.alpha, self.beta
+        gram = Xc.T @ Xc
+        eig = np.clip(np.linalg.eigvalsh(gram), 0, None)
+        for _ in range(iterations if n >= 3 else 0):  # evidence maximisation needs a residual to measure
+            A = alpha * np.eye(m) + beta * gram
+            mean = np.linalg.solve(A, alpha * self.w0 + beta * Xc.T @ t)
+            gamma = float(np.sum(beta * eig / (alpha + beta * eig)))
+            new_alpha = gamma / max(float(np.sum((mean - self.w0) ** 2)), 1e-12)
+            resid = float(np.sum((t - Xc @ mean) ** 2))
+            new_beta = max(n - gamma, 1e-6) / max(resid, 1e-12)
+            new_alpha, new_beta = float(np.clip(new_alpha, 1e-3, 1e4)), float(np.clip(new_beta, 1e-3, 1e4))
+            done = abs(new_alpha - alpha) < 1e-6 * alpha and abs(new_beta - beta) < 1e-6 * beta
+            alpha, beta = new_alpha, new_beta
+            if done:
+                break
+        A = alpha * np.eye(m) + beta * gram
+        self.cov = np.linalg.inv(A)
+        self.cov = (self.cov + self.cov.T) / 2
+        self.mean = self.cov @ (alpha * self.w0 + beta * Xc.T @ t)
+        self.alpha, self.beta = alpha, beta
+        return self
+
+    def sample(self, rng: np.random.Generator) -> np.ndarray:
+        return rng.multivariate_normal(self.mean, self.cov, method="cholesky")
+
+
+@dataclass
+class Training:
+    """One spent training: the candidate's index among the scored ones, its hash and its true target."""
+
+    index: int
+    hash: str
+    value: float | None  # in the target's own direction; None when the training failed
+
+
+def prior_weights(m: int) -> np.ndarray:
+    """The equal-weight rank average, scaled so that the prediction has the order of unit variance."""
+    return np.full(m, 1.0 / m)
+
+
+def calibrated_trainings(
+    features: np.ndarray,
+    hashes: Sequence[str],
+    healthy: np.ndarray,
+    budget: int,
+    train: Callable[[int], float | None],
+    higher_is_better: bool,
+    rng: np.random.Generator,
+    done: Sequence[Training] = (),
+    on_training: Callable[[Training, int], None] | None = None,
+    greedy: bool = False,
+) -> tuple[list[Training], BayesianRanker]:
+    """Spend `budget` trainings on the candidates (rows of `features`), Thompson sampling a calibrated ensemble.
+
+    `done` are trainings already spent (a resumed run): they count towards the budget and inform
+    the model, and are never repeated. `train(i)` returns candidate i's target (or None if it
+    failed); `on_training(training, order)` persists each one as soon as it is known. `greedy`
+    trains the posterior mean's best every time (no exploration; for the sensitivity study).
+    """
+    features = np.asarray(features, dtype=float)
+    n, m = features.shape
+    model = BayesianRanker(prior_weights(m))
+    trainings = list(done)
+    taken = {t.index for t in trainings}
+    sign = 1.0 if higher_is_better else -1.0
+
+    def refit() -> None:
+        ok = [t for t in trainings if t.value is not None and math.isfinite(t.value)]
+        if len(ok) >= 2:
+            model.fit(features[[t.index for t in ok]], sign * np.array([t.value for t in ok]))
+
+    refit()
+    while len(trainings) < min(budget, n):
+        available = np.array([i not in taken for i in range(n)])
+        pool = available & healthy
+        if not pool.any():
+            pool = available  # only degenerate candidates are left
+        weights = model.mean if not trainings or greedy else model.sample(rng)
+        scores = np.where(pool, features @ weights, -np.inf)
+        best = np.flatnonzero(scores == scores.max())
+        index = int(best[rng.integers(len(best))]) if len(best) > 1 else int(best[0])
+        value = train(index)
+        training = Training(index, hashes[index], None if value is None or not math.isfinite(value) else float(value))
+        trainings.append(training)
+        taken.add(index)
+        if on_training is not None:
+            on_training(training, len(trainings) - 1)
+        refit()
+    return trainings, model
+
+
+def predicted_order(features: np.ndarray, model: BayesianRanker, healthy: np.ndarray) -> list[int]:
+    """Candidates by the calibrated ensemble's posterior-mean prediction, healthy ones first."""
+    scores = np.asarray(features, dtype=float) @ model.mean
+    return sorted(range(len(scores)), key=lambda i: (not healthy[i], -scores[i]))

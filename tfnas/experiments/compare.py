@@ -1,0 +1,450 @@
+"""Measured search quality at equal cost: strategies in benchmark mode, built with the app's own builder.
+
+Each search is composed from the Hydra configs exactly as `search.py` would build it
+(`tfnas.app.build_parts`, search.pool=benchmark, in-memory study), except that the Scorer looks
+up cached metric values of the pool (computed at the space's default settings by
+scripts/reproduce_rnn.py / reproduce_bert.py, or computed here once and cached for
+architectures those tables lack). A search's cost is counted twice: proxy evaluations
+(search.budget) and trainings (benchmark queries, k). For each k, a search's result is the true
+target of the best of the first k architectures it trains:
+
+* single-metric searches (strategy=random or evolution with one metric) train their k best by the metric;
+* strategy=ensemble spends train.budget=k trainings (tfnas/ensemble.py); its first k trainings do
+  not depend on the budget, so one run with the largest k gives every smaller k;
+* random trainings: k architectures drawn from the pool and trained, no proxy.
+
+Reported: medians and interquartile ranges over seeds, the pick (k = 1 and 10) against the
+number of proxy evaluations, a markdown table, PNG curves and the JSON of issue 13.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from tfnas.pool import benchmark_pool
+from tfnas.build import build, build_parts
+from tfnas.workers import search as _search
+from tfnas.labels import known_architectures
+from tfnas.metrics.scoring import Evaluation, Scorer
+from tfnas.tracking import NoTracker
+
+ROOT = Path(__file__).resolve().parents[2]
+CONF = ROOT / "conf"
+# metric tables of the labelled pools at the spaces' default settings (id column, one column per metric key)
+METRIC_TABLES = {"rnn": (ROOT / "results" / "rnn" / "all_metrics.csv", "model_id"),
+                 "bert": (ROOT / "results" / "bert" / "bert_metrics_fast.csv", "id")}
+# What the README recommends per space, as (strategy, metric) of a row: `python search.py space=S`
+# with the README's flags runs exactly this pipeline.
+RECOMMENDED = {"rnn": ("ensemble", "ensemble"), "bert": ("evolution", "head_confidence")}
+
+
+def compose_config(overrides: Sequence[str]) -> DictConfig:
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        return compose("config", overrides=list(overrides))
+
+
+class MetricCache:
+    """hash -> {metric key: value} for a space's architectures: the shipped tables, then computed once and cached."""
+
+    def __init__(self, space, cache_dir: Path):
+        self.space = space
+        self.values: dict[str, dict[str, float]] = {}
+        table = METRIC_TABLES.get(space.name)
+        if table is not None and table[0].exists():
+            known = known_architectures(space)
+            with open(table[0], newline="", encoding="utf-8") as handle:
+                for row in csv.DictReader(handle):
+                    arch = known.get(str(row[table[1]]))
+                    if arch is None:
+                        continue
+                    key = space.hash(arch)
+                    self.values.setdefault(key, {k: float(v) for k, v in row.items() if k != table[1] and _is_number(v)})
+        self.path = cache_dir / f"{space.name}_computed.json"
+        if self.path.exists():
+            for key, vals in json.loads(self.path.read_text()).items():
+                known_values = self.values.setdefault(key, {})
+                known_values.update({k: v for k, v in vals.items() if k not in known_values})  # the tables win
+
+    def ensure(self, archs: list, metrics: list) -> None:
+        """Compute (once, on the CPU, at the space's settings) whatever the tables lack for these architectures."""
+        lacking = lambda a, m: m.key not in self.values.get(self.space.hash(a), {})  # noqa: E731
+        metrics = [m for m in metrics if any(lacking(a, m) for a in archs)]
+        missing = [a for a in archs if any(lacking(a, m) for m in metrics)]
+        if not missing:
+            return
+        print(f"  computing {[m.key for m in metrics]} for {len(missing)} architecture(s) missing from the tables", flush=True)
+        scorer = Scorer(self.space, metrics, seed=0)
+        for arch in missing:
+            self.values.setdefault(self.space.hash(arch), {}).update(scorer(arch).scores)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.values))
+
+    def scorer_cls(self):
+        cache = self
+
+        class CachedScorer:
+            """The Scorer's interface over cached values (undefined values flagged as the real Scorer does)."""
+
+            def __init__(self, space, metrics, device="cpu", seed=0):
+                self.space, self.metrics = space, list(metrics)
+
+            @property
+            def keys(self):
+                return [m.key for m in self.metrics]
+
+            def __call__(self, arch) -> Evaluation:
+                stored = cache.values[self.space.hash(arch)]
+                scores, undefined = {}, []
+                for m in self.metrics:
+                    value = stored.get(m.key, math.nan)
+                    if not math.isfinite(value):
+                        undefined.append(m.key)
+                        value = m.worst
+                    scores[m.key] = value
+                return Evaluation(scores, undefined, 0.0)
+
+        return CachedScorer
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass
+class Pipeline:
+    """One row of the comparison: a strategy and its search metric, plus Hydra overrides."""
+
+    strategy: str
+    metric: str
+    overrides: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        if self.strategy == "ensemble":
+            return "ensemble" if self.metric == "ensemble" else f"ensemble, evolution on {self.metric}"
+        return f"{self.strategy} / {self.metric}"
+
+    @property
+    def trains_itself(self) -> bool:
+        return self.strategy == "ensemble"
+
+
+@dataclass
+class SpaceSetup:
+    name: str
+    base: list[str]  # Hydra overrides shared by every search of this space
+    space: Any
+    pool: Any
+    truth: dict[str, float]
+    higher_is_better: bool
+    cache: MetricCache
+
+
+def setup_space(name: str, labels: str | None, higher_is_better: bool, cache_dir: Path, extra: Sequence[str] = (),
+                subset: tuple[int, int] | None = None) -> SpaceSetup:
+    """The space and its labelled pool; `subset=(i, n)`: only the i-th of n random parts of the pool (cross-validation)."""
+    base = [f"space={name}", "search.pool=benchmark", "search.storage=memory", "search.progress=false"]
+    if labels:
+        base += [f"space.benchmark.labels={Path(labels).resolve()}", f"space.benchmark.higher_is_better={str(higher_is_better).lower()}"]
+    cfg = compose_config(base)
+    base += list(extra)  # strategy or metric settings: applied to every search, not to the space
+    space = build(cfg.space, "space")
+    pool = benchmark_pool(space)
+    if subset is not None:
+        part = np.random.default_rng(2024).permutation(len(pool)) % subset[1] == subset[0]
+        keep = {pool.hashes[i] for i in np.flatnonzero(part)}
+        pool = pool.restrict(lambda arch: space.hash(arch) in keep)
+    bench = space.benchmark()
+    truth = {pool.hashes[i]: float(bench.query_id(pool.ids[i])[bench.target]) for i in range(len(pool))}
+    return SpaceSetup(name, base, space, pool, truth, bench.higher_is_better, MetricCache(space.inner if hasattr(space, "inner") else space, cache_dir))
+
+
+def fresh_pool(pool):
+    """A copy of the pool wrapper with no member handed out yet (each search starts clean)."""
+    clone = copy.copy(pool)
+    clone._used = set()
+    clone._tie_rng = np.random.default_rng(0)
+    return clone
+
+
+def run_pipeline(setup: SpaceSetup, pipe: Pipeline, seed: int, budget: int, trainings: int) -> dict[str, Any]:
+    """One search; returns the hashes it evaluated (in order) and the hashes it trained (in order)."""
+    overrides = [*setup.base, f"strategy={pipe.strategy}", f"seed={seed}", f"search.budget={budget}", *pipe.overrides]
+    if pipe.trains_itself:
+        overrides += ["train=benchmark", f"train.budget={trainings}"]
+    if pipe.metric != "ensemble":
+        overrides += [f"metric={pipe.metric}"]
+    cfg = compose_config(overrides)
+    pool = fresh_pool(setup.pool)
+    with tempfile.TemporaryDirectory() as tmp:
+        parts = build_parts(cfg, Path(tmp), torch.device("cpu"), space=pool, scorer_cls=setup.cache.scorer_cls())
+        setup.cache.ensure(pool.archs, parts.scorer.metrics)
+        result = _search(parts, cfg, None, False)
+        order = [r.hash for r in result.records]
+        if pipe.trains_itself:
+            stage = build(cfg.train, "train")
+            final = parts.strategy.spend_trainings(pool, result.records, stage, Path(tmp), "cpu", seed, NoTracker(), parts.store, 10)
+            trained = [e["hash"] for e in sorted((e for e in final if "train_order" in e), key=lambda e: e["train_order"])]
+        else:
+            sign = 1.0 if parts.metric.higher_is_better else -1.0
+            ranked = sorted(result.records, key=lambda r: -sign * r.score)
+            trained = [r.hash for r in ranked[:trainings]]
+    return {"evaluated": order, "trained": trained}
+
+
+def best_of(hashes: Sequence[str], truth: dict, hib: bool) -> float:
+    values = [truth[h] for h in hashes]
+    return max(values) if hib else min(values)
+
+
+def prefix_trained(evaluated: Sequence[str], values: dict[str, float], hib_metric: bool, n: int, k: int) -> list[str]:
+    seen = list(evaluated[:n])
+    return sorted(seen, key=lambda h: -values[h] if hib_metric else values[h])[:k]
+
+
+def quartiles(values) -> dict[str, float]:
+    q1, med, q3 = np.percentile(np.asarray(values, dtype=float), [25, 50, 75])
+    return {"median": float(med), "q1": float(q1), "q3": float(q3)}
+
+
+def random_trainings(truth: dict, hib: bool, ks: Sequence[int], draws: int = 4000, seed: int = 12345) -> dict[int, dict]:
+    rng = np.random.default_rng(seed)
+    t = np.array(list(truth.values()))
+    out = {}
+    for k in ks:
+        picks = np.array([rng.choice(len(t), size=k, replace=False) for _ in range(draws)])
+        best = t[picks].max(axis=1) if hib else t[picks].min(axis=1)
+        out[k] = quartiles(best)
+    return out
+
+
+def compare_space(setup: SpaceSetup, pipes: list[Pipeline], seeds: int, budget: int, ks: Sequence[int],
+                  checkpoints: Sequence[int], log=print, first_seed: int = 0) -> dict[str, Any]:
+    """Every pipeline over `seeds` seeds: best-of-k at the full budget, and the pick vs proxy evaluations."""
+    hib, truth, kmax = setup.higher_is_better, setup.truth, max(ks)
+    rows = []
+    for pipe in pipes:
+        start = time.perf_counter()
+        by_k = {k: [] for k in ks}
+        curve = {n: {1: [], kmax: []} for n in checkpoints}
+        for seed in range(first_seed, first_seed + seeds):
+            out = run_pipeline(setup, pipe, seed, budget, kmax)
+            for k in ks:
+                by_k[k].append(best_of(out["trained"][:k], truth, hib))
+            if pipe.trains_itself:
+                for n in checkpoints:  # an empty list: no curve (sensitivity runs)
+                    if n == budget:
+                        sub = out
+                    else:
+                        sub = run_pipeline(setup, pipe, seed, n, kmax)
+                    for k in (1, kmax):
+                        curve[n][k].append(best_of(sub["trained"][:k], truth, hib))
+            else:
+                metric = build(compose_config([*setup.base, f"metric={pipe.metric}"]).metric, "metric")
+                values = {h: setup.cache.values[h][metric.key] for h in out["evaluated"]}
+                values = {h: (v if math.isfinite(v) else metric.worst) for h, v in values.items()}
+                for n in checkpoints:
+                    for k in (1, kmax):
+                        curve[n][k].append(best_of(prefix_trained(out["evaluated"], values, metric.higher_is_better, n, k), truth, hib))
+        row = {"strategy": pipe.strategy, "metric": pipe.metric, "label": pipe.label,
+               "top_k": {str(k): quartiles(v) for k, v in by_k.items()},
+               "by_evals": {str(n): {str(k): quartiles(v) for k, v in c.items()} for n, c in curve.items()},
+               "seconds": round(time.perf_counter() - start, 1)}
+        rows.append(row)
+        log(f"  {setup.name} {pipe.label}: " + ", ".join(f"k={k} {row['top_k'][str(k)]['median']:.4f}" for k in ks)
+            + f" ({row['seconds']} s)")
+    return {"rows": rows, "random_trainings": {str(k): v for k, v in random_trainings(truth, hib, ks).items()}}
+
+
+def default_pipelines(space_name: str) -> list[Pipeline]:
+    """Random trainings are added separately; here: every single metric of the ensemble's suite
+    (strategy=random, so the proposals are the same draws), evolution with the space's default
+    metric (the pipeline issue 13 found drifting), and the ensemble."""
+    cfg = compose_config([f"space={space_name}", "strategy=ensemble"])
+    metrics = list(cfg.strategy.metrics[space_name])
+    default_metric = compose_config([f"space={space_name}"]).metric
+    default_name = next(m for m in metrics if build(compose_config([f"space={space_name}", f"metric={m}"]).metric, "metric").key
+                        == build(default_metric, "metric").key)
+    return ([Pipeline("random", m) for m in metrics] + [Pipeline("evolution", default_name)] + [Pipeline("ensemble", "ensemble")]
+            + [Pipeline("ensemble", default_name, ["strategy.proposals=evolution"])])
+
+
+def json_report(space_result: dict, higher_is_better: bool, space_name: str) -> dict[str, Any]:
+    """The issue's format: medians only, exactly one recommended row."""
+    recommended = RECOMMENDED.get(space_name)
+    rows = [{"strategy": r["strategy"], "metric": r["metric"],
+             "recommended": (r["strategy"], r["metric"]) == recommended,
+             "top_k": {k: v["median"] for k, v in r["top_k"].items()}} for r in space_result["rows"]]
+    if sum(r["recommended"] for r in rows) != 1:
+        raise ValueError(f"exactly one row must be the recommended pipeline {recommended} of space {space_name}")
+    return {"lower_is_better": not higher_is_better,
+            "random_trainings": {k: v["median"] for k, v in space_result["random_trainings"].items()},
+            "rows": rows}
+
+
+def markdown(setup: SpaceSetup, result: dict, seeds: int, budget: int, ks: Sequence[int], checkpoints: Sequence[int]) -> str:
+    hib = setup.higher_is_better
+    best = max(setup.truth.values()) if hib else min(setup.truth.values())
+    bench = setup.space.benchmark()
+    kmax = max(ks)
+    lines = [f"### space {setup.name}: {bench.name}, pool of {len(setup.pool)}, target {bench.target} "
+             f"({'higher' if hib else 'lower'} is better; pool best {best:.4f}); {seeds} seeds, {budget} proxy evaluations",
+             "", "Best true target among the first k trained, median [IQR] over seeds:", ""]
+    head = ["pipeline", "recommended"] + [f"k={k}" for k in ks]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    fmt = lambda q: f"{q['median']:.3f} [{q['q1']:.3f}, {q['q3']:.3f}]"  # noqa: E731
+    lines.append("| random trainings (no proxy) | | " + " | ".join(fmt(result["random_trainings"][str(k)]) for k in ks) + " |")
+    rec = RECOMMENDED.get(setup.name)
+    for r in result["rows"]:
+        mark = "**yes**" if (r["strategy"], r["metric"]) == rec else ""
+        lines.append(f"| {r['label']} | {mark} | " + " | ".join(fmt(r["top_k"][str(k)]) for k in ks) + " |")
+    lines += ["", f"The pick vs proxy evaluations (median over seeds; k = 1 / k = {kmax} trainings):", ""]
+    head = ["pipeline"] + [f"{n} evals" for n in checkpoints]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in result["rows"]:
+        lines.append(f"| {r['label']} | " + " | ".join(
+            f"{r['by_evals'][str(n)]['1']['median']:.3f} / {r['by_evals'][str(n)][str(kmax)]['median']:.3f}" for n in checkpoints) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(setup: SpaceSetup, result: dict, ks: Sequence[int], checkpoints: Sequence[int], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kmax = max(ks)
+    bench = setup.space.benchmark()
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5.2))
+    rec = RECOMMENDED.get(setup.name)
+    for r in result["rows"]:
+        bold = (r["strategy"], r["metric"]) == rec
+        style = dict(lw=3 if bold else 1.2, color="k" if bold else None, label=r["label"] + (" (recommended)" if bold else ""))
+        for ax, k in ((axes[0], 1), (axes[1], kmax)):
+            med = [r["by_evals"][str(n)][str(k)]["median"] for n in checkpoints]
+            ax.plot(checkpoints, med, marker="o", **style)
+        med = [r["top_k"][str(k)]["median"] for k in ks]
+        lo = [r["top_k"][str(k)]["q1"] for k in ks]
+        hi = [r["top_k"][str(k)]["q3"] for k in ks]
+        line = axes[2].plot(ks, med, marker="o", **style)[0]
+        if bold:
+            axes[2].fill_between(ks, lo, hi, color=line.get_color(), alpha=0.15)
+    rt = result["random_trainings"]
+    axes[2].plot(ks, [rt[str(k)]["median"] for k in ks], "r--", lw=2, label="random trainings")
+    for ax, k in ((axes[0], 1), (axes[1], kmax)):
+        ax.axhline(rt[str(k)]["median"], color="r", ls="--", lw=1.5, label=f"{k} random training(s)")
+        ax.set(xlabel="proxy evaluations (search.budget)", ylabel=f"true {bench.target}, best of {k} trained",
+               title=f"{setup.name}: the pick with {k} training(s) vs proxy evaluations")
+    axes[2].set(xlabel="trainings k", ylabel=f"true {bench.target}, best of k trained",
+                title=f"{setup.name}: best of k trainings (median, IQR for the recommended)", xscale="log")
+    axes[2].set_xticks(list(ks), [str(k) for k in ks])
+    axes[2].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], out: Path, labels: str | None = None,
+            higher_is_better: bool = False, cache_dir: Path | None = None, pipelines: str | None = None,
+            json_path: Path | None = None, extra: Sequence[str] = ()) -> dict[str, Any]:
+    """Run the comparison for every space; write <out>/<space>.md/.json/.png and return the JSON reports."""
+    torch.set_num_threads(1)
+    out.mkdir(parents=True, exist_ok=True)
+    cache_dir = cache_dir or ROOT / ".cache" / "compare"
+    checkpoints = sorted({n for n in (10, 25, 50, 100, budget) if n <= budget})
+    reports = {}
+    for name in spaces:
+        setup = setup_space(name, labels, higher_is_better, cache_dir, extra)
+        pipes = default_pipelines(name)
+        if pipelines:
+            wanted = set(pipelines.split(","))
+            pipes = [p for p in pipes if p.label in wanted or p.strategy in wanted or p.metric in wanted]
+        n = min(budget, len(setup.pool))
+        result = compare_space(setup, pipes, seeds, n, ks, [c for c in checkpoints if c <= n])
+        report = json_report(result, setup.higher_is_better, name) if RECOMMENDED.get(name) in {(p.strategy, p.metric) for p in pipes} else None
+        (out / f"{name}.md").write_text(markdown(setup, result, seeds, n, ks, [c for c in checkpoints if c <= n]))
+        (out / f"{name}_detail.json").write_text(json.dumps(result, indent=1))
+        if report is not None:
+            (out / f"{name}.json").write_text(json.dumps(report, indent=1))
+            reports[name] = report
+        plot(setup, result, ks, [c for c in checkpoints if c <= n], out / f"{name}.png")
+        print((out / f"{name}.md").read_text(), flush=True)
+    if json_path is not None:
+        if len(reports) != 1:
+            raise ValueError("--json writes one space's report: pass exactly one space with --spaces")
+        Path(json_path).write_text(json.dumps(next(iter(reports.values())), indent=1))
+    return reports
+
+
+SENSITIVITY = {
+    "rnn": {
+        "default": [],
+        "greedy (no exploration)": ["strategy.exploration=greedy"],
+        "no guard": ["strategy.guard.rnn=[]"],
+        "forward-only metrics (hidden_cov l1-l3, activation_distance, params; ~0.3 s/cell)":
+            ["strategy.metrics.rnn=[hidden_cov,hidden_cov_l2,hidden_cov_l3,activation_distance,params]"],
+        "without the saliencies": ["strategy.metrics.rnn=[hidden_cov,hidden_cov_l2,hidden_cov_l3,activation_distance,jacobian_cosine,jacobian_cov,params]"],
+    },
+    "bert": {
+        "default": [],
+        "greedy (no exploration)": ["strategy.exploration=greedy"],
+        "head metrics and params only": ["strategy.metrics.bert=[head_confidence,head_softmax_confidence,head_importance,params]"],
+        "without params": ["strategy.metrics.bert=[head_confidence,head_softmax_confidence,head_importance,activation_distance,synaptic_diversity,synaptic_saliency,jacobian_cosine]"],
+    },
+}
+
+
+def sensitivity(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], out: Path, cache_dir: Path | None = None,
+                labels: str | None = None, higher_is_better: bool = False) -> str:
+    """The ensemble's result under other settings, on held-out seeds and on halves of the pool (cross-validation).
+
+    Rows: each setting of SENSITIVITY on seeds [seeds, 2*seeds) (not the main table's seeds), then the default
+    setting on each half of the pool, against the best single-metric search and random trainings on the same data."""
+    torch.set_num_threads(1)
+    cache_dir = cache_dir or ROOT / ".cache" / "compare"
+    out.mkdir(parents=True, exist_ok=True)
+    lines = []
+    fmt = lambda q: f"{q['median']:.3f} [{q['q1']:.3f}, {q['q3']:.3f}]"  # noqa: E731
+    for name in spaces:
+        lines += [f"### {name}: ensemble settings, seeds {seeds}..{2 * seeds - 1}, {budget} proxy evaluations; "
+                  "best of the first k trained, median [IQR]", "", "| data | setting | " + " | ".join(f"k={k}" for k in ks) + " |",
+                  "|" + "---|" * (len(ks) + 2)]
+        for label, overrides in SENSITIVITY.get(name, {"default": []}).items():
+            setup = setup_space(name, labels, higher_is_better, cache_dir, overrides)
+            res = compare_space(setup, [Pipeline("ensemble", "ensemble")], seeds, min(budget, len(setup.pool)), ks, [], first_seed=seeds)
+            lines.append(f"| full pool | {label} | " + " | ".join(fmt(res["rows"][0]["top_k"][str(k)]) for k in ks) + " |")
+        for part in range(2):
+            setup = setup_space(name, labels, higher_is_better, cache_dir, subset=(part, 2))
+            pipes = default_pipelines(name)
+            res = compare_space(setup, pipes, seeds, min(budget, len(setup.pool)), ks, [], first_seed=seeds)
+            data = f"half {part + 1} of the pool ({len(setup.pool)})"
+            lines.append(f"| {data} | random trainings | " + " | ".join(fmt(res["random_trainings"][str(k)]) for k in ks) + " |")
+            sign = 1 if setup.higher_is_better else -1
+            singles = [r for r in res["rows"] if r["strategy"] != "ensemble"]
+            best_single = {str(k): max(singles, key=lambda r: sign * r["top_k"][str(k)]["median"]) for k in ks}
+            lines.append(f"| {data} | best single-metric search at each k | " + " | ".join(
+                f"{fmt(best_single[str(k)]['top_k'][str(k)])} ({best_single[str(k)]['label']})" for k in ks) + " |")
+            ens = next(r for r in res["rows"] if r["strategy"] == "ensemble")
+            lines.append(f"| {data} | ensemble (default) | " + " | ".join(fmt(ens["top_k"][str(k)]) for k in ks) + " |")
+        lines.append("")
+        (out / "sensitivity.md").write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    (out / "sensitivity.md").write_text(text)
+    print(text, flush=True)
+    return text
