@@ -70,13 +70,13 @@ def allowed_analysis(analysis: str) -> str:
     entry-point group (given by its entry-point name or its value)."""
     from importlib.metadata import entry_points
 
-    from tfnas.search_space import SPACES
-
     for entry in entry_points(group=ANALYSIS_ENTRY_POINTS):
         if analysis in (entry.name, entry.value):
             return entry.value
     module_name, sep, func_name = analysis.partition(":")
-    packages = ["tfnas.analysis"] + [cls.__module__.rsplit(".", 1)[0] for _, cls in SPACES.items()]
+    # the packages the space registry imports (built-in spaces, `tfnas.spaces` plug-ins), named without importing them
+    plugins = [entry.value.split(":")[0].rsplit(".", 1)[0] for entry in entry_points(group="tfnas.spaces")]
+    packages = ["tfnas.analysis", "tfnas.search_spaces", *plugins]
     if sep and func_name and any(module_name == p or module_name.startswith(p + ".") for p in packages):
         return analysis
     raise ConfigError(
