@@ -52,6 +52,10 @@ def optional_positive_number(value: Any, field: str) -> float | None:
 
 def run_values(cfg) -> None:
     """Every run-wide value of the search config that no component checks itself."""
+    from omegaconf import OmegaConf
+
+    for key in sorted(OmegaConf.missing_keys(cfg)):  # `???` in a config: strategy=pruned needs strategy.rule
+        raise ConfigError(key, f"has no value; set it on the command line ({key}=...)")
     integer(cfg.get("seed"), "seed", 0, "a non-negative integer (the random seed)")
     search = cfg.search
     positive_int(search.get("top_k", 10), "search.top_k", "a positive integer (architectures kept in best.json)")
