@@ -12,6 +12,7 @@ search_spaces/nas_bench_nlp/flops.py, over the probe time only, model build excl
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -90,6 +91,23 @@ def bench_rnn(args) -> str:
     return "\n".join(lines)
 
 
+def bench_load(args) -> str:
+    from tfnas.experiments.load import compare_under_load, format_rows
+    from tfnas.experiments.rnn_table import build_metric, metric_names
+    from tfnas.metrics import Scorer
+    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
+    from tfnas.threads import usable_cores
+
+    space = NasBenchNLPSpace()
+    archs = [recipe for _, recipe in space.benchmark().pool()[: args.archs]]
+    scorer = Scorer(space, [build_metric(n) for n in metric_names(args.suite)])
+    fixed = tuple(int(t) for t in args.load_fixed_threads.split(",") if t.strip())
+    rows = compare_under_load(scorer, archs, args.load, fixed_threads=fixed)
+    header = (f"# bench_metrics --load {args.load}: {', '.join(scorer.keys)} on {len(archs)} labelled architectures, full size; "
+              f"{usable_cores()} usable cores (affinity), load average at the end {os.getloadavg()[0]:.1f}")
+    return format_rows(rows, header)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     chooser = argparse.ArgumentParser(add_help=False)
@@ -107,8 +125,13 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--gemm-size", type=int, default=2048)
     parser.add_argument("--out", default=None, help="also write the report to this file")
+    parser.add_argument("--load", type=int, default=0,
+                        help="N > 0: time the --suite per architecture idle and beside N busy processes, in this run "
+                             "(torch threads chosen as search.threads=null chooses them)")
+    parser.add_argument("--load-fixed-threads", default="",
+                        help="with --load: also time these fixed thread counts under load (comma-separated, e.g. 2)")
     args = parser.parse_args(argv)
-    report = bench_rnn(args)
+    report = bench_load(args) if args.load > 0 else bench_rnn(args)
     print(report)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:

@@ -84,6 +84,7 @@ def _run(cfg: DictConfig, run_dir: Path, settings: Settings) -> dict:
     best = stage.run(parts.space, best, run_dir, settings.device, cfg.seed, tracker)
     write_json(run_dir / BEST_FILE, best)
     summary = summarize(cfg, parts, result, best, settings.device, settings.n_workers, failed_workers, elapsed)
+    summary["threads"] = settings.threads
     if len(parts.objectives) > 1:
         front = pareto_front(result.records, parts.objectives)
         write_json(run_dir / PARETO_FILE, front)
