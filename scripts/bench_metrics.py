@@ -102,9 +102,11 @@ def bench_load(args) -> str:
     archs = [recipe for _, recipe in space.benchmark().pool()[: args.archs]]
     scorer = Scorer(space, [build_metric(n) for n in metric_names(args.suite)])
     fixed = tuple(int(t) for t in args.load_fixed_threads.split(",") if t.strip())
+    load_before = os.getloadavg()[0]
     rows = compare_under_load(scorer, archs, args.load, fixed_threads=fixed)
     header = (f"# bench_metrics --load {args.load}: {', '.join(scorer.keys)} on {len(archs)} labelled architectures, full size; "
-              f"{usable_cores()} usable cores (affinity), load average at the end {os.getloadavg()[0]:.1f}")
+              f"{usable_cores()} usable cores (affinity); 1-minute load average {load_before:.1f} at the start, "
+              f"{os.getloadavg()[0]:.1f} at the end (other work on the machine included)")
     return format_rows(rows, header)
 
 

@@ -50,6 +50,11 @@ def main() -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us, to print them as one line
     try:
         _search()
+    except (HydraException, OmegaConfBaseException) as err:  # before OSError: MissingConfigException is both
+        if _in_task:
+            raise
+        print(f"tfnas: error: {hydra_message(err)}", file=sys.stderr)
+        sys.exit(2)
     except OSError as err:
         if _in_task:
             raise
@@ -57,8 +62,12 @@ def main() -> None:
         print(f"tfnas: error: hydra.run.dir: cannot create {where}: {err.strerror or err}; "
               "choose a writable directory (hydra.run.dir=PATH)", file=sys.stderr)
         sys.exit(2)
-    except (HydraException, OmegaConfBaseException) as err:
-        if _in_task:
-            raise
-        print(f"tfnas: error: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
-        sys.exit(2)
+
+
+def hydra_message(err: Exception) -> str:
+    """Hydra's message without its config search path, plus the first line of its cause."""
+    text = str(err).split("\nConfig search path:")[0].strip() or type(err).__name__
+    cause = err.__cause__
+    if cause is not None and str(cause).strip():
+        text += f" ({str(cause).strip().splitlines()[0]})"
+    return text

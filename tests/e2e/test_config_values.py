@@ -50,3 +50,12 @@ def test_a_run_directory_that_cannot_be_made_is_one_line(run_dir):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tfnas: error: hydra.run.dir: cannot create"), proc.stderr
+
+
+def test_hydra_config_errors_end_with_exit_2_and_no_traceback():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "search.py"), "search.budgt=3"],
+        cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("tfnas: error: Could not override 'search.budgt'.")

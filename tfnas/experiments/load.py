@@ -69,7 +69,7 @@ def compare_under_load(score: Callable[[object], None], archs: list, load: int, 
     """Rows (phase, threads, median s/arch, ...) for: idle and beside `load` busy processes, with the
     default threads (or `threads`), then with each count of `fixed_threads` under the same load."""
     score(archs[0])  # warm up (data, first-call allocations) outside the timings
-    rows = [{"phase": "idle", **time_per_arch(score, archs, threads)}]
+    rows = [{"phase": "no busy process added", **time_per_arch(score, archs, threads)}]
     with busy_processes(load):
         rows.append({"phase": f"{load} busy process(es)", **time_per_arch(score, archs, threads)})
         for fixed in fixed_threads:
