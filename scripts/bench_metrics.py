@@ -38,7 +38,18 @@ def main(argv=None) -> int:
     parser.add_argument("--gemm-size", type=int, default=2048)
     parser.add_argument("--space-json", default="{}", help="JSON overrides of the rnn space")
     parser.add_argument("--out", default=None, help="also write the report to this file")
+    parser.add_argument("--load", type=int, default=0,
+                        help="N > 0: time the metrics of --suite per architecture idle and beside N busy processes, in "
+                             "this run (torch threads chosen as search.threads=null chooses them)")
+    parser.add_argument("--suite", default="hidden_cov", help="with --load: the metrics timed together in one probe")
+    parser.add_argument("--load-fixed-threads", default="",
+                        help="with --load: also time these fixed thread counts under load (comma-separated, e.g. 2)")
     args = parser.parse_args(argv)
+    if args.load > 0:
+        from tfnas.experiments.load import bench_load
+
+        fixed = tuple(int(t) for t in args.load_fixed_threads.split(",") if t.strip())
+        return _emit(bench_load(args.archs, args.suite, args.load, fixed), args.out)
 
     import json
 
@@ -51,9 +62,13 @@ def main(argv=None) -> int:
         name, _, spec = part.partition("=")
         groups[name] = metric_names(spec)
     report = bench_rnn(args.archs, singles, groups, args.threads, args.gemm_size, json.loads(args.space_json))
+    return _emit(report, args.out)
+
+
+def _emit(report: str, out: str | None) -> int:
     print(report)
-    if args.out:
-        Path(args.out).write_text(report + "\n", encoding="utf-8")
+    if out:
+        Path(out).write_text(report + "\n", encoding="utf-8")
     return 0
 
 

@@ -46,12 +46,12 @@ def main(argv=None) -> int:
     from tfnas.search_spaces.nas_bench_nlp.space import load_recipes
     from tfnas.experiments import rnn_table as rt
 
+    recipes = load_recipes(args.recipes)  # first: a broken file is reported before any work
     space_kwargs = json.loads(args.space)
     space = NasBenchNLPSpace(**space_kwargs)
     benchmark = space.benchmark()
     names = rt.metric_names(args.metrics)
     keys = [rt.build_metric(n).key for n in names]
-    recipes = load_recipes(args.recipes)
     if args.labelled_only:
         recipes = {mid: r for mid, r in recipes.items() if benchmark.query_id(mid) is not None}
     if args.limit is not None:

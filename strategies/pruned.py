@@ -59,12 +59,40 @@ class RuleSpace(SpaceWrapper):
             raise InvalidArchitecture(f"pruned by rule {self.rule.text!r}")
 
 
+ANALYSIS_ENTRY_POINTS = "tfnas.analyses"
+
+
+def allowed_analysis(analysis: str) -> str:
+    """The `module:function` path of `analysis` if it may be imported, else a ConfigError.
+
+    Only code tfnas already trusts is imported: a function of a registered space's package (its
+    benchmark analysis), of tfnas.analysis, or one a plug-in declares in the `tfnas.analyses`
+    entry-point group (given by its entry-point name or its value)."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=ANALYSIS_ENTRY_POINTS):
+        if analysis in (entry.name, entry.value):
+            return entry.value
+    module_name, sep, func_name = analysis.partition(":")
+    # the packages the space registry imports (built-in spaces, `tfnas.spaces` plug-ins), named without importing them
+    plugins = [entry.value.split(":")[0].rsplit(".", 1)[0] for entry in entry_points(group="tfnas.spaces")]
+    packages = ["tfnas.analysis", "tfnas.search_spaces", *plugins]
+    if sep and func_name and any(module_name == p or module_name.startswith(p + ".") for p in packages):
+        return analysis
+    raise ConfigError(
+        "strategy.analysis",
+        f"{analysis[:200]!r} is not a known analysis: give package.module:function inside a registered space "
+        f"({', '.join(sorted(set(packages)))}) or the name of a `{ANALYSIS_ENTRY_POINTS}` entry point",
+    )
+
+
 def resolve_rule(rule: str, space, analysis: str | None = None) -> str:
     """The rule text; `auto` asks the benchmark analysis (a dotted function path, or the space's own)."""
     if str(rule).strip() != "auto":
         return str(rule)
     if analysis:
-        module_name, _, func_name = str(analysis).partition(":")
+        path = allowed_analysis(str(analysis))
+        module_name, _, func_name = path.partition(":")
         try:
             func = getattr(importlib.import_module(module_name), func_name)
         except (ImportError, AttributeError) as err:
@@ -99,6 +127,7 @@ class PrunedSearch(Strategy):
         members = space.members()
         probe_arch = members[0] if members else space.sample(np.random.default_rng(0))
         self.rule.check_fields(space.describe(probe_arch), space.name)
+        self.rule(space.describe(probe_arch))  # a rule that mixes types fails here, once, not mid-search
         if members is not None:
             try:
                 self.pruned = space.restrict(lambda a: self.rule(space.describe(a)))

@@ -7,6 +7,7 @@ in the run directory by default), so running again on the same study resumes the
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,15 @@ from omegaconf import DictConfig, OmegaConf
 from tfnas.build import build, build_parts, resolve_device
 from tfnas.errors import ConfigError
 from tfnas.report import write_report
-from tfnas.results import BEST_FILE, SUMMARY_FILE, ResultsWriter, rewrite_results, write_json
+from tfnas.results import BEST_FILE, SUMMARY_FILE, ResultsWriter, protect_results, rewrite_results, write_json
+from tfnas.redaction import redact as redact_config
 from tfnas.storage import redact
+from tfnas.threads import resolve_threads
+from tfnas import validate
 from tfnas.summary import pareto_front, shortlist, summarize
 from tfnas.tracking import NoTracker
 from tfnas.training import NoTraining
+from tfnas.search_loop import INTERRUPTED
 from tfnas.workers import join_workers, search, start_workers, worker_index
 
 log = logging.getLogger("tfnas")
@@ -36,6 +41,7 @@ class Settings:
     budget: int
     n_workers: int
     device: torch.device
+    threads: int = 1
 
 
 def read_settings(cfg: DictConfig) -> Settings:
@@ -45,14 +51,27 @@ def read_settings(cfg: DictConfig) -> Settings:
     n_workers = cfg.search.get("n_workers", 1)
     if not isinstance(n_workers, int) or isinstance(n_workers, bool) or n_workers < 1:
         raise ConfigError("search.n_workers", f"must be a positive integer (processes sharing the study), got {n_workers!r}")
-    return Settings(budget, n_workers, resolve_device(cfg.device))
+    validate.run_values(cfg)
+    threads = resolve_threads(cfg.search.get("threads"), n_workers)
+    return Settings(budget, n_workers, resolve_device(cfg.device), threads)
 
 
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the search described by `cfg`, writing results.csv, best.json, summary.json and report.md into `run_dir`."""
     settings = read_settings(cfg)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(settings.threads)
+    try:
+        return _run(cfg, run_dir, settings)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _run(cfg: DictConfig, run_dir: Path, settings: Settings) -> dict:
     stage = build(cfg.train, "train") if cfg.get("train") else NoTraining()
     parts = build_parts(cfg, run_dir, settings.device, worker_index(cfg, 0), stage=stage)
+    protect_results(run_dir, {r.hash for r in parts.store.records()}, cfg.search.get("overwrite", False),
+                    f"study {parts.store.study.study_name!r} in {redact(parts.store.url or 'memory')}")
     tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()
     announce(cfg, parts, settings, run_dir, tracker)
 
@@ -67,6 +86,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         best = stage.run(parts.space, best, run_dir, settings.device, cfg.seed, tracker)
     write_json(run_dir / BEST_FILE, best)
     summary = summarize(cfg, parts, result, best, settings.device, settings.n_workers, failed_workers, elapsed)
+    summary["threads"] = settings.threads
     if len(parts.objectives) > 1:
         front = pareto_front(result.records, parts.objectives)
         write_json(run_dir / PARETO_FILE, front)
@@ -88,7 +108,7 @@ def announce(cfg: DictConfig, parts, settings: Settings, run_dir: Path, tracker)
     """Start the tracker and print the one line that says what runs where."""
     info = {"space": parts.space.name, "strategy": parts.strategy.name, "metric": parts.metric.key,
             "budget": settings.budget, "device": str(settings.device)}
-    tracker.start(OmegaConf.to_container(cfg, resolve=True), run_dir, info)
+    tracker.start(redact_config(OmegaConf.to_container(cfg, resolve=True)), run_dir, info)
     print(
         f"tfnas: space={parts.space.name} strategy={parts.strategy.name} metric={parts.metric.key} budget={settings.budget} "
         f"device={settings.device} run_dir={run_dir} storage={redact(parts.store.url or 'memory')}",
@@ -109,14 +129,18 @@ def search_with_workers(cfg: DictConfig, parts, settings: Settings, run_dir: Pat
         tracker.log_record(record, best_so_far[0])
 
     rewrite_results(run_dir, parts.scorer.keys, parts.store.records())
-    workers = start_workers(cfg, run_dir, settings.n_workers)
+    workers = start_workers(cfg, run_dir, settings.n_workers, settings.threads)
+    result = None
     try:
         with ResultsWriter(run_dir, parts.scorer.keys) as writer:
             result = search(parts, cfg, on_record, cfg.search.get("progress"))
-    finally:
-        failed_workers = join_workers(workers)
+    finally:  # an interrupted main process (Ctrl-C, SIGINT to its pid) stops its workers too
+        failed_workers = join_workers(workers, interrupted=result is None or result.stopped_early == INTERRUPTED)
     if failed_workers:
         log.warning("worker(s) %s stopped with an error; their finished evaluations are kept", ", ".join(failed_workers))
     result.records = parts.store.records()
     rewrite_results(run_dir, parts.scorer.keys, result.records)
+    if result.stopped_early == INTERRUPTED:
+        print(f"tfnas: interrupted: {result.scored_here} architecture(s) scored by this process, "
+              f"{len(result.records)} in the study, all saved", file=sys.stderr, flush=True)
     return result, failed_workers

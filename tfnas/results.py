@@ -4,14 +4,24 @@ from __future__ import annotations
 import csv
 import fcntl
 import json
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from datetime import datetime, timezone
 from typing import Any, Iterable
+
+from tfnas.errors import ConfigError, TfnasError
+
+log = logging.getLogger("tfnas")
 
 RESULTS_FILE = "results.csv"
 BEST_FILE = "best.json"
 SUMMARY_FILE = "summary.json"
+
+
+class ResultsFileError(TfnasError):
+    """A results.csv that cannot be read back."""
 
 
 @dataclass
@@ -89,22 +99,74 @@ def rewrite_results(run_dir: Path, metric_keys: list[str], records: Iterable[Rec
 
 
 def read_results(run_dir: Path) -> list[dict[str, Any]]:
-    """The rows of a run's results.csv with numbers parsed and the architecture JSON decoded."""
+    """The rows of a run's results.csv with numbers parsed and the architecture JSON decoded.
+
+    A last row cut short (a process killed mid-write) is left out with a warning; a broken row
+    anywhere else is a ResultsFileError naming the file and line."""
+    path = Path(run_dir) / RESULTS_FILE
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            raw = list(csv.DictReader(handle))
+    except (csv.Error, UnicodeDecodeError) as err:
+        raise ResultsFileError(f"{path}: not a readable CSV file ({err})"[:300]) from None
     rows = []
-    with open(Path(run_dir) / RESULTS_FILE, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            parsed: dict[str, Any] = {}
-            for key, value in row.items():
-                if key == "arch":
-                    parsed[key] = json.loads(value)
-                elif key == "hash":
-                    parsed[key] = value
-                elif key in ("index", "undefined"):
-                    parsed[key] = int(value)
-                else:
-                    parsed[key] = float(value)
-            rows.append(parsed)
+    for number, row in enumerate(raw, start=2):
+        try:
+            rows.append(_parse_row(row))
+        except (TypeError, ValueError, AttributeError) as err:
+            if number - 2 == len(raw) - 1:
+                log.warning("%s: line %d is incomplete (cut mid-write?); left out", path, number)
+                continue
+            raise ResultsFileError(f"{path}: line {number} is not a results row ({type(err).__name__}: {err}"[:300] + ")") from None
     return rows
+
+
+def _parse_row(row: dict) -> dict[str, Any]:
+    if None in row or any(value is None for value in row.values()):
+        raise ValueError("wrong number of fields")
+    parsed: dict[str, Any] = {}
+    for key, value in row.items():
+        if key == "arch":
+            parsed[key] = json.loads(value)
+        elif key == "hash":
+            parsed[key] = value
+        elif key in ("index", "undefined"):
+            parsed[key] = int(value)
+        else:
+            parsed[key] = float(value)
+    return parsed
+
+
+def stored_hashes_in_file(run_dir: Path) -> set[str]:
+    """The hashes results.csv lists (tolerant: any readable row with a hash counts)."""
+    path = Path(run_dir) / RESULTS_FILE
+    if not path.exists():
+        return set()
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        return {row["hash"] for row in csv.DictReader(handle) if row.get("hash")}
+
+
+def protect_results(run_dir: Path, stored: set[str], overwrite: bool, where: str) -> Path | None:
+    """Refuse a start whose study (`stored`: the hashes it holds, `where`: which study) lacks rows of
+    the run's results.csv, since results.csv is rewritten from the study. With `overwrite`, move the
+    old file aside (results.<UTC time>.csv) and return its new path."""
+    path = Path(run_dir) / RESULTS_FILE
+    missing = stored_hashes_in_file(run_dir) - stored
+    if not missing:
+        return None
+    if not overwrite:
+        raise ConfigError(
+            "search.overwrite",
+            f"{path} holds {len(missing)} scored architecture(s) that {where} does not (an empty or deleted "
+            "study.db, search.storage=memory, or another search.study_name); starting would drop them. Use another "
+            "run directory (hydra.run.dir=...), resume with the study that wrote them, or set search.overwrite=true "
+            "to move the old file aside",
+        )
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = path.with_name(f"results.{stamp}.csv")
+    path.replace(aside)
+    log.warning("moved %s aside to %s (search.overwrite=true)", path, aside)
+    return aside
 
 
 def write_json(path: Path, data: Any) -> None:

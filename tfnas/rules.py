@@ -25,6 +25,53 @@ _BINARY = {
 }
 _UNARY = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
 
+# Bounds on what a rule may compute, so that no rule can hang the search or fill the memory
+# ('10**10**10', '"a"*10**9'): describe() fields are small counts and sizes.
+MAX_MAGNITUDE = 10**15   # largest absolute number a rule may produce
+MAX_EXPONENT = 64        # largest exponent of **
+MAX_LENGTH = 1000        # longest string or tuple a rule may build (repetition, concatenation)
+MAX_TEXT = 2000          # longest rule text
+MAX_NODES = 200          # most syntax nodes in a rule
+
+
+class _Refused(Exception):
+    """A value outside the bounds above (turned into a ConfigError naming the rule)."""
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        if value != value or abs(value) > MAX_MAGNITUDE:  # NaN or too large
+            raise _Refused(f"a value of magnitude above {MAX_MAGNITUDE:.0e}")
+        return value
+    if isinstance(value, (str, tuple)) and len(value) > MAX_LENGTH:
+        raise _Refused(f"a string or tuple longer than {MAX_LENGTH}")
+    return value
+
+
+def _length(value: Any) -> int | None:
+    return len(value) if isinstance(value, (str, tuple)) else None
+
+
+def _binary(op: type, left: Any, right: Any) -> Any:
+    """One arithmetic step, refusing before computing anything that would break the bounds."""
+    if op is ast.Pow:
+        if isinstance(right, (int, float)) and not isinstance(right, bool) and abs(right) > MAX_EXPONENT:
+            raise _Refused(f"an exponent above {MAX_EXPONENT}")
+    if op is ast.Mod and isinstance(left, str):
+        raise _Refused("string formatting ('%')")
+    if op is ast.Mult:
+        for seq, times in ((left, right), (right, left)):
+            if _length(seq) is not None and isinstance(times, int) and _length(seq) * max(times, 0) > MAX_LENGTH:
+                raise _Refused(f"a repetition longer than {MAX_LENGTH}")
+    if op is ast.Add and _length(left) is not None and _length(right) is not None and len(left) + len(right) > MAX_LENGTH:
+        raise _Refused(f"a string or tuple longer than {MAX_LENGTH}")
+    result = _BINARY[op](left, right)
+    if isinstance(result, complex):
+        raise _Refused("a complex number")
+    return _bounded(result)
+
 
 class Rule:
     """A parsed rule; call it with a `describe()` dict to get True (keep) or False (prune)."""
@@ -38,8 +85,31 @@ class Rule:
             tree = ast.parse(self.text, mode="eval")
         except SyntaxError as err:
             raise ConfigError(field, f"cannot parse rule {self.text!r}: {err.msg} at column {err.offset}") from None
+        if len(self.text) > MAX_TEXT:
+            raise ConfigError(field, f"the rule is {len(self.text)} characters long; at most {MAX_TEXT} are allowed")
         self._tree = tree.body
+        if sum(1 for _ in ast.walk(self._tree)) > MAX_NODES:
+            raise ConfigError(field, f"rule {self._short()} has more than {MAX_NODES} parts; write a shorter predicate")
         self.names = sorted(self._check(self._tree))
+        self._fold(self._tree)
+
+    def _short(self) -> str:
+        return repr(self.text if len(self.text) <= 120 else self.text[:117] + "...")
+
+    def _fold(self, node: ast.AST) -> None:
+        """Compute every part that reads no field now, so a constant out of bounds ('10**10**10', '"a"*10**9')
+        or a division by zero is refused when the rule is parsed, not while the search runs."""
+        if isinstance(node, ast.Name):
+            return
+        if not any(isinstance(n, ast.Name) for n in ast.walk(node)):
+            self._eval(node, {})
+            return
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)):
+            if not any(isinstance(n, ast.Name) for n in ast.walk(node.right)) and self._eval(node.right, {}) == 0:
+                raise self._error(ZeroDivisionError())
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self._fold(child)
 
     def _check(self, node: ast.AST) -> set[str]:
         """Refuse any syntax outside the whitelist; return the field names the rule reads."""
@@ -84,31 +154,48 @@ class Rule:
     def __call__(self, fields: Mapping[str, Any]) -> bool:
         return bool(self._eval(self._tree, fields))
 
+    def _error(self, err: Exception) -> ConfigError:
+        if isinstance(err, _Refused):
+            why = f"computes {err}, which rules do not allow"
+        elif isinstance(err, ZeroDivisionError):
+            why = "divides by zero"
+        else:
+            why = f"mixes values that do not go together ({type(err).__name__}: {str(err)[:200]})"
+        return ConfigError(self.field, f"rule {self._short()} {why}; fix the rule")
+
     def _eval(self, node: ast.AST, env: Mapping[str, Any]) -> Any:
+        try:
+            return self._step(node, env)
+        except (_Refused, ZeroDivisionError, TypeError, OverflowError, ValueError) as err:
+            if isinstance(err, ConfigError):
+                raise
+            raise self._error(err) from None
+
+    def _step(self, node: ast.AST, env: Mapping[str, Any]) -> Any:
         if isinstance(node, ast.Name):
             if node.id not in env:
                 raise ConfigError(self.field, f"rule {self.text!r}: the architecture has no field {node.id!r}")
-            return env[node.id]
+            return _bounded(env[node.id])
         if isinstance(node, ast.Constant):
-            return node.value
+            return _bounded(node.value)
         if isinstance(node, ast.BoolOp):
             if isinstance(node.op, ast.And):
-                return all(self._eval(v, env) for v in node.values)
-            return any(self._eval(v, env) for v in node.values)
+                return all(self._step(v, env) for v in node.values)
+            return any(self._step(v, env) for v in node.values)
         if isinstance(node, ast.UnaryOp):
-            return _UNARY[type(node.op)](self._eval(node.operand, env))
+            return _bounded(_UNARY[type(node.op)](self._step(node.operand, env)))
         if isinstance(node, ast.BinOp):
-            return _BINARY[type(node.op)](self._eval(node.left, env), self._eval(node.right, env))
+            return _binary(type(node.op), self._step(node.left, env), self._step(node.right, env))
         if isinstance(node, ast.Compare):
-            left = self._eval(node.left, env)
+            left = self._step(node.left, env)
             for op, comparator in zip(node.ops, node.comparators):
-                right = self._eval(comparator, env)
+                right = self._step(comparator, env)
                 if not _COMPARE[type(op)](left, right):
                     return False
                 left = right
             return True
         if isinstance(node, (ast.Tuple, ast.List)):
-            return tuple(self._eval(e, env) for e in node.elts)
+            return _bounded(tuple(self._step(e, env) for e in node.elts))
         raise AssertionError(f"unchecked node {type(node).__name__}")  # _check refused it already
 
     def __repr__(self) -> str:

@@ -13,6 +13,8 @@ from tfnas.storage import EvaluationStore
 
 log = logging.getLogger(__name__)
 
+INTERRUPTED = "interrupted by the user"
+
 
 @dataclass
 class SearchResult:
@@ -147,7 +149,7 @@ def run_search(
             bar.set_postfix(best=f"{best.score:.4g}", refresh=False)
     except KeyboardInterrupt:
         # Everything scored so far is already on disk; end cleanly so the summary is written too.
-        result.stopped_early = "interrupted by the user"
+        result.stopped_early = INTERRUPTED
         log.warning("interrupted: %d architecture(s) scored by this process and saved", result.scored_here)
     finally:
         bar.close()

@@ -29,6 +29,7 @@ import sqlalchemy.exc
 from optuna.trial import TrialState
 
 from tfnas.errors import ConfigError
+from tfnas.redaction import redact_text
 from tfnas.results import Record
 
 log = logging.getLogger(__name__)
@@ -88,12 +89,8 @@ def _sqlite_connector(path: str):
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url
-    return url
+    """The URL without its password, for messages (tfnas.redaction masks every copy of the config)."""
+    return redact_text(url)
 
 
 def _alive(pid: int) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from tfnas.storage import redact
+from tfnas.redaction import redact
 
 
 def shortlist(space, records, top_k: int, higher_is_better: bool) -> list[dict[str, Any]]:
@@ -53,7 +53,7 @@ def summarize(cfg: DictConfig, parts, result, best: list[dict], device, n_worker
         "score_stats": _stats(finite),
         "seconds_total": elapsed,
         "seconds_per_arch_median": statistics.median(seconds) if seconds else None,
-        "config": OmegaConf.to_container(cfg, resolve=True),
+        "config": redact(OmegaConf.to_container(cfg, resolve=True)),
     }
     return summary
 

@@ -1,8 +1,12 @@
 """Further local worker processes (search.n_workers > 1): the same config, their own seeds, one shared study."""
 from __future__ import annotations
 
+import _thread
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import torch
@@ -34,7 +38,8 @@ def search(parts, cfg: DictConfig, on_record, progress) -> object:
     )
 
 
-def _worker_main(config: dict, run_dir: str, worker: int, threads: int, ready) -> None:
+def _worker_main(config: dict, run_dir: str, worker: int, threads: int, ready, parent: int) -> None:
+    watch_parent(parent)
     torch.set_num_threads(threads)
     cfg = OmegaConf.create(config)
     try:
@@ -45,31 +50,75 @@ def _worker_main(config: dict, run_dir: str, worker: int, threads: int, ready) -
         search(parts, cfg, writer.write, progress=False)
 
 
-def start_workers(cfg: DictConfig, run_dir: Path, n_workers: int) -> list:
-    """Start n_workers - 1 processes (this one is worker 0) and wait until each has built its parts."""
+def watch_parent(parent: int, every_s: float = 0.5, grace_s: float = 3.0) -> threading.Thread:
+    """Stop this worker when its parent dies (kill -9 of the main process): interrupt the search as
+    Ctrl-C would, and exit outright if it has not ended `grace_s` later. The claim of the architecture
+    being scored stays RUNNING with this dead pid, so the next start on the study fails it and scores it again."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        _thread.interrupt_main()
+        time.sleep(grace_s)
+        os._exit(3)
+
+    thread = threading.Thread(target=watch, name="tfnas-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def start_workers(cfg: DictConfig, run_dir: Path, n_workers: int, threads: int = 1) -> list:
+    """Start n_workers - 1 processes (this one is worker 0), `threads` torch threads each, and wait
+    until each has built its parts."""
     if n_workers <= 1:
         return []
-    threads = max(1, (os.cpu_count() or 1) // n_workers)
-    torch.set_num_threads(threads)
     context = multiprocessing.get_context("spawn")
     config = OmegaConf.to_container(cfg, resolve=True)
     ready = [context.Event() for _ in range(1, n_workers)]
     workers = [
         context.Process(
-            target=_worker_main, args=(config, str(run_dir), worker_index(cfg, i), threads, ready[i - 1]), name=f"tfnas-worker-{i}"
+            target=_worker_main,
+            args=(config, str(run_dir), worker_index(cfg, i), threads, ready[i - 1], os.getpid()),
+            name=f"tfnas-worker-{i}",
         )
         for i in range(1, n_workers)
     ]
     for process in workers:
         process.start()
-    for event, process in zip(ready, workers):  # start together, so the work is shared from the first architecture
-        while not event.wait(0.5) and process.is_alive():
-            pass
+    try:
+        for event, process in zip(ready, workers):  # start together, so the work is shared from the first architecture
+            while not event.wait(0.5) and process.is_alive():
+                pass
+    except KeyboardInterrupt:
+        stop_workers(workers)
+        raise
     return workers
 
 
-def join_workers(workers: list) -> list[str]:
-    """Wait for the workers; the names of those that stopped with an error."""
+def stop_workers(workers: list, grace_s: float = 10.0) -> None:
+    """Interrupt every live worker (SIGINT: it ends its search as on Ctrl-C), then kill those still running."""
     for process in workers:
-        process.join()
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace_s
+    for process in workers:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+def join_workers(workers: list, interrupted: bool = False) -> list[str]:
+    """Wait for the workers, or stop them when this process was interrupted (also by a Ctrl-C while
+    waiting); the names of those that stopped with an error."""
+    try:
+        if interrupted:
+            stop_workers(workers)
+        for process in workers:
+            process.join()
+    except KeyboardInterrupt:
+        interrupted = True
+        stop_workers(workers)
+    if interrupted:
+        return []
     return [p.name for p in workers if p.exitcode != 0]

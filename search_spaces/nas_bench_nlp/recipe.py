@@ -32,7 +32,34 @@ COMMUTATIVE = frozenset({"linear", "elementwise_prod", "elementwise_sum"})
 
 INPUT_X = "x"
 _H_PREV = re.compile(r"^h_prev_(\d+)$")
-_H_NEW = re.compile(r"^h_new_(\d+)$")
+_H_NEW = re.compile(r"^h_new_(0|[1-9]\d*)$")
+_H_NEW_LIKE = re.compile(r"^h_new_\d+$")  # h_new_01: looks like an output but is not one
+
+# Bounds checked before anything is allocated: the benchmark's cells have at most 15 nodes, H <= 3 and
+# names of 13 characters; a recipe beyond these is refused with a short message.
+MAX_NODES = 100
+MAX_HIDDEN = 8
+MAX_NAME = 64
+MAX_JSON_CHARS = 100_000
+MAX_MESSAGE = 500
+
+
+def _q(value) -> str:
+    """A name or op for a message, never longer than about 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _invalid(message: str) -> InvalidArchitecture:
+    return InvalidArchitecture(message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "...")
+
+
+def _name(value, what: str) -> str:
+    if not isinstance(value, str):
+        raise _invalid(f"{what} {_q(value)}: node names must be strings")
+    if len(value) > MAX_NAME:
+        raise _invalid(f"{what} {_q(value)}: names are at most {MAX_NAME} characters long")
+    return value
 
 
 def h_prev(i: int) -> str:
@@ -60,21 +87,30 @@ class Recipe:
     @classmethod
     def from_json(cls, data: Mapping | str) -> "Recipe":
         """Parse the benchmark's JSON format (a dict, or its JSON text)."""
-        if isinstance(data, str):
+        if isinstance(data, (str, bytes)):
+            if len(data) > MAX_JSON_CHARS:
+                raise _invalid(f"recipe JSON is {len(data)} characters long; at most {MAX_JSON_CHARS} are allowed")
             try:
                 data = json.loads(data)
-            except json.JSONDecodeError as err:
-                raise InvalidArchitecture(f"recipe is not valid JSON: {err}") from None
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+                raise _invalid(f"recipe is not valid JSON: {err}") from None
         if not isinstance(data, Mapping) or not data:
-            raise InvalidArchitecture("recipe must be a non-empty JSON object mapping node names to {op, input}")
+            raise _invalid("recipe must be a non-empty JSON object mapping node names to {op, input}")
+        if len(data) > MAX_NODES:
+            raise _invalid(f"recipe has {len(data)} nodes; at most {MAX_NODES} are allowed")
         nodes = {}
         for name, spec in data.items():
+            name = _name(name, "node")
             if not isinstance(spec, Mapping) or "op" not in spec or "input" not in spec:
-                raise InvalidArchitecture(f"node {name!r}: must be an object with keys 'op' and 'input'")
-            inputs = spec["input"]
-            if isinstance(inputs, str) or not isinstance(inputs, Iterable):
-                raise InvalidArchitecture(f"node {name!r}: 'input' must be a list of node names")
-            nodes[str(name)] = Node(str(spec["op"]), tuple(str(i) for i in inputs))
+                raise _invalid(f"node {_q(name)}: must be an object with keys 'op' and 'input'")
+            inputs, op = spec["input"], spec["op"]
+            if not isinstance(op, str) or op not in ARITY:
+                raise _invalid(f"node {_q(name)}: unknown op {_q(op)}; valid ops: {', '.join(ARITY)}")
+            if not isinstance(inputs, (list, tuple)):
+                raise _invalid(f"node {_q(name)}: 'input' must be a list of node names")
+            if len(inputs) > max(high for _, high in ARITY.values()):
+                raise _invalid(f"node {_q(name)}: op {op!r} takes at most {ARITY[op][1]} inputs, got {len(inputs)}")
+            nodes[name] = Node(op, tuple(_name(i, f"node {_q(name)}: input") for i in inputs))
         return cls(nodes)
 
     def to_json(self) -> dict:
@@ -116,30 +152,39 @@ class Recipe:
 
 def _validate(nodes: dict[str, Node]) -> tuple[str, ...]:
     """Check every rule of a well-formed recipe; return a topological order of the nodes."""
+    if len(nodes) > MAX_NODES:
+        raise _invalid(f"recipe has {len(nodes)} nodes; at most {MAX_NODES} are allowed")
+    for name in nodes:
+        _name(name, "node")
+        if _H_NEW_LIKE.match(name) and not _H_NEW.match(name):
+            raise _invalid(f"node {_q(name)}: output names are h_new_0, h_new_1, ... without leading zeros")
+        m = _H_NEW.match(name)
+        if m and (len(m.group(1)) > 2 or int(m.group(1)) >= MAX_HIDDEN):
+            raise _invalid(f"node {_q(name)}: a cell has at most {MAX_HIDDEN} outputs (h_new_0 .. h_new_{MAX_HIDDEN - 1})")
     outputs = sorted(int(m.group(1)) for name in nodes if (m := _H_NEW.match(name)))
     if 0 not in outputs:
-        raise InvalidArchitecture("missing output node 'h_new_0': every cell needs it (it is the layer's output)")
+        raise _invalid("missing output node 'h_new_0': every cell needs it (it is the layer's output)")
     if outputs != list(range(len(outputs))):
         missing = sorted(set(range(max(outputs) + 1)) - set(outputs))
-        raise InvalidArchitecture(
+        raise _invalid(
             f"output nodes h_new_* must be numbered contiguously from 0; missing {', '.join(h_new(i) for i in missing)}"
         )
     hidden = len(outputs)
     external = {INPUT_X} | {h_prev(i) for i in range(hidden)}
     for name, node in nodes.items():
         if name in external:
-            raise InvalidArchitecture(f"node {name!r}: the name is reserved for a cell input")
+            raise _invalid(f"node {_q(name)}: the name is reserved for a cell input")
         if node.op not in ARITY:
-            raise InvalidArchitecture(f"node {name!r}: unknown op {node.op!r}; valid ops: {', '.join(ARITY)}")
+            raise _invalid(f"node {_q(name)}: unknown op {_q(node.op)}; valid ops: {', '.join(ARITY)}")
         low, high = ARITY[node.op]
         if not low <= len(node.inputs) <= high:
             expected = str(low) if low == high else f"{low} or {high}"
-            raise InvalidArchitecture(
-                f"node {name!r}: op {node.op!r} takes {expected} inputs, got {len(node.inputs)}"
+            raise _invalid(
+                f"node {_q(name)}: op {node.op!r} takes {expected} inputs, got {len(node.inputs)}"
             )
         for source in node.inputs:
             if source == INPUT_X and node.op != "linear":
-                raise InvalidArchitecture(f"node {name!r}: only 'linear' may read 'x', not {node.op!r}")
+                raise _invalid(f"node {_q(name)}: only 'linear' may read 'x', not {node.op!r}")
             if source not in nodes and source not in external:
                 m = _H_PREV.match(source)
                 why = (
@@ -147,8 +192,29 @@ def _validate(nodes: dict[str, Node]) -> tuple[str, ...]:
                     if m
                     else "it is neither a node of the recipe nor a cell input (x, h_prev_*)"
                 )
-                raise InvalidArchitecture(f"node {name!r}: missing input {source!r}: {why}")
-    return _topological_order(nodes)
+                raise _invalid(f"node {_q(name)}: missing input {_q(source)}: {why}")
+    order = _topological_order(nodes)
+    if not reads_x(nodes, hidden):
+        raise _invalid("the cell never reads x: at least one linear node feeding an output must read the step input 'x'")
+    return order
+
+
+def reads_x(nodes: Mapping[str, Node], hidden: int) -> bool:
+    """Whether a node that some output depends on reads x: the one rule for every path
+    (benchmark files, JSON, sampling, mutation and Optuna suggestions)."""
+    stack, seen = [h_new(i) for i in range(hidden)], set()
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in nodes:
+            continue
+        seen.add(name)
+        if INPUT_X in nodes[name].inputs:
+            return True
+        stack.extend(nodes[name].inputs)
+    return False
+
+
+
 
 
 def _topological_order(nodes: dict[str, Node]) -> tuple[str, ...]:
@@ -165,7 +231,7 @@ def _topological_order(nodes: dict[str, Node]) -> tuple[str, ...]:
                 if child not in nodes:
                     continue
                 if state.get(child) == 1:
-                    raise InvalidArchitecture(f"node {child!r}: cycle through {name!r}; a cell must be acyclic")
+                    raise _invalid(f"node {_q(child)}: cycle through {_q(name)}; a cell must be acyclic")
                 if state.get(child) is None:
                     state[child] = 1
                     stack.append((child, iter(nodes[child].inputs)))

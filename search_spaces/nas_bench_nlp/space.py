@@ -12,9 +12,10 @@ from tfnas.search_space import SPACES, SearchSpace
 from tfnas.search_spaces.nas_bench_nlp.generator import generate, mutate, prune_dead
 from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
 from tfnas.search_spaces.nas_bench_nlp.probe import PROVIDES, RNNProbe, check_needs
-from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, Node, Recipe, h_new, h_prev
+from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, MAX_HIDDEN, MAX_NODES, Node, Recipe, h_new, h_prev
 from tfnas.data import batchify, load_ptb, resource_path
 from tfnas.errors import ConfigError, InvalidArchitecture
+from tfnas.validate import boolean, fraction, positive_int
 
 # Optuna encoding: ops a slot may take ("none" leaves the slot empty).
 SUGGEST_OPS = ("none",) + tuple(ARITY)
@@ -44,11 +45,16 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
     ):
         if len(hidden_tuple_sizes) != len(hidden_tuple_weights) or not hidden_tuple_sizes:
             raise ConfigError("space.hidden_tuple_weights", "needs one weight per entry of space.hidden_tuple_sizes")
-        if any(h < 1 for h in hidden_tuple_sizes):
-            raise ConfigError("space.hidden_tuple_sizes", f"every H must be >= 1, got {list(hidden_tuple_sizes)}")
-        for field, value in (("space.batch_size", batch_size), ("space.seq_len", seq_len)):
-            if int(value) < 1:
-                raise ConfigError(field, f"must be a positive integer, got {value}")
+        if any(isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= MAX_HIDDEN for h in hidden_tuple_sizes):
+            raise ConfigError("space.hidden_tuple_sizes", f"every H must be an integer in 1..{MAX_HIDDEN}, got {list(hidden_tuple_sizes)}")
+        check_model(model or {})
+        for field, value in (("space.batch_size", batch_size), ("space.seq_len", seq_len),
+                             ("space.num_vertices", num_vertices), ("space.max_suggest_nodes", max_suggest_nodes)):
+            positive_int(value, field)
+        for field, value in (("space.num_vertices", num_vertices), ("space.max_suggest_nodes", max_suggest_nodes)):
+            if value > MAX_NODES // 2:
+                raise ConfigError(field, f"at most {MAX_NODES // 2} (a cell has at most {MAX_NODES} nodes), got {value}")
+        boolean(count_activations, "space.count_activations")
         self.hidden_tuple_sizes = [int(h) for h in hidden_tuple_sizes]
         weights = np.asarray(hidden_tuple_weights, dtype=float)
         self.hidden_tuple_probs = weights / weights.sum()
@@ -146,10 +152,7 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
             rename.get(n, n): Node(node.op, tuple(rename.get(i, i) for i in node.inputs)) for n, node in nodes.items()
         }
         nodes = prune_dead(nodes, [h_new(j) for j in range(hidden)])
-        recipe = Recipe(nodes)
-        if not any(INPUT_X in node.inputs for node in recipe.nodes.values()):
-            raise InvalidArchitecture("the suggested cell never reads x")
-        return recipe
+        return Recipe(nodes)  # refuses a cell that never reads x, as on every other path
 
     # -- models and data ---------------------------------------------------------------
     @cached_property
@@ -163,9 +166,14 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
 
     def metric_batch(self, device: str | torch.device = "cpu") -> torch.Tensor:
         """The first `seq_len` rows of the split batchified into `batch_size` columns (T x B token ids)."""
-        columns = batchify(self.corpus.split(self.split), self.batch_size)
+        tokens = self.corpus.split(self.split)
+        if self.batch_size > len(tokens):
+            raise ConfigError("space.batch_size", f"the {self.split} split has only {len(tokens)} tokens, fewer than "
+                              f"batch_size={self.batch_size} columns; lower space.batch_size")
+        columns = batchify(tokens, self.batch_size)
         if columns.size(0) < self.seq_len:
-            raise ConfigError("space.seq_len", f"the {self.split} split has only {columns.size(0)} rows at this batch size")
+            raise ConfigError("space.seq_len", f"the {self.split} split has only {columns.size(0)} rows at "
+                              f"batch_size={self.batch_size} (tokens / batch_size); lower space.seq_len or space.batch_size")
         return columns[: self.seq_len].to(device)
 
     def lm_classes(self, batch: torch.Tensor) -> torch.Tensor:
@@ -199,16 +207,54 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         return self._benchmark
 
 
+MODEL_SIZES = ("emsize", "nhid", "nlayers")
+MODEL_RATES = ("dropout", "dropouth", "dropouti", "dropoute", "wdrop")
+
+
+def check_model(model: dict) -> None:
+    """space.model: sizes are positive integers, dropout rates in [0, 1), tie_weights a bool, nothing unknown."""
+    known = (*MODEL_SIZES, *MODEL_RATES, "tie_weights")
+    for key, value in model.items():
+        field = f"space.model.{key}"
+        if key in MODEL_SIZES:
+            positive_int(value, field)
+        elif key in MODEL_RATES:
+            fraction(value, field)
+        elif key == "tie_weights":
+            boolean(value, field)
+        else:
+            raise ConfigError(field, f"unknown model option; valid options: {', '.join(known)}")
+
+
 def load_recipes(path=None) -> dict[int, Recipe]:
-    """model_id -> Recipe from a file in the format of NAS-Bench-NLP's `recipes.json` (the shipped one by default)."""
+    """model_id -> Recipe from a file in the format of NAS-Bench-NLP's `recipes.json` (the shipped one by default).
+
+    Every problem is a ConfigError naming the file, the entry (its position and model_id) and the field."""
     path = path or resource_path("nas_bench_nlp", "recipes.json")
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as err:
+        raise ConfigError(str(path), f"cannot read the recipes file: {err.strerror or err}") from None
+    except (ValueError, RecursionError) as err:  # JSONDecodeError, UnicodeDecodeError
+        raise ConfigError(str(path), f"not a JSON file: {str(err)[:200]}") from None
     entries = data["architectures"] if isinstance(data, dict) and "architectures" in data else data
+    if not isinstance(entries, list):
+        raise ConfigError(str(path), "must hold a list of {model_id, recipe} entries (or an object with an 'architectures' list)")
     recipes = {}
-    for entry in entries:
+    for position, entry in enumerate(entries):
+        where = f"entry {position}"
+        if not isinstance(entry, dict):
+            raise ConfigError(str(path), f"{where}: must be an object with fields 'model_id' and 'recipe'")
+        model_id = entry.get("model_id")
+        if isinstance(model_id, bool) or not isinstance(model_id, (int, str)) or not str(model_id).strip().isdigit():
+            raise ConfigError(str(path), f"{where}: field 'model_id': must be a non-negative integer, got {str(model_id)[:40]!r}")
+        model_id = int(model_id)
+        where = f"entry {position} (model_id {model_id})"
+        if "recipe" not in entry:
+            raise ConfigError(str(path), f"{where}: field 'recipe' is missing")
         try:
-            recipes[int(entry["model_id"])] = Recipe.from_json(entry["recipe"])
+            recipes[model_id] = Recipe.from_json(entry["recipe"])
         except InvalidArchitecture as err:
-            raise InvalidArchitecture(f"{path}: model {entry.get('model_id')}: {err}") from None
+            raise ConfigError(str(path), f"{where}: field 'recipe': {err}") from None
     return recipes

@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from tfnas.errors import TfnasError
 from tfnas.report.compare import COMPARISON_FILE, compare_runs, find_runs
 from tfnas.report.run_report import write_report
 
@@ -43,5 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def cli(argv: list[str] | None = None) -> int:
+    """main() with tfnas's own errors (an unreadable results.csv, ...) as one line on stderr."""
+    try:
+        return main(argv)
+    except TfnasError as err:
+        print(f"tfnas: report: error: {err}", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

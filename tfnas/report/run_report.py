@@ -57,6 +57,9 @@ def write_report(run_dir: str | Path, space=None, progress: bool | None = None) 
     if summary is None:
         raise FileNotFoundError(f"{run_dir / SUMMARY_FILE} not found: not a finished tfnas run directory")
     rows = read_results(run_dir) if (run_dir / RESULTS_FILE).exists() else []
+    warning = missing_rows_warning(summary, rows)
+    if warning:
+        log.warning("report: %s", warning)
     best = load_json(run_dir / BEST_FILE, [])
     metric = summary.get("metric", "score")
     higher = bool(summary.get("higher_is_better", True))
@@ -89,6 +92,18 @@ def write_report(run_dir: str | Path, space=None, progress: bool | None = None) 
     summary["report"] = section
     write_json(run_dir / SUMMARY_FILE, summary)
     return path
+
+
+def missing_rows_warning(summary: dict[str, Any], rows: list) -> str | None:
+    """A warning when results.csv holds fewer rows than the run scored (a file cut or edited since)."""
+    evaluated = summary.get("evaluated")
+    if not isinstance(evaluated, int) or len(rows) >= evaluated:
+        return None
+    return (
+        f"{RESULTS_FILE} holds {len(rows)} row(s) but the run scored {evaluated} (summary.json): the file was cut or "
+        "edited after the run, so this report covers only part of it. The study still holds every evaluation: run the "
+        "search again with the same settings and run directory to rewrite the file."
+    )
 
 
 def _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench) -> tuple[list[str], list[str]]:
@@ -146,6 +161,9 @@ def _flat(entry: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_indexes, bench, plots, problems) -> str:
     direction = "higher is better" if higher else "lower is better"
     out = [f"# tfnas report: {summary.get('space')} / {summary.get('strategy')} / {metric}", ""]
+    warning = missing_rows_warning(summary, rows)
+    if warning:
+        out += [f"**Warning:** {warning}", ""]
     seconds = summary.get("seconds_total")
     median = summary.get("seconds_per_arch_median")
     overview = [

@@ -5,10 +5,12 @@ import json
 import logging
 import math
 import shutil
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 from tfnas.errors import ConfigError
+from tfnas.redaction import redact
 from tfnas.report.run_report import PLOTS_DIR, REPORT_FILE
 from tfnas.results import BEST_FILE, RESULTS_FILE, SUMMARY_FILE
 from tfnas.tracking.base import Tracker
@@ -28,7 +30,7 @@ def hydra_job() -> dict[str, Any]:
     if not HydraConfig.initialized():
         return {}
     hc = HydraConfig.get()
-    job: dict[str, Any] = {"overrides": list(hc.overrides.task)}
+    job: dict[str, Any] = {"overrides": redact(list(hc.overrides.task))}
     if hc.mode == RunMode.MULTIRUN:
         job["sweep_dir"] = str(hc.sweep.dir)
         job["job_num"] = int(hc.job.num)
@@ -92,7 +94,9 @@ class WandbTracker(Tracker):
         root = Path(self.dir) if self.dir else Path(run_dir)
         root.mkdir(parents=True, exist_ok=True)
         settings = wandb.Settings(silent=True, console=self.console, x_disable_stats=not self.system_stats)
+        config = redact(config)  # the app passes a redacted copy already; a tracker never trusts that
         try:
+            argv, sys.argv = sys.argv, redact(list(sys.argv))  # W&B records the command line in its metadata
             if self.mode == "offline":
                 # wandb's own usage analytics read the process-wide settings, not the run's: unless those
                 # say offline too, they probe the W&B server (seen as a DNS lookup with mode="offline").
@@ -105,7 +109,7 @@ class WandbTracker(Tracker):
                 group=group[-128:] if group else None,
                 job_type=self.job_type,
                 tags=self.tags or None,
-                notes=self.notes,
+                notes=redact(self.notes),
                 dir=str(root),
                 config=config,
                 settings=settings,
@@ -113,7 +117,9 @@ class WandbTracker(Tracker):
             )
         except Exception as err:  # wandb raises its own types (UsageError, CommError, ...)
             hint = "run `wandb login` or set WANDB_API_KEY, or use tracking.mode=offline" if self.mode == "online" else "use tracking=none to run without W&B"
-            raise ConfigError("tracking", f"could not start a W&B run in {self.mode} mode: {err} ({hint})") from None
+            raise ConfigError("tracking", f"could not start a W&B run in {self.mode} mode: {redact(str(err))} ({hint})") from None
+        finally:
+            sys.argv = argv
         if job:
             self.run.config.update({"hydra_job": job}, allow_val_change=True)
         self.run.define_metric("evaluation")

@@ -81,10 +81,11 @@ def test_rule_auto_calls_the_analysis_hook(tiny_rnn_space, monkeypatch):
     import sys
     import types
 
-    module = types.ModuleType("fake_analysis")
+    name = "tfnas.search_spaces.nas_bench_nlp.fake_analysis"  # analyses live in a registered space's package
+    module = types.ModuleType(name)
     module.derive = lambda space: "hidden_tuple_size == 2"
-    monkeypatch.setitem(sys.modules, "fake_analysis", module)
-    strategy = PrunedSearch("auto", inner=RandomSearch(), analysis="fake_analysis:derive")
+    monkeypatch.setitem(sys.modules, name, module)
+    strategy = PrunedSearch("auto", inner=RandomSearch(), analysis=f"{name}:derive")
     strategy.bind(tiny_rnn_space, np.random.default_rng(0))
     assert strategy.rule.text == "hidden_tuple_size == 2"
     assert all(tiny_rnn_space.describe(strategy.ask().arch)["hidden_tuple_size"] == 2 for _ in range(5))

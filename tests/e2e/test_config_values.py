@@ -1,0 +1,61 @@
+"""Every config value is validated before anything is written, with the field named; Hydra's
+own errors (a run directory that cannot be made) end the command with one line."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from apprun import TINY, search
+from tfnas.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("overrides, field", [
+    (["seed=abc"], "seed"),
+    (["seed=true"], "seed"),
+    (["seed=-1"], "seed"),
+    (["space.model.nhid=0"], "space.model.nhid"),
+    (["space.model.emsize=true"], "space.model.emsize"),
+    (["space.model.dropout=1.5"], "space.model.dropout"),
+    (["search.top_k=-1"], "search.top_k"),
+    (["search.top_k=0"], "search.top_k"),
+    (["search.top_k=true"], "search.top_k"),
+    (["search.budget=true"], "search.budget"),
+    (["search.n_workers=true"], "search.n_workers"),
+    (["search.threads=0"], "search.threads"),
+    (["search.threads=false"], "search.threads"),
+    (["search.progress=1"], "search.progress"),
+    (["search.overwrite=1"], "search.overwrite"),
+    (["strategy=pruned"], "strategy.rule"),
+    (["space.batch_size=100000", "space.seq_len=1"], "space.batch_size"),
+    (["space.hidden_tuple_sizes=[1,100]", "space.hidden_tuple_weights=[1,1]"], "space.hidden_tuple_sizes"),
+])
+def test_bad_values_name_their_field_before_anything_is_written(tmp_path, overrides, field):
+    run_dir = tmp_path / "run"
+    with pytest.raises(ConfigError) as err:
+        search(run_dir, "search.budget=2", *overrides)
+    assert err.value.field == field, str(err.value)
+    assert not run_dir.exists() or not any(run_dir.iterdir())
+
+
+@pytest.mark.parametrize("run_dir", ["/proc/tfnas-cannot-be-here", "/dev/null/run"])
+def test_a_run_directory_that_cannot_be_made_is_one_line(run_dir):
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "search.py"), *TINY, f"hydra.run.dir={run_dir}", "search.budget=1"],
+        cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tfnas: error: hydra.run.dir: cannot create"), proc.stderr
+
+
+def test_hydra_config_errors_end_with_exit_2_and_no_traceback():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "search.py"), "search.budgt=3"],
+        cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("tfnas: error: Could not override 'search.budgt'.")
