@@ -10,11 +10,13 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from tfnas.build import build, build_parts, resolve_device
+from tfnas.build import build, build_parts, heartbeat_settings, resolve_device
+from tfnas.executors import make_executor
 from tfnas.errors import ConfigError
 from tfnas.report import write_report
 from tfnas.results import BEST_FILE, SUMMARY_FILE, ResultsWriter, rewrite_results, write_json
@@ -22,7 +24,7 @@ from tfnas.storage import redact
 from tfnas.summary import pareto_front, shortlist, summarize
 from tfnas.tracking import NoTracker
 from tfnas.training import NoTraining
-from tfnas.workers import join_workers, search, start_workers, worker_index
+from tfnas.workers import worker_index
 
 log = logging.getLogger("tfnas")
 
@@ -36,6 +38,7 @@ class Settings:
     budget: int
     n_workers: int
     device: torch.device
+    executor: Any = None  # where the workers run (search.executor), connected and checked
 
 
 def read_settings(cfg: DictConfig) -> Settings:
@@ -45,7 +48,9 @@ def read_settings(cfg: DictConfig) -> Settings:
     n_workers = cfg.search.get("n_workers", 1)
     if not isinstance(n_workers, int) or isinstance(n_workers, bool) or n_workers < 1:
         raise ConfigError("search.n_workers", f"must be a positive integer (processes sharing the study), got {n_workers!r}")
-    return Settings(budget, n_workers, resolve_device(cfg.device))
+    device = resolve_device(cfg.device)
+    heartbeat_settings(cfg)
+    return Settings(budget, n_workers, device, make_executor(cfg, n_workers))
 
 
 def run(cfg: DictConfig, run_dir: Path) -> dict:
@@ -107,12 +112,13 @@ def search_with_workers(cfg: DictConfig, parts, settings: Settings, run_dir: Pat
         tracker.log_record(record, best_so_far[0])
 
     rewrite_results(run_dir, parts.scorer.keys, parts.store.records())
-    workers = start_workers(cfg, run_dir, settings.n_workers)
+    executor = settings.executor
+    workers = executor.start(cfg, parts, run_dir)  # local: processes; ray: actors
     try:
         with ResultsWriter(run_dir, parts.scorer.keys) as writer:
-            result = search(parts, cfg, on_record, cfg.search.get("progress"))
+            result = executor.search(parts, cfg, on_record, cfg.search.get("progress"))
     finally:
-        failed_workers = join_workers(workers)
+        failed_workers = executor.join(workers)
     if failed_workers:
         log.warning("worker(s) %s stopped with an error; their finished evaluations are kept", ", ".join(failed_workers))
     result.records = parts.store.records()

@@ -6,11 +6,11 @@ the grace period (`optuna.storages.fail_stale_trials`). Optuna implements this f
 `RDBStorage`; `HeartbeatJournalStorage` adds the same protocol to the journal storage
 (heartbeats as a trial system attribute stamped with the writer's wall clock).
 
-"A live worker is never failed" needs every worker to agree: a worker that fails others'
-trials after 0.2 s while they beat every 10 s would fail them all. So the first worker
-stores its settings in the study, and each worker beats at most as slowly and waits at
-least as long as the study says (`agree`): every worker beats within every other worker's
-grace period.
+"A live worker is never failed" must hold whatever each worker was configured with: a worker
+that fails trials after 0.2 s of silence would fail every trial of a worker that beats every
+10 s. So each claim declares its own worker's grace period (user attribute "grace_s"), and a
+worker fails claims only after the longest grace period declared by any claim in flight (and
+at least its own): a live worker beats within its own grace period, so it is never failed.
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from optuna.trial import TrialState
 
 log = logging.getLogger(__name__)
 
-SETTINGS_ATTR = "tfnas_heartbeat"
 JOURNAL_BEAT_ATTR = "tfnas:heartbeat"
 
 
@@ -61,23 +60,9 @@ def supports_heartbeat(backend: Any) -> bool:
     return isinstance(backend, BaseHeartbeat) and backend.get_heartbeat_interval() is not None
 
 
-def agree(study, backend, interval: float, grace: float) -> tuple[float, float]:
-    """The (interval, grace) this worker uses: beat no slower and wait no shorter than the study's first worker."""
-    stored = study.user_attrs.get(SETTINGS_ATTR)
-    if stored is None:
-        study.set_user_attr(SETTINGS_ATTR, {"interval_s": interval, "grace_period_s": grace})
-        stored = study.user_attrs.get(SETTINGS_ATTR, {"interval_s": interval, "grace_period_s": grace})
-    use_interval = min(interval, float(stored["interval_s"]))
-    use_grace = max(grace, float(stored["grace_period_s"]))
-    if (use_interval, use_grace) != (interval, grace):
-        log.warning(
-            "heartbeats: the study was started with interval %gs / grace period %gs; this worker beats every %gs and "
-            "fails other workers' trials only after %gs, so no live worker is failed",
-            stored["interval_s"], stored["grace_period_s"], use_interval, use_grace,
-        )
-    backend.heartbeat_interval = use_interval
-    backend.grace_period = use_grace
-    return use_interval, use_grace
+def stale_grace(own_grace: float, running_claims: list) -> float:
+    """The grace period to fail with now: at least this worker's, and no shorter than any claim in flight declares."""
+    return max([own_grace] + [float(t.user_attrs.get("grace_s", 0.0)) for t in running_claims])
 
 
 class Beat:

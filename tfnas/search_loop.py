@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -106,7 +107,12 @@ def run_search(
             bar.n = min(used, budget)
             bar.refresh()
             if used >= budget:
-                break
+                if len(known) >= budget:
+                    break
+                # the rest of the budget is in other workers' hands: wait for their claims to finish,
+                # or to be failed as stale (a dead worker), and then score what they lost
+                time.sleep(0.1)
+                continue
             candidate = retry(store, space, by_hash)
             if candidate is None:
                 try:

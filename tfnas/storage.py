@@ -32,7 +32,7 @@ import sqlalchemy.exc
 from optuna.trial import TrialState
 
 from tfnas.errors import ConfigError
-from tfnas.heartbeat import Beat, NoBeat, agree, supports_heartbeat
+from tfnas.heartbeat import Beat, NoBeat, stale_grace, supports_heartbeat
 from tfnas.results import Record
 from tfnas.study_feed import StudyFeed
 
@@ -177,7 +177,8 @@ class EvaluationStore:
         self._check_fingerprint(fingerprint)
         self._init_bookkeeping()
         if supports_heartbeat(self.storage):
-            self.heartbeat_interval, _ = agree(self.study, self.storage, float(heartbeat_interval_s), float(grace_period_s or 2 * heartbeat_interval_s))
+            self.heartbeat_interval = float(heartbeat_interval_s)
+            self.grace_period = float(grace_period_s or 2 * heartbeat_interval_s)
             self.storage.heartbeat_stale_trial_callback = self._on_stale
         self.refresh()
         self.fail_stale()
@@ -188,6 +189,7 @@ class EvaluationStore:
         self.holders: dict[str, set[int]] = {}  # hash -> numbers of its evaluations and live claims
         self.retries: list[tuple[str, Any]] = []  # (hash, architecture JSON) of failed claims to score again
         self.heartbeat_interval: float | None = None
+        self.grace_period: float | None = None
         self._last_stale_check = time.monotonic()
         self._stale_failed = 0
         self._backlog: list = []
@@ -262,6 +264,7 @@ class EvaluationStore:
                 except optuna.exceptions.UpdateFinishedTrialError:  # another worker failed it first
                     pass
         if supports_heartbeat(self.storage):
+            self.storage.grace_period = stale_grace(self.grace_period, self.running_claims())
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 optuna.storages.fail_stale_trials(self.study)  # calls _on_stale for each trial it failed
@@ -296,6 +299,8 @@ class EvaluationStore:
         if arch_json is not None:
             trial.set_user_attr("arch", arch_json)
         trial.set_user_attr("worker", self.worker)
+        if self.grace_period is not None:
+            trial.set_user_attr("grace_s", self.grace_period)  # others fail this claim only after this much silence
         trial.set_user_attr("kind", "claim")
 
     def try_claim(self, trial, key: str, arch_json: Any = None) -> bool:
