@@ -11,11 +11,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from tfnas.build import build, build_parts, resolve_device
+from tfnas.build import build, build_parts, heartbeat_settings, resolve_device
+from tfnas.executors import make_executor
 from tfnas.errors import ConfigError
 from tfnas.report import write_report
 from tfnas.results import BEST_FILE, SUMMARY_FILE, ResultsWriter, protect_results, rewrite_results, write_json
@@ -27,7 +29,7 @@ from tfnas.summary import pareto_front, shortlist, summarize
 from tfnas.tracking import NoTracker
 from tfnas.training import NoTraining
 from tfnas.search_loop import INTERRUPTED
-from tfnas.workers import join_workers, search, start_workers, worker_index
+from tfnas.workers import worker_index
 
 log = logging.getLogger("tfnas")
 
@@ -42,6 +44,7 @@ class Settings:
     n_workers: int
     device: torch.device
     threads: int = 1
+    executor: Any = None  # where the workers run (search.executor), connected and checked
 
 
 def read_settings(cfg: DictConfig) -> Settings:
@@ -53,7 +56,9 @@ def read_settings(cfg: DictConfig) -> Settings:
         raise ConfigError("search.n_workers", f"must be a positive integer (processes sharing the study), got {n_workers!r}")
     validate.run_values(cfg)
     threads = resolve_threads(cfg.search.get("threads"), n_workers)
-    return Settings(budget, n_workers, resolve_device(cfg.device), threads)
+    device = resolve_device(cfg.device)
+    heartbeat_settings(cfg)
+    return Settings(budget, n_workers, device, threads, make_executor(cfg, n_workers, threads))
 
 
 def run(cfg: DictConfig, run_dir: Path) -> dict:
@@ -129,13 +134,14 @@ def search_with_workers(cfg: DictConfig, parts, settings: Settings, run_dir: Pat
         tracker.log_record(record, best_so_far[0])
 
     rewrite_results(run_dir, parts.scorer.keys, parts.store.records())
-    workers = start_workers(cfg, run_dir, settings.n_workers, settings.threads)
+    executor = settings.executor
+    workers = executor.start(cfg, parts, run_dir)  # local: processes; ray: actors
     result = None
     try:
         with ResultsWriter(run_dir, parts.scorer.keys) as writer:
-            result = search(parts, cfg, on_record, cfg.search.get("progress"))
+            result = executor.search(parts, cfg, on_record, cfg.search.get("progress"))
     finally:  # an interrupted main process (Ctrl-C, SIGINT to its pid) stops its workers too
-        failed_workers = join_workers(workers, interrupted=result is None or result.stopped_early == INTERRUPTED)
+        failed_workers = executor.join(workers, interrupted=result is None or result.stopped_early == INTERRUPTED)
     if failed_workers:
         log.warning("worker(s) %s stopped with an error; their finished evaluations are kept", ", ".join(failed_workers))
     result.records = parts.store.records()

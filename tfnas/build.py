@@ -58,6 +58,18 @@ def build(node: DictConfig, field: str) -> Any:
         raise ConfigError(field, f"could not build {node._target_}: {cause or err}") from None
 
 
+def heartbeat_settings(cfg: DictConfig) -> dict[str, float]:
+    """search.heartbeat_interval_s and search.grace_period_s, checked (a grace period must outlast a beat)."""
+    interval = cfg.search.get("heartbeat_interval_s", 10)
+    grace = cfg.search.get("grace_period_s", 60)
+    for field, value in (("search.heartbeat_interval_s", interval), ("search.grace_period_s", grace)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(field, f"must be a positive number of seconds, got {value!r}")
+    if grace <= interval:
+        raise ConfigError("search.grace_period_s", f"must be longer than search.heartbeat_interval_s ({interval}), got {grace}; e.g. {3 * interval}")
+    return {"heartbeat_interval_s": float(interval), "grace_period_s": float(grace)}
+
+
 @dataclass
 class SearchParts:
     """What one search process needs: built from the config the same way in every worker."""
@@ -119,7 +131,7 @@ def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, wor
         metric.key,
         sampler=strategy.sampler(int(cfg.seed) + worker),
         fingerprint=fingerprint,
-        stale_after_s=cfg.search.get("stale_after_s"),
+        **heartbeat_settings(cfg),
     )
     rng = np.random.default_rng(cfg.seed if worker == 0 else [cfg.seed, worker])
     strategy.bind(space, rng, store.study)

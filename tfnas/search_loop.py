@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import optuna
 from tqdm.auto import tqdm
 
 from tfnas.metrics.scoring import Scorer
 from tfnas.results import Record
 from tfnas.storage import EvaluationStore
+from tfnas.strategy import Candidate
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +26,20 @@ class SearchResult:
     stopped_early: str | None = None
     resumed: int = 0
     scored_here: int = 0
+    dropped: int = 0  # evaluations whose trial another worker finished first (e.g. failed as stale)
 
     def best(self, k: int = 1, higher_is_better: bool = True) -> list[Record]:
         return sorted(self.records, key=lambda r: r.score, reverse=higher_is_better)[:k]
+
+
+def retry(store: EvaluationStore, space, by_hash: dict) -> Candidate | None:
+    """The next architecture whose claim this worker failed (its worker died), unless it is scored already."""
+    while store.retries:
+        key, arch_json = store.retries.pop(0)
+        if key not in by_hash:
+            log.info("scoring %s again: its worker died while scoring it", key)
+            return Candidate(space.from_json(arch_json), -1, {"retry": True})
+    return None
 
 
 def run_search(
@@ -69,25 +83,20 @@ def run_search(
     by_hash: dict[str, Record] = {}
     mine: set[int] = set()
 
-    def sync() -> tuple[list, int]:
-        """Read the study: show new evaluations to the strategy; return trials and the budget used."""
-        trials = store.trials()
-        used = 0
-        for trial in trials:
-            if store.is_evaluation(trial):
-                used += 1
-                if trial.number not in known:
-                    known.add(trial.number)
-                    record = store.record(trial)
-                    by_hash[record.hash] = record
-                    space.note_evaluated(record.hash)
-                    if trial.number not in mine:
-                        strategy.observe(space.from_json(record.arch), sign * record.score)
-            elif trial.user_attrs.get("kind") == "claim" and trial.state.name == "RUNNING" and trial.number not in mine:
-                used += 1  # another worker is scoring it
-        return trials, used
+    def sync() -> int:
+        """Read what changed in the study: show new evaluations to the strategy; return the budget used."""
+        for trial in store.changes():
+            if store.is_evaluation(trial) and trial.number not in known:
+                known.add(trial.number)
+                record = store.record(trial)
+                by_hash[record.hash] = record
+                space.note_evaluated(record.hash)
+                if trial.number not in mine:
+                    strategy.observe(space.from_json(record.arch), sign * record.score)
+        # another worker is scoring each of its live claims
+        return len(known) + sum(1 for t in store.running_claims() if t.number not in mine)
 
-    _, used = sync()
+    used = sync()
     result.resumed = used
     if used:
         log.info("the study already holds %d evaluation(s); resuming", used)
@@ -95,16 +104,24 @@ def run_search(
     bar = tqdm(total=budget, initial=min(used, budget), desc="search", unit="arch", disable=None if progress is None else not progress)
     try:
         while True:
-            trials, used = sync()
+            used = sync()
+            store.maybe_fail_stale()
             bar.n = min(used, budget)
             bar.refresh()
             if used >= budget:
-                break
-            try:
-                candidate = strategy.ask()
-            except StopIteration as stop:
-                result.stopped_early = str(stop) or "the strategy has nothing left to propose"
-                break
+                if len(known) >= budget:
+                    break
+                # the rest of the budget is in other workers' hands: wait for their claims to finish,
+                # or to be failed as stale (a dead worker), and then score what they lost
+                time.sleep(0.1)
+                continue
+            candidate = retry(store, space, by_hash)
+            if candidate is None:
+                try:
+                    candidate = strategy.ask()
+                except StopIteration as stop:
+                    result.stopped_early = str(stop) or "the strategy has nothing left to propose"
+                    break
             key = space.hash(candidate.arch)
             trial = candidate.info.get("trial")
             if key in by_hash:
@@ -123,12 +140,22 @@ def run_search(
             if trial is None:
                 trial = store.new_trial()
             mine.add(trial.number)
-            if not store.try_claim(trial, key):
-                continue  # another worker claimed it first; its result arrives by sync()
-            evaluation = scorer(candidate.arch)
             arch_json = space.to_json(candidate.arch)
-            values = [evaluation.scores[k] for k, _ in objectives]
-            store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values)
+            try:
+                if not store.try_claim(trial, key, arch_json):
+                    continue  # another worker claimed it first; its result arrives by sync()
+                with store.beating(trial):
+                    evaluation = scorer(candidate.arch)
+                values = [evaluation.scores[k] for k, _ in objectives]
+                if not store.still_first(trial, key):
+                    continue  # a lower claim on the same architecture appeared meanwhile: its worker stores it
+                store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values)
+            except optuna.exceptions.UpdateFinishedTrialError as err:
+                # another worker (or an operator) finished this trial, e.g. failed it as stale: whoever failed
+                # it scores the architecture again; drop this evaluation and go on
+                result.dropped += 1
+                log.warning("trial %d (%s) was finished by someone else (%s); dropping this evaluation", trial.number, key, err)
+                continue
             record = Record(
                 index=trial.number,
                 hash=key,
@@ -144,7 +171,10 @@ def run_search(
             result.scored_here += 1
             if on_record is not None:
                 on_record(record)
-            strategy.tell(candidate, sign * record.score)
+            if candidate.info.get("retry"):
+                strategy.observe(candidate.arch, sign * record.score)
+            else:
+                strategy.tell(candidate, sign * record.score)
             best = max(by_hash.values(), key=lambda r: sign * r.score)
             bar.set_postfix(best=f"{best.score:.4g}", refresh=False)
     except KeyboardInterrupt:

@@ -3,13 +3,15 @@
 Every evaluation is a COMPLETE trial whose user attributes hold the architecture's canonical
 hash, its JSON, every metric value and the scoring time; its values are the search metric
 (and any extra objectives) in their own directions. The study lives in any Optuna storage:
-a SQLite file in the run directory by default, or any SQLAlchemy URL (PostgreSQL for workers
-on several machines). Because the store is written before results.csv, it is the source of
+a SQLite file in the run directory by default, any SQLAlchemy URL (PostgreSQL for workers
+on several machines), a plain `*.db` path (SQLite), `journal:PATH` (Optuna's journal file, for
+a shared filesystem without a database server) or a `redis://` URL (journal in Redis; extra). Because the store is written before results.csv, it is the source of
 truth: a search started again on the same store resumes where it stopped, and an architecture
 already in the study is never scored again.
 
 Trial kinds (user attribute "kind"): "claim" while an architecture is being scored (other
-workers treat its hash as taken), "evaluation" once scored, "duplicate" for an Optuna-suggested
+workers treat its hash as taken; it holds the architecture, so whoever fails it when its
+worker dies scores it again), "evaluation" once scored, "duplicate" for an Optuna-suggested
 trial whose architecture was already scored (told the stored values so the sampler learns),
 "rejected"/"taken" for failed trials.
 """
@@ -20,7 +22,8 @@ import logging
 import os
 import socket
 import time
-from datetime import datetime, timedelta
+import warnings
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,37 +32,106 @@ import sqlalchemy.exc
 from optuna.trial import TrialState
 
 from tfnas.errors import ConfigError
+from tfnas.heartbeat import Beat, NoBeat, stale_grace, supports_heartbeat
 from tfnas.redaction import redact_text
 from tfnas.results import Record
+from tfnas.study_feed import StudyFeed
 
 log = logging.getLogger(__name__)
+# Optuna warns on every ask() that heartbeats are meant for optimize(); the search loop beats itself (Beat)
+warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used", category=UserWarning)
 
 STUDY_FILE = "study.db"
+JOURNAL_PREFIX = "journal:"
+REDIS_PREFIXES = ("redis://", "rediss://")
 FINGERPRINT_ATTR = "tfnas_fingerprint"
 
 
 def storage_url(storage: str | None, run_dir: Path | None) -> str | None:
-    """`null` -> a SQLite file in the run directory; `memory` -> nothing persisted; else the URL as given."""
+    """`null` -> a SQLite file in the run directory; `memory` -> nothing persisted; a plain `*.db` path -> SQLite;
+    `journal:PATH` -> the journal file (absolute path); else the URL as given."""
     if storage in (None, "", "default"):
         if run_dir is None:
             return None
         return f"sqlite:///{(Path(run_dir) / STUDY_FILE).resolve()}"
     if storage == "memory":
         return None
-    return str(storage)
+    storage = str(storage)
+    if storage.startswith(JOURNAL_PREFIX):
+        return JOURNAL_PREFIX + str(Path(storage[len(JOURNAL_PREFIX):]).expanduser().resolve())
+    if "://" not in storage and storage.endswith(".db"):
+        return f"sqlite:///{Path(storage).expanduser().resolve()}"
+    return storage
 
 
-def make_storage(url: str | None):
+def _journal_storage(url: str, interval: float | None):
+    """Optuna's JournalStorage over a file (`journal:PATH`) or Redis (`redis://`), with heartbeats."""
+    from optuna.storages.journal import JournalFileBackend
+
+    from tfnas.heartbeat import HeartbeatJournalStorage
+
+    if url.startswith(REDIS_PREFIXES):
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            raise ConfigError("search.storage", f"{redact(url)} needs the Redis client: pip install 'tfnas[redis]' (or use journal:PATH / a SQLAlchemy URL)") from None
+        from optuna.storages.journal import JournalRedisBackend
+
+        try:
+            return HeartbeatJournalStorage(JournalRedisBackend(url), interval)
+        except Exception as err:
+            raise ConfigError("search.storage", f"cannot open {redact(url)}: {type(err).__name__}: {err}".splitlines()[0]) from None
+    path = Path(url[len(JOURNAL_PREFIX):])
+    if not path.parent.is_dir():
+        raise ConfigError("search.storage", f"journal directory {path.parent} does not exist; create it or choose another journal:PATH")
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as err:
+        raise ConfigError("search.storage", f"cannot write the journal {path}: {err.strerror or err}; choose a writable journal:PATH") from None
+    return HeartbeatJournalStorage(JournalFileBackend(str(path)), interval)
+
+
+def _sqlite_wal(storage) -> None:
+    """Put a SQLite study in write-ahead-log mode with NORMAL sync: a commit is an append, not an fsync of the
+    database (an evaluation makes about ten), and readers do not block the writer. A killed process loses
+    nothing; only a power cut can drop the last commits. The file must be on a local disk (WAL uses shared memory)."""
+    from sqlalchemy import event, text
+
+    def pragmas(connection, record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    event.listen(storage.engine, "connect", pragmas)
+    storage.engine.dispose()  # pooled connections reconnect with the pragma
+    with storage.engine.connect() as connection:
+        connection.execute(text("PRAGMA journal_mode=WAL"))  # stored in the file: every process uses it
+
+
+def make_storage(url: str | None, heartbeat_interval: float | None = None):
+    """The Optuna storage behind `url`, recording heartbeats every `heartbeat_interval` seconds (None: none)."""
     if url is None:
         return optuna.storages.InMemoryStorage()
+    if url.startswith(JOURNAL_PREFIX) or url.startswith(REDIS_PREFIXES):
+        return _journal_storage(url, heartbeat_interval)
     if "://" not in url:
-        raise ConfigError("search.storage", f"{url!r} is not a SQLAlchemy URL (sqlite:///path/study.db, postgresql+psycopg://user@host/db) or memory")
+        raise ConfigError(
+            "search.storage",
+            f"{url!r} is not a storage: use a SQLAlchemy URL (sqlite:///path/study.db, postgresql+psycopg://user@host/db), "
+            "a path ending in .db, journal:PATH, redis://HOST or memory",
+        )
     engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite:///"):
         engine_kwargs = {"creator": _sqlite_connector(url[len("sqlite:///"):])}
     for attempt in range(6):
         try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna: the warning is noise here
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat_interval)
+            if url.startswith("sqlite"):
+                _sqlite_wal(storage)
+            return storage
         except Exception as err:  # SQLAlchemy raises many kinds: name the field, keep the cause
             # workers starting together race to create the schema: the loser retries and finds it made
             if attempt == 5 or not isinstance(err, sqlalchemy.exc.IntegrityError | sqlalchemy.exc.OperationalError):
@@ -104,7 +176,13 @@ def _alive(pid: int) -> bool:
 
 
 class EvaluationStore:
-    """One search's study plus the bookkeeping the search loop needs (claims, stale trials, records)."""
+    """One search's study plus the bookkeeping the search loop needs (claims, stale trials, records).
+
+    Reads go through a `StudyFeed` (only new and unfinished trials), so the cost of an
+    evaluation does not grow with the study. A claim in flight records Optuna heartbeats;
+    `fail_stale` fails claims whose heartbeats stopped (or whose process on this host is gone)
+    and queues their architectures in `retries`, to be scored again by this worker.
+    """
 
     def __init__(
         self,
@@ -114,12 +192,13 @@ class EvaluationStore:
         metric_key: str,
         sampler=None,
         fingerprint: dict | None = None,
-        stale_after_s: float | None = None,
+        heartbeat_interval_s: float | None = 10.0,
+        grace_period_s: float | None = 60.0,
     ):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.url = url
         self.metric_key = metric_key
-        self.storage = make_storage(url)
+        self.storage = make_storage(url, heartbeat_interval_s if url is not None else None)
         try:
             self.study = optuna.create_study(
                 storage=self.storage, study_name=study_name, directions=directions, sampler=sampler, load_if_exists=True
@@ -133,17 +212,33 @@ class EvaluationStore:
                 f"study {study_name!r} optimises {found} but this search needs {directions}; use another study name or run dir",
             )
         self._check_fingerprint(fingerprint)
-        self.worker = {"host": socket.gethostname(), "pid": os.getpid()}
-        self.stale_after_s = stale_after_s
+        self._init_bookkeeping()
+        if supports_heartbeat(self.storage):
+            self.heartbeat_interval = float(heartbeat_interval_s)
+            self.grace_period = float(grace_period_s or 2 * heartbeat_interval_s)
+            self.storage.heartbeat_stale_trial_callback = self._on_stale
+        self.refresh()
         self.fail_stale()
+
+    def _init_bookkeeping(self) -> None:
+        self.worker = {"host": socket.gethostname(), "pid": os.getpid()}
+        self.feed = StudyFeed(self.study)
+        self.holders: dict[str, set[int]] = {}  # hash -> numbers of its evaluations and live claims
+        self.retries: list[tuple[str, Any]] = []  # (hash, architecture JSON) of failed claims to score again
+        self.heartbeat_interval: float | None = None
+        self.grace_period: float | None = None
+        self._last_stale_check = time.monotonic()
+        self._stale_failed = 0
+        self._backlog: list = []
 
     @classmethod
     def wrap(cls, study, metric_key: str) -> "EvaluationStore":
         """A store around an existing study (a strategy's private in-memory one)."""
         self = cls.__new__(cls)
-        self.url, self.metric_key, self.study, self.stale_after_s = None, metric_key, study, None
+        self.url, self.metric_key, self.study = None, metric_key, study
         self.storage = study._storage
-        self.worker = {"host": socket.gethostname(), "pid": os.getpid()}
+        self._init_bookkeeping()
+        self.refresh()
         return self
 
     def _check_fingerprint(self, fingerprint: dict | None) -> None:
@@ -165,59 +260,113 @@ class EvaluationStore:
 
     # -- trials ---------------------------------------------------------------------------
     def trials(self) -> list:
+        """Every trial of the study (a full read: for reports, not for the per-evaluation loop)."""
         return self.study.get_trials(deepcopy=False)
 
+    def refresh(self) -> list:
+        """Read the trials that changed since the last call and update the claims index; returns them."""
+        fresh = self.feed.read()
+        self._backlog.extend(fresh)
+        for trial in fresh:
+            key = trial.user_attrs.get("hash")
+            if key is None:
+                continue
+            holding = self.is_evaluation(trial) or (trial.state == TrialState.RUNNING and trial.user_attrs.get("kind") == "claim")
+            numbers = self.holders.setdefault(key, set())
+            (numbers.add if holding else numbers.discard)(trial.number)
+        return fresh
+
+    def changes(self) -> list:
+        """Refresh, and return every trial read since the last call of `changes` (by any refresh)."""
+        self.refresh()
+        out, self._backlog = self._backlog, []
+        return out
+
+    def running_claims(self) -> list:
+        """Claims in flight as of the last refresh."""
+        return [t for t in self.feed.running.values() if t.state == TrialState.RUNNING and t.user_attrs.get("kind") == "claim"]
+
     def fail_stale(self) -> int:
-        """Fail claims left RUNNING by dead workers: those of this host whose process is gone
-        (a kill -9), and, with `stale_after_s`, any claim older than that (workers elsewhere)."""
-        failed = 0
-        now = datetime.now()
-        for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        """Fail claims left RUNNING by dead workers: those whose heartbeats stopped for the grace period
+        (Optuna's `fail_stale_trials`), and at once those of this host whose process is gone (a kill -9).
+        Their architectures go to `retries`, so the evaluation lost with the worker is scored again."""
+        self._last_stale_check = time.monotonic()
+        before = self._stale_failed
+        for trial in self.running_claims():
             worker = trial.user_attrs.get("worker") or {}
-            dead_here = worker.get("host") == self.worker["host"] and worker.get("pid") != self.worker["pid"] and not _alive(int(worker.get("pid", -1)))
-            too_old = (
-                self.stale_after_s is not None
-                and trial.datetime_start is not None
-                and now - trial.datetime_start > timedelta(seconds=float(self.stale_after_s))
-            )
-            if dead_here or too_old:
+            if worker.get("host") == self.worker["host"] and worker.get("pid") != self.worker["pid"] and not _alive(int(worker.get("pid", -1))):
                 try:
-                    self.study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
-                    failed += 1
-                except Exception as err:  # another worker failed it first
-                    log.debug("could not fail stale trial %d: %s", trial.number, err)
+                    if self.storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+                        self._on_stale(self.study, trial)
+                except optuna.exceptions.UpdateFinishedTrialError:  # another worker failed it first
+                    pass
+        if supports_heartbeat(self.storage):
+            self.storage.grace_period = stale_grace(self.grace_period, self.running_claims())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(self.study)  # calls _on_stale for each trial it failed
+        failed = self._stale_failed - before
         if failed:
             log.warning("marked %d unfinished evaluation(s) of dead workers as failed; they will be scored again", failed)
+            self.refresh()
         return failed
+
+    def maybe_fail_stale(self) -> int:
+        """`fail_stale` at most once per heartbeat interval (at most every 2 s), for the search loop."""
+        period = min(self.heartbeat_interval or 2.0, 2.0)
+        return self.fail_stale() if time.monotonic() - self._last_stale_check >= period else 0
+
+    def _on_stale(self, study, trial) -> None:
+        self._stale_failed += 1
+        log.info("failed trial %d (hash %s) of %s: its worker is gone", trial.number, trial.user_attrs.get("hash"), trial.user_attrs.get("worker"))
+        if trial.user_attrs.get("kind") == "claim" and "arch" in trial.user_attrs:
+            self.retries.append((trial.user_attrs["hash"], trial.user_attrs["arch"]))
+
+    def beating(self, trial):
+        """A context manager recording heartbeats for `trial` while it is scored (nothing without heartbeats)."""
+        if self.heartbeat_interval is None:
+            return NoBeat()
+        return Beat(self.storage, trial._trial_id, self.heartbeat_interval)
 
     def new_trial(self):
         return self.study.ask()
 
-    def claim(self, trial, key: str) -> None:
+    def claim(self, trial, key: str, arch_json: Any = None) -> None:
         trial.set_user_attr("hash", key)
-        trial.set_user_attr("kind", "claim")
+        if arch_json is not None:
+            trial.set_user_attr("arch", arch_json)
         trial.set_user_attr("worker", self.worker)
+        if self.grace_period is not None:
+            trial.set_user_attr("grace_s", self.grace_period)  # others fail this claim only after this much silence
+        trial.set_user_attr("kind", "claim")
 
-    def try_claim(self, trial, key: str) -> bool:
+    def try_claim(self, trial, key: str, arch_json: Any = None) -> bool:
         """Claim `key` for `trial`; False (and the trial failed as "taken") when another worker holds it already.
         The lowest claim wins, so two workers proposing the same architecture at once never both score it."""
-        self.claim(trial, key)
-        if self.first_claimant(key, self.trials()) != trial.number:
+        self.claim(trial, key, arch_json)
+        return self.still_first(trial, key)
+
+    def still_first(self, trial, key: str) -> bool:
+        """Re-read and check that `trial` is still the lowest holder of `key`; if not, fail it as "taken".
+        Called again before storing a score: a claim written late by a lower trial number is seen by then."""
+        self.refresh()
+        if self.first_claimant(key) != trial.number:
             self.fail(trial, "taken")
             return False
         return True
 
-    def first_claimant(self, key: str, trials: list) -> int | None:
-        """The lowest trial number that holds `key` (an evaluation or a live claim)."""
-        numbers = [
-            t.number
-            for t in trials
-            if t.user_attrs.get("hash") == key
-            and (
-                (t.state == TrialState.COMPLETE and t.user_attrs.get("kind") == "evaluation")
-                or (t.state == TrialState.RUNNING and t.user_attrs.get("kind") == "claim")
-            )
-        ]
+    def first_claimant(self, key: str, trials: list | None = None) -> int | None:
+        """The lowest trial number that holds `key` (an evaluation or a live claim), from the claims index
+        (or from `trials`, when given)."""
+        if trials is not None:
+            numbers = [
+                t.number
+                for t in trials
+                if t.user_attrs.get("hash") == key
+                and (self.is_evaluation(t) or (t.state == TrialState.RUNNING and t.user_attrs.get("kind") == "claim"))
+            ]
+        else:
+            numbers = self.holders.get(key, ())
         return min(numbers) if numbers else None
 
     def complete(self, trial, key: str, arch_json: Any, scores: dict, undefined: list, seconds: float, values: list[float]) -> None:

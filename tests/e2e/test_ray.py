@@ -1,0 +1,118 @@
+"""search.executor=ray on a real local Ray cluster (loopback, 2 CPUs, 100 MB object store, no dashboard)."""
+import csv
+import json
+import os
+import signal
+import sqlite3
+import threading
+import time
+
+import optuna
+import pytest
+import ray
+
+from apprun import search
+from tfnas.errors import ConfigError
+
+
+def evaluations(url: str) -> list:
+    study = optuna.load_study(study_name="tfnas", storage=url)
+    return [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE" and t.user_attrs.get("kind") == "evaluation"]
+
+
+def running_claims(db) -> list[tuple[int, dict]]:
+    """(trial number, worker) of the claims in flight, read straight from the SQLite file."""
+    try:
+        with sqlite3.connect(db, timeout=5) as con:
+            rows = con.execute(
+                "SELECT t.number, a.value_json FROM trials t JOIN trial_user_attributes a ON a.trial_id = t.trial_id "
+                "WHERE t.state = 'RUNNING' AND a.key = 'worker'"
+            ).fetchall()
+            kinds = dict(con.execute(
+                "SELECT t.number, a.value_json FROM trials t JOIN trial_user_attributes a ON a.trial_id = t.trial_id "
+                "WHERE t.state = 'RUNNING' AND a.key = 'kind'"
+            ).fetchall())
+    except sqlite3.Error:
+        return []
+    return [(n, json.loads(w)) for n, w in rows if kinds.get(n) == '"claim"']
+
+
+def n_completed(db) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as con:
+            return con.execute("SELECT count(*) FROM trials WHERE state='COMPLETE'").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_unreachable_ray_address_is_refused_before_anything_is_written(tmp_path):
+    assert not ray.is_initialized()
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "keep.txt").write_text("earlier work")
+    with pytest.raises(ConfigError, match="search.ray_address"):
+        search(run_dir, "search.executor=ray", "search.ray_address=127.0.0.1:1", "search.budget=4")
+    assert sorted(p.name for p in run_dir.iterdir()) == ["keep.txt"]
+    with pytest.raises(ConfigError, match="search.ray_address"):
+        search(run_dir, "search.executor=ray", "search.ray_address=not-an-address", "search.budget=4")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, object_store_memory=100 * 2**20, include_dashboard=False, logging_level="WARNING")
+    yield
+    ray.shutdown()
+
+
+def test_missing_resources_are_refused(tmp_path, local_ray):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    with pytest.raises(ConfigError, match=r"search.worker_resources: .*room for 0 of the 2 workers"):
+        search(run_dir, "search.executor=ray", "search.n_workers=2", "search.worker_resources={num_cpus: 1, num_gpus: 1}")
+    with pytest.raises(ConfigError, match=r"search.worker_resources: .*room for 2 of the 3 workers"):
+        search(run_dir, "search.executor=ray", "search.n_workers=3")
+    with pytest.raises(ConfigError, match="search.storage"):
+        search(run_dir, "search.executor=ray", "search.storage=memory")
+    assert list(run_dir.iterdir()) == []
+
+
+def test_two_actors_one_killed_halfway_still_score_the_budget_once_each(tmp_path, local_ray):
+    run_dir, budget = tmp_path / "run", 20
+    db = run_dir / "study.db"
+    out: dict = {}
+
+    def main() -> None:
+        try:
+            out["summary"] = search(run_dir, "search.executor=ray", "search.n_workers=2", f"search.budget={budget}",
+                                    "metric=params", "search.heartbeat_interval_s=0.5", "search.grace_period_s=2")
+        except BaseException as err:  # surface it in the assertion below
+            out["error"] = err
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    victim = None
+    deadline = time.monotonic() + 240
+    while victim is None and thread.is_alive() and time.monotonic() < deadline:
+        if n_completed(db) >= budget // 2:  # halfway: kill an actor in the middle of an evaluation
+            for number, worker in running_claims(db):
+                if worker["pid"] != os.getpid():
+                    os.kill(worker["pid"], signal.SIGKILL)
+                    victim = (number, worker["pid"])
+                    break
+        time.sleep(0.005)
+    thread.join(timeout=300)
+    assert "error" not in out, out.get("error")
+    assert victim is not None, "no actor was caught mid-evaluation"
+
+    url = f"sqlite:///{db}"
+    trials = evaluations(url)
+    hashes = [t.user_attrs["hash"] for t in trials]
+    assert len(hashes) == budget and len(set(hashes)) == budget  # the budget, each architecture once
+    study = optuna.load_study(study_name="tfnas", storage=url)
+    lost = study.trials[victim[0]]
+    assert lost.state.name == "FAIL" and lost.user_attrs["hash"] in hashes  # its evaluation was scored again
+    assert {t.user_attrs["worker"]["pid"] for t in trials} - {victim[1]}  # the other actor did work
+    summary = out["summary"]
+    assert len(summary["failed_workers"]) == 1 and summary["failed_workers"][0].startswith("tfnas-worker-")
+    with open(run_dir / "results.csv", newline="") as handle:
+        assert sorted(r["hash"] for r in csv.DictReader(handle)) == sorted(hashes)
