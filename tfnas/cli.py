@@ -1,6 +1,7 @@
 """The `tfnas` command (also `python -m tfnas` and the clone's `search.py`): one Hydra app.
 
 `tfnas space=rnn strategy=evolution metric=hidden_cov` runs a search; `-m` sweeps (Hydra multirun).
+`tfnas export RUN_DIR --rank 1 --out DIR` (a subcommand, dispatched before Hydra) writes a model folder.
 """
 from __future__ import annotations
 
@@ -28,7 +29,15 @@ def _search(cfg: DictConfig) -> float | None:
     return None if best is None else best["score"]
 
 
+SUBCOMMANDS = {"export": "tfnas.export:main"}
+
+
 def main() -> None:
-    """Run the Hydra app with plug-in configs on its search path."""
+    """Run a subcommand (`tfnas export ...`), else the Hydra app with plug-in configs on its search path."""
+    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
+        import importlib
+
+        module, function = SUBCOMMANDS[sys.argv[1]].split(":")
+        sys.exit(getattr(importlib.import_module(module), function)(sys.argv[2:]))
     sys.argv += search_path_override(sys.argv[1:])
     _search()

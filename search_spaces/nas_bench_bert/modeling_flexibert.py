@@ -338,7 +338,7 @@ class FlexiBertModel(FlexiBertPreTrainedModel):
             raise ValueError("FlexiBertModel needs input_ids")
         output_attentions = _flag(output_attentions, self.config.output_attentions)
         output_hidden_states = _flag(output_hidden_states, self.config.output_hidden_states)
-        return_dict = _flag(return_dict, self.config.use_return_dict)
+        return_dict = _flag(return_dict, self.config.return_dict)
         if input_ids.size(1) > self.config.max_position_embeddings:
             raise ValueError(
                 f"sequence length {input_ids.size(1)} exceeds max_position_embeddings "
@@ -400,7 +400,7 @@ class FlexiBertForMaskedLM(FlexiBertPreTrainedModel):
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, labels=None,
                 output_attentions=None, output_hidden_states=None, return_dict=None, **kwargs):
-        return_dict = _flag(return_dict, self.config.use_return_dict)
+        return_dict = _flag(return_dict, self.config.return_dict)
         out = self.flexibert(input_ids, attention_mask, token_type_ids, position_ids,
                              output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True)
         logits = self.lm_head(out.last_hidden_state)
@@ -430,7 +430,7 @@ class FlexiBertForSequenceClassification(FlexiBertPreTrainedModel):
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, labels=None,
                 output_attentions=None, output_hidden_states=None, return_dict=None, **kwargs):
-        return_dict = _flag(return_dict, self.config.use_return_dict)
+        return_dict = _flag(return_dict, self.config.return_dict)
         out = self.flexibert(input_ids, attention_mask, token_type_ids, position_ids,
                              output_attentions=output_attentions, output_hidden_states=output_hidden_states, return_dict=True)
         pooled = torch.tanh(self.pooler(out.last_hidden_state[:, 0]))

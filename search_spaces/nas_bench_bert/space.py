@@ -148,6 +148,12 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         batch = wikitext_batch(self.batch_size, self.seq_len, self.split)
         return {k: v.to(device) for k, v in batch.items()}
 
+    def tokenizer(self):
+        """The tokenizer of the metric batch and of short training (a transformers fast tokenizer)."""
+        from tfnas.search_spaces.nas_bench_bert.data import load_tokenizer
+
+        return load_tokenizer()
+
     def probe(self, model, batch, needs: Iterable[str]) -> BertProbe:
         return BertProbe(model, batch, needs, backward_target=self.backward_target)
 
@@ -158,6 +164,11 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         from tfnas.search_spaces.nas_bench_bert.trainer import BertPretrainer
 
         return BertPretrainer
+
+    def export(self, arch: BertArch, out, *, checkpoint=None, seed: int = 0, options: dict | None = None) -> dict:
+        from tfnas.search_spaces.nas_bench_bert.export import export_bert
+
+        return export_bert(self, arch, out, checkpoint, seed)
 
     # -- labelled architectures ----------------------------------------------------------
     @cached_property

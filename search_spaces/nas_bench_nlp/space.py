@@ -182,6 +182,11 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
 
         return RNNLanguageModelTrainer
 
+    def export(self, arch: Recipe, out, *, checkpoint=None, seed: int = 0, options: dict | None = None) -> dict:
+        from tfnas.search_spaces.nas_bench_nlp.export import export_rnn
+
+        return export_rnn(self, arch, out, checkpoint, seed, (options or {}).get("model"))
+
     # -- labelled architectures ----------------------------------------------------------
     @cached_property
     def _benchmark(self):
