@@ -52,9 +52,9 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the search described by `cfg`, writing results.csv, best.json, summary.json and report.md into `run_dir`."""
     settings = read_settings(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
-    parts = build_parts(cfg, run_dir, settings.device, worker_index(cfg, 0))
-    tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()
     stage = build(cfg.train, "train") if cfg.get("train") else NoTraining()
+    parts = build_parts(cfg, run_dir, settings.device, worker_index(cfg, 0), check=stage.check)
+    tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()
     announce(cfg, parts, settings, run_dir, tracker)
 
     start = time.perf_counter()

@@ -73,8 +73,10 @@ def build_space(cfg: DictConfig):
     return space
 
 
-def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, worker: int = 0, storage: str | None = None) -> SearchParts:
-    """Space, metric(s), strategy bound to the search's study, scorer. `storage` overrides search.storage."""
+def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, worker: int = 0, storage: str | None = None,
+                check=None) -> SearchParts:
+    """Space, metric(s), strategy bound to the search's study, scorer. `storage` overrides search.storage;
+    `check(space)` (e.g. the training stage's data check) runs before the store writes anything."""
     space = build_space(cfg)
     metric = build(cfg.metric, "metric")
     metric.check_space(space)
@@ -87,6 +89,8 @@ def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, wor
             metrics.append(extra)
         objectives.append((extra.key, direction == "maximize"))
     scorer = Scorer(space, metrics, device=device, seed=cfg.seed)  # checks every need before the store writes
+    if check is not None:
+        check(space)
     fingerprint = {
         "space": OmegaConf.to_container(cfg.space, resolve=True),
         "metric": OmegaConf.to_container(cfg.metric, resolve=True),
