@@ -188,6 +188,9 @@ class SpaceWrapper(SearchSpace):
     def benchmark(self):
         return self.inner.benchmark()
 
+    def export(self, arch, out, **kwargs):
+        return self.inner.export(arch, out, **kwargs)
+
     def trainer_class(self):
         return self.inner.trainer_class()
 
