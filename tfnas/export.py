@@ -72,7 +72,26 @@ def export_run(run_dir, rank: int = 1, out=None, overwrite: bool = False) -> dic
     }
     with open(out / PROVENANCE_FILE, "w", encoding="utf-8") as handle:
         json.dump(record, handle, indent=1, default=str)
+    if not (out / "README.md").exists():
+        (out / "README.md").write_text(_model_card(record), encoding="utf-8")
     return record
+
+
+def _model_card(record: dict) -> str:
+    """A short README: what the folder is, where it came from, how to load it."""
+    trained = record["trained"]
+    lines = [
+        f"# tfnas export: {record['space']} architecture {record['hash']}",
+        "",
+        f"Rank {record['rank']} of the tfnas run `{record['run_dir']}` (training-free metric `{record['metric']}` = "
+        f"{record['score']}).",
+        f"Weights: {record['weights']}" + (f", {trained['steps']} steps; results {trained['values']}." if trained else
+                                          ": the seeded initialisation the search scored; fine-tune before use."),
+    ]
+    if record.get("corpus"):
+        lines.append(f"Searched (and trained, if at all) on the corpus `{record['corpus']}`.")
+    lines += ["", "Load it:", "", "```python", record["load"], "```", ""]
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
