@@ -4,7 +4,7 @@ Trains `--cells` labelled NAS-Bench-NLP cells (drawn with `--seed` from the benc
 275) with the same trainer and loop as `train=short` / `train=halving` through cumulative step
 budgets, evaluating at each, and reports per budget Kendall's tau and Spearman's rho between the
 short-training evaluation loss and the benchmark's test loss, with 95% bootstrap intervals over
-cells, plus successive halving replayed on the recorded losses (tfnas.training.validation).
+cells, plus successive halving replayed on the recorded losses (tfnas.experiments.training_validation).
 Budgets: `--budgets 25,50,100` explicitly, or the rungs of train=halving from `--min-steps`,
 `--max-steps`, `--eta`, or one budget with `--steps`.
 PTB's training split is not shipped: cells train on PTB valid and are evaluated on PTB test.
@@ -26,7 +26,7 @@ import torch  # noqa: E402
 from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace  # noqa: E402
 from tfnas.errors import ConfigError  # noqa: E402
 from tfnas.training.halving import plan_rungs  # noqa: E402
-from tfnas.training.validation import validate_budgets  # noqa: E402
+from tfnas.experiments.training_validation import validate_budgets  # noqa: E402
 
 
 def budgets_from(args) -> list[int]:

@@ -97,7 +97,8 @@ def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, wor
                 space=None, scorer_cls=Scorer, stage=None) -> SearchParts:
     """Space, metric(s), strategy bound to the search's study, scorer. `storage` overrides search.storage;
     `space` reuses a space already built (and pool-restricted) from `cfg`; `scorer_cls` replaces the Scorer
-    (tfnas.experiments.compare: cached metric values); `stage`, the training stage the strategy is checked against."""
+    (tfnas.experiments.compare: cached metric values); `stage`, the training stage: the strategy is checked
+    against it and it checks its data (a user's corpus can be short) before the store writes anything."""
     space = space if space is not None else build_space(cfg)
     metric = build(cfg.metric, "metric")
     metric.check_space(space)
@@ -116,6 +117,8 @@ def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, wor
             metrics.append(extra)
         objectives.append((extra.key, direction == "maximize"))
     scorer = scorer_cls(space, metrics, device=device, seed=cfg.seed)  # checks every need before the store writes
+    if stage is not None:
+        stage.check(space)
     fingerprint = {
         "space": OmegaConf.to_container(cfg.space, resolve=True),
         "metric": OmegaConf.to_container(cfg.metric, resolve=True),

@@ -4,6 +4,7 @@
 Errors a user can act on -- tfnas's own, Hydra's config errors, a run directory that cannot be
 created -- end the command with one line on stderr and exit status 2, never a traceback
 (set HYDRA_FULL_ERROR=1 to see Hydra's tracebacks).
+`tfnas export RUN_DIR --rank 1 --out DIR` (a subcommand, dispatched before Hydra) writes a model folder.
 """
 from __future__ import annotations
 
@@ -41,8 +42,16 @@ def _search(cfg: DictConfig) -> float | None:
     return None if best is None else best["score"]
 
 
+SUBCOMMANDS = {"export": "tfnas.export:main"}
+
+
 def main() -> None:
-    """Run the Hydra app with plug-in configs on its search path."""
+    """Run a subcommand (`tfnas export ...`), else the Hydra app with plug-in configs on its search path."""
+    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
+        import importlib
+
+        module, function = SUBCOMMANDS[sys.argv[1]].split(":")
+        sys.exit(getattr(importlib.import_module(module), function)(sys.argv[2:]))
     sys.argv += search_path_override(sys.argv[1:])
     if os.environ.get("HYDRA_FULL_ERROR"):
         _search()

@@ -83,6 +83,13 @@ class SearchSpace(ABC, Generic[Arch]):
         """The `tfnas.training.Trainer` subclass that trains this space's architectures briefly, or None."""
         return None
 
+    def export(self, arch: Arch, out, *, checkpoint=None, seed: int = 0, options: dict | None = None) -> dict:
+        """Write `arch` as a reusable model folder at `out` (`tfnas export`): weights from a short-training
+        `checkpoint` folder (trained with `options`) or the seeded initialisation; return what was written."""
+        from tfnas.errors import ConfigError
+
+        raise ConfigError("space", f"space {self.name!r} cannot export models")
+
     def provides(self) -> frozenset[str]:
         """The need kinds this space's probe serves (see `tfnas.probe`); a metric applies when its needs are among them."""
         return frozenset()
@@ -180,6 +187,9 @@ class SpaceWrapper(SearchSpace):
 
     def benchmark(self):
         return self.inner.benchmark()
+
+    def export(self, arch, out, **kwargs):
+        return self.inner.export(arch, out, **kwargs)
 
     def trainer_class(self):
         return self.inner.trainer_class()

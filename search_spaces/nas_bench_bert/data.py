@@ -66,3 +66,62 @@ def wikitext_batch(batch_size: int, seq_len: int, split: str = "valid") -> dict[
         "attention_mask": torch.ones_like(input_ids),
         "token_type_ids": torch.zeros_like(input_ids),
     }
+
+
+# -- a user's corpus and tokenizer (space.corpus, space.tokenizer) ---------------------------------
+SPECIAL_TOKENS = {  # tokenizer attribute -> spellings looked up in a tokenizer.json's vocabulary
+    "cls_token": ("[CLS]", "<s>", "<cls>"), "sep_token": ("[SEP]", "</s>", "<sep>"),
+    "mask_token": ("[MASK]", "<mask>"), "pad_token": ("[PAD]", "<pad>"), "unk_token": ("[UNK]", "<unk>"),
+}
+
+
+@lru_cache(maxsize=4)
+def load_user_tokenizer(path: str) -> PreTrainedTokenizerFast:
+    """A `tokenizer.json` (or a folder holding one, e.g. a save_pretrained folder) as a fast tokenizer whose
+    [CLS] / [SEP] / [MASK] / [PAD] / [UNK] tokens are known (BERT or RoBERTa spellings)."""
+    from pathlib import Path
+
+    root = Path(path).expanduser()
+    file = root / "tokenizer.json" if root.is_dir() else root
+    if not file.is_file():
+        raise ConfigError("space.tokenizer", f"{file} does not exist; give a tokenizer.json (or a folder with one)")
+    try:
+        if root.is_dir():
+            tok = PreTrainedTokenizerFast.from_pretrained(str(root), local_files_only=True)
+        else:
+            tok = PreTrainedTokenizerFast(tokenizer_file=str(file))
+    except Exception as err:  # the tokenizers library's parse errors
+        raise ConfigError("space.tokenizer", f"{file} is not a tokenizers JSON file: {err}") from None
+    vocab = tok.get_vocab()
+    missing = []
+    for attr, spellings in SPECIAL_TOKENS.items():
+        if getattr(tok, attr, None) in vocab:
+            continue
+        found = next((s for s in spellings if s in vocab), None)
+        if found is None:
+            missing.append("/".join(spellings))
+        else:
+            setattr(tok, attr, found)
+    if missing:
+        raise ConfigError("space.tokenizer", f"{file} lacks the special tokens {', '.join(missing)} that the metric batch "
+                          "and short training use; add them to the tokenizer's vocabulary")
+    return tok
+
+
+def corpus_stream(tokenizer, text: str) -> list[int]:
+    """Word-piece ids of every non-empty line of `text`, in order, without special tokens and never truncated."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    ids: list[int] = []
+    for start in range(0, len(lines), 256):
+        for piece in tokenizer(lines[start : start + 256], add_special_tokens=False, truncation=False)["input_ids"]:
+            ids.extend(piece)
+    return ids
+
+
+def windows(tokenizer, stream, rows: int, seq_len: int) -> torch.Tensor:
+    """`rows` consecutive windows of the stream as [CLS] + seq_len-2 pieces + [SEP] (rows x seq_len)."""
+    body = seq_len - 2
+    block = torch.tensor(list(stream[: rows * body]), dtype=torch.long).view(rows, body)
+    cls = torch.full((rows, 1), tokenizer.cls_token_id, dtype=torch.long)
+    sep = torch.full((rows, 1), tokenizer.sep_token_id, dtype=torch.long)
+    return torch.cat([cls, block, sep], dim=1)

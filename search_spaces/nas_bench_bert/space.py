@@ -10,7 +10,9 @@ import torch
 from tfnas.search_space import SPACES, SearchSpace
 from tfnas.search_spaces.nas_bench_bert import arch as A
 from tfnas.search_spaces.nas_bench_bert.arch import BertArch, EncoderLayer
-from tfnas.search_spaces.nas_bench_bert.data import wikitext_batch
+from tfnas.data import resource_path
+from tfnas.search_spaces.nas_bench_bert.data import (WIKITEXT_SPLITS, corpus_stream, load_tokenizer, load_user_tokenizer,
+                                                     wikitext_batch, windows)
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertConfig, FlexiBertModel
 from tfnas.search_spaces.nas_bench_bert.probe import KNOWN_NEEDS, BertProbe
 from tfnas.errors import ConfigError, InvalidArchitecture
@@ -37,10 +39,12 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         preset: str = "fast",
         batch_size: int | None = None,
         seq_len: int | None = None,
-        split: str = "valid",
+        split: str | None = None,
         sampling: str = "uniform",
         model: dict | None = None,
         backward_target: str = "ones",
+        corpus: str | None = None,
+        tokenizer: str | None = None,
     ):
         if preset not in PRESETS:
             raise ConfigError("space.preset", f"unknown preset {preset!r}; valid choices: {', '.join(PRESETS)}")
@@ -52,7 +56,10 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         for field, value in (("space.batch_size", self.batch_size), ("space.seq_len", self.seq_len)):
             if value < 1:
                 raise ConfigError(field, f"must be a positive integer, got {value}")
-        self.split = split
+        self.corpus_path = str(corpus) if corpus else None
+        self.tokenizer_path = str(tokenizer) if tokenizer else None
+        # the metric split: WikiText-2 valid, or the train split of a user's corpus
+        self.split = split or ("train" if self.corpus_path else "valid")
         self.sampling = sampling
         self.model_kwargs = dict(model or {})
         if backward_target not in ("ones", "random"):
@@ -135,7 +142,12 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
 
     # -- models and data ---------------------------------------------------------------
     def config(self, arch: BertArch) -> FlexiBertConfig:
-        return FlexiBertConfig.from_arch(arch, **self.model_kwargs)
+        """The architecture's config; with `space.tokenizer`, the vocabulary and padding id follow that tokenizer."""
+        extra = {}
+        if self.tokenizer_path:
+            tok = self.tokenizer()
+            extra = {"vocab_size": len(tok), "pad_token_id": tok.pad_token_id}
+        return FlexiBertConfig.from_arch(arch, **{**extra, **self.model_kwargs})
 
     def build_model(self, arch: BertArch, seed: int | None = None, device: str | torch.device = "cpu"):
         if not isinstance(arch, BertArch):
@@ -145,7 +157,20 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         return FlexiBertModel(self.config(arch)).to(device)
 
     def metric_batch(self, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
-        batch = wikitext_batch(self.batch_size, self.seq_len, self.split)
+        if self.corpus_path or self.tokenizer_path:
+            if not 3 <= self.seq_len <= 512:
+                raise ConfigError("space.seq_len", f"must be between 3 and 512 (the position table), got {self.seq_len}")
+            stream = self.split_stream(self.split, f"the metric minibatch (space.split={self.split})")
+            need = self.batch_size * (self.seq_len - 2)
+            if len(stream) < need:
+                raise ConfigError("space.corpus" if self.corpus_path else "space.batch_size",
+                                  f"the {self.text_name} {self.split} split has {len(stream):,} word pieces, fewer than the metric "
+                                  f"minibatch needs (space.batch_size {self.batch_size} x (space.seq_len {self.seq_len} - 2) = "
+                                  f"{need:,}); give more text or lower space.batch_size / space.seq_len")
+            ids = windows(self.tokenizer(), stream, self.batch_size, self.seq_len)
+            batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "token_type_ids": torch.zeros_like(ids)}
+        else:
+            batch = wikitext_batch(self.batch_size, self.seq_len, self.split)
         return {k: v.to(device) for k, v in batch.items()}
 
     def lm_classes(self, batch: dict) -> torch.Tensor:
@@ -153,6 +178,41 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         from tfnas.search_spaces.nas_bench_bert.lm_probe import lm_classes
 
         return lm_classes(batch)
+
+    # -- text: WikiText-2 with the shipped WordPiece, or space.corpus / space.tokenizer ------------------
+    @property
+    def text_name(self) -> str:
+        return self.corpus_path or "WikiText-2"
+
+    def split_stream(self, split: str, purpose: str, field: str = "space.split") -> tuple[int, ...]:
+        """The split's word-piece ids under the space's tokenizer (a missing split is refused, naming the purpose)."""
+        key = (split, self.corpus_path, self.tokenizer_path)
+        cache = self.__dict__.setdefault("_streams", {})
+        if key not in cache:
+            if self.corpus_path:
+                from tfnas.data.user_corpus import load_texts, require_split
+
+                text = require_split(load_texts(self.corpus_path), split, purpose, self.corpus_path)
+            else:
+                if split not in WIKITEXT_SPLITS:
+                    raise ConfigError(field, f"unknown WikiText-2 split {split!r}; shipped: {', '.join(WIKITEXT_SPLITS)}")
+                with open(resource_path("wikitext-2", f"{split}.txt"), encoding="utf-8") as handle:
+                    text = handle.read().replace("<unk>", self.tokenizer().unk_token)
+            cache[key] = tuple(corpus_stream(self.tokenizer(), text))
+        return cache[key]
+
+    def training_sequences(self, split: str, seq_len: int, purpose: str, field: str) -> torch.Tensor:
+        """Short training's rows: the whole split cut into [CLS] ... [SEP] windows of seq_len (N x seq_len)."""
+        if not (self.corpus_path or self.tokenizer_path):
+            from tfnas.training.text_data import wikitext_sequences
+
+            return wikitext_sequences(split, seq_len)
+        stream = self.split_stream(split, purpose, field)
+        return windows(self.tokenizer(), stream, len(stream) // (seq_len - 2), seq_len)
+
+    def tokenizer(self):
+        """The tokenizer of the metric batch and of short training: the shipped WordPiece, or `space.tokenizer`."""
+        return load_user_tokenizer(self.tokenizer_path) if self.tokenizer_path else load_tokenizer()
 
     def probe(self, model, batch, needs: Iterable[str]) -> BertProbe:
         return BertProbe(model, batch, needs, backward_target=self.backward_target)
@@ -164,6 +224,11 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         from tfnas.search_spaces.nas_bench_bert.trainer import BertPretrainer
 
         return BertPretrainer
+
+    def export(self, arch: BertArch, out, *, checkpoint=None, seed: int = 0, options: dict | None = None) -> dict:
+        from tfnas.search_spaces.nas_bench_bert.export import export_bert
+
+        return export_bert(self, arch, out, checkpoint, seed)
 
     # -- labelled architectures ----------------------------------------------------------
     @cached_property

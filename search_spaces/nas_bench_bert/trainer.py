@@ -32,8 +32,8 @@ DEFAULTS = {
     "mask_prob": 0.15,
     "clip": 1.0,
     "rtd_weight": 50.0,
-    "train_split": "valid",
-    "eval_split": "test",
+    "train_split": None,  # None: WikiText-2 valid, or train of space.corpus
+    "eval_split": None,  # None: WikiText-2 test, or valid of space.corpus
     "eval_batches": 8,
     "generator": {"hidden_size": 64, "num_hidden_layers": 1, "num_attention_heads": 1, "intermediate_size": 256},
 }
@@ -102,27 +102,16 @@ class BertPretrainer(Trainer):
     """ELECTRA-style (objective=electra) or masked-LM (objective=mlm) pretraining of one candidate."""
 
     def __init__(self, space, arch, *, seed, device, options):
-        unknown = set(options) - set(DEFAULTS)
-        if unknown:
-            raise ConfigError("train.bert", f"unknown option(s) {sorted(unknown)}; valid: {sorted(DEFAULTS)}")
-        super().__init__(space, arch, seed=seed, device=device, options={**DEFAULTS, **options})
+        super().__init__(space, arch, seed=seed, device=device, options=self.resolve(space, options))
         opts = self.options
-        if opts["objective"] not in ("electra", "mlm"):
-            raise ConfigError("train.bert.objective", f"must be electra or mlm, got {opts['objective']!r}")
-        if opts["train_split"] == opts["eval_split"]:
-            raise ConfigError("train.bert.eval_split", "must differ from train.bert.train_split (valid | test)")
-        if not 0 < opts["mask_prob"] < 1:
-            raise ConfigError("train.bert.mask_prob", f"must be in (0, 1), got {opts['mask_prob']}")
-        tokenizer = load_tokenizer()
+        tokenizer = space.tokenizer() if hasattr(space, "tokenizer") else load_tokenizer()
         self.mask_id = tokenizer.mask_token_id
         self.special = torch.tensor(sorted(set(tokenizer.all_special_ids)))
         self.batch_size, self.seq_len = int(opts["batch_size"]), int(opts["seq_len"])
-        self.train_rows = wikitext_sequences(opts["train_split"], self.seq_len)
-        self.eval_rows = wikitext_sequences(opts["eval_split"], self.seq_len)[: int(opts["eval_batches"]) * self.batch_size]
-        if self.train_rows.size(0) < self.batch_size:
-            raise ConfigError("train.bert.batch_size", f"larger than the {self.train_rows.size(0)} sequences of the split")
-        self.data_note = (f"{opts['objective']} pretraining on WikiText-2 {opts['train_split']}, "
-                          f"evaluated on WikiText-2 {opts['eval_split']}")
+        self.train_rows, eval_rows = self.check_data(space, opts)
+        self.eval_rows = eval_rows[: int(opts["eval_batches"]) * self.batch_size]
+        name = getattr(space, "text_name", "WikiText-2")
+        self.data_note = f"{opts['objective']} pretraining on {name} {opts['train_split']}, evaluated on {name} {opts['eval_split']}"
 
         encoder = space.build_model(arch, seed=seed, device=self.device)
         config = encoder.config
@@ -143,6 +132,46 @@ class BertPretrainer(Trainer):
             torch.manual_seed(seed + 2)
             modules["head"] = MaskedLMHead(config.hidden_size, config.vocab_size)
         self.model = nn.ModuleDict(modules).to(self.device)
+
+    @staticmethod
+    def resolve(space, options: dict) -> dict:
+        """The options with defaults, the splits chosen for the space's corpus; refuses unknown or bad values."""
+        unknown = set(options) - set(DEFAULTS)
+        if unknown:
+            raise ConfigError("train.bert", f"unknown option(s) {sorted(unknown)}; valid: {sorted(DEFAULTS)}")
+        opts = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+        user = bool(getattr(space, "corpus_path", None))
+        opts["train_split"] = opts["train_split"] or ("train" if user else "valid")
+        opts["eval_split"] = opts["eval_split"] or ("valid" if user else "test")
+        if opts["objective"] not in ("electra", "mlm"):
+            raise ConfigError("train.bert.objective", f"must be electra or mlm, got {opts['objective']!r}")
+        if opts["train_split"] == opts["eval_split"]:
+            raise ConfigError("train.bert.eval_split", f"must differ from train.bert.train_split ({opts['train_split']})")
+        if not 0 < opts["mask_prob"] < 1:
+            raise ConfigError("train.bert.mask_prob", f"must be in (0, 1), got {opts['mask_prob']}")
+        return opts
+
+    @classmethod
+    def check_data(cls, space, options: dict):
+        """Training and evaluation rows; refuses (before a search writes anything) missing or too short splits."""
+        opts = cls.resolve(space, options)
+        seq_len, batch = int(opts["seq_len"]), int(opts["batch_size"])
+        if hasattr(space, "training_sequences"):
+            train = space.training_sequences(opts["train_split"], seq_len, "short training (train.bert.train_split)",
+                                             "train.bert.train_split")
+            held = space.training_sequences(opts["eval_split"], seq_len, "evaluation after short training (train.bert.eval_split)",
+                                            "train.bert.eval_split")
+        else:
+            train, held = wikitext_sequences(opts["train_split"], seq_len), wikitext_sequences(opts["eval_split"], seq_len)
+        field = "space.corpus" if getattr(space, "corpus_path", None) else "train.bert.batch_size"
+        name = getattr(space, "text_name", "WikiText-2")
+        for rows, need, split, sizes in ((train, batch, opts["train_split"], f"train.bert.batch_size {batch}"),
+                                         (held, 1, opts["eval_split"], "one")):
+            if rows.size(0) < need:
+                raise ConfigError(field, f"{name}: the {split} split gives {rows.size(0)} sequences of train.bert.seq_len {seq_len}, "
+                                  f"fewer than the {need} short training needs ({sizes}; {need * (seq_len - 2):,} word pieces); "
+                                  "give more text or lower train.bert.batch_size / train.bert.seq_len")
+        return train, held
 
     # -- data, a function of the step -------------------------------------------------
     def _batch(self, step: int) -> torch.Tensor:

@@ -13,7 +13,7 @@ from tfnas.search_spaces.nas_bench_nlp.generator import generate, mutate, prune_
 from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
 from tfnas.search_spaces.nas_bench_nlp.probe import PROVIDES, RNNProbe, check_needs
 from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, MAX_HIDDEN, MAX_NODES, Node, Recipe, h_new, h_prev
-from tfnas.data import batchify, load_ptb, resource_path
+from tfnas.data import batchify, load_ptb, load_word_corpus, resource_path
 from tfnas.errors import ConfigError, InvalidArchitecture
 from tfnas.validate import boolean, fraction, positive_int
 
@@ -40,8 +40,10 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         model: dict | None = None,
         batch_size: int = 50,
         seq_len: int = 70,
-        split: str = "test",
+        split: str | None = None,
         max_suggest_nodes: int = 12,
+        corpus: str | None = None,
+        vocab_size: int | None = None,
     ):
         if len(hidden_tuple_sizes) != len(hidden_tuple_weights) or not hidden_tuple_sizes:
             raise ConfigError("space.hidden_tuple_weights", "needs one weight per entry of space.hidden_tuple_sizes")
@@ -63,7 +65,10 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         self.model_kwargs = dict(model or {})
         self.batch_size = int(batch_size)
         self.seq_len = int(seq_len)
-        self.split = split
+        self.corpus_path = str(corpus) if corpus else None
+        self.vocab_size = vocab_size
+        # the metric split: PTB's test split (the benchmark's), or the train split of a user's corpus
+        self.split = split or ("train" if self.corpus_path else "test")
         self.max_suggest_nodes = int(max_suggest_nodes)
 
     # -- architectures ---------------------------------------------------------------
@@ -157,7 +162,22 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
     # -- models and data ---------------------------------------------------------------
     @cached_property
     def corpus(self):
+        """The word corpus: shipped PTB (valid + test), or `space.corpus` with `space.vocab_size`."""
+        if self.corpus_path:
+            return load_word_corpus(self.corpus_path, self.vocab_size)
+        if self.vocab_size is not None:
+            return load_word_corpus(resource_path("ptb"), self.vocab_size)
         return load_ptb()
+
+    def split_tokens(self, split: str, purpose: str, field: str = "space.split") -> torch.Tensor:
+        """A split's token ids; a split the corpus lacks is refused, naming the purpose."""
+        if split not in self.corpus.splits:
+            from tfnas.data.user_corpus import require_split
+
+            if self.corpus_path:
+                require_split(self.corpus.splits, split, purpose, self.corpus_path)
+            raise ConfigError(field, f"unknown split {split!r} of {self.corpus.name}; valid choices: {', '.join(self.corpus.splits)}")
+        return self.corpus.splits[split]
 
     def build_model(self, arch: Recipe, seed: int | None = None, device: str | torch.device = "cpu"):
         if seed is not None:
@@ -166,14 +186,17 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
 
     def metric_batch(self, device: str | torch.device = "cpu") -> torch.Tensor:
         """The first `seq_len` rows of the split batchified into `batch_size` columns (T x B token ids)."""
-        tokens = self.corpus.split(self.split)
-        if self.batch_size > len(tokens):
-            raise ConfigError("space.batch_size", f"the {self.split} split has only {len(tokens)} tokens, fewer than "
+        tokens = self.split_tokens(self.split, f"the metric minibatch (space.split={self.split})")
+        if self.batch_size > tokens.numel():
+            raise ConfigError("space.batch_size", f"the {self.split} split has only {tokens.numel()} tokens, fewer than "
                               f"batch_size={self.batch_size} columns; lower space.batch_size")
+        need = self.batch_size * self.seq_len
+        if tokens.numel() < need:
+            field = "space.corpus" if self.corpus_path else "space.seq_len"
+            raise ConfigError(field, f"the {self.corpus.name} {self.split} split has {tokens.numel():,} tokens, fewer than the "
+                              f"metric minibatch needs (space.batch_size {self.batch_size} x space.seq_len {self.seq_len} = {need:,}); "
+                              "give more text or lower space.batch_size / space.seq_len")
         columns = batchify(tokens, self.batch_size)
-        if columns.size(0) < self.seq_len:
-            raise ConfigError("space.seq_len", f"the {self.split} split has only {columns.size(0)} rows at "
-                              f"batch_size={self.batch_size} (tokens / batch_size); lower space.seq_len or space.batch_size")
         return columns[: self.seq_len].to(device)
 
     def lm_classes(self, batch: torch.Tensor) -> torch.Tensor:
@@ -195,6 +218,11 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         from tfnas.search_spaces.nas_bench_nlp.trainer import RNNLanguageModelTrainer
 
         return RNNLanguageModelTrainer
+
+    def export(self, arch: Recipe, out, *, checkpoint=None, seed: int = 0, options: dict | None = None) -> dict:
+        from tfnas.search_spaces.nas_bench_nlp.export import export_rnn
+
+        return export_rnn(self, arch, out, checkpoint, seed, (options or {}).get("model"))
 
     # -- labelled architectures ----------------------------------------------------------
     @cached_property

@@ -21,6 +21,7 @@ whether training stays finite:
 
 Penn Treebank's training split is not shipped: the model trains on one of the shipped splits
 (valid by default) and is evaluated on the other (test), which is the benchmark's own target split.
+With `space.corpus`, the defaults are the corpus's train and valid splits.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_model, save_model
 
 from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
-from tfnas.data import batchify, load_ptb
+from tfnas.data import batchify
 from tfnas.errors import ConfigError
 from tfnas.training.trainer import Trainer
 
@@ -49,8 +50,8 @@ DEFAULTS = {
     "clip": 0.25,
     "alpha": 2.0,
     "beta": 1.0,
-    "train_split": "valid",
-    "eval_split": "test",
+    "train_split": None,  # None: PTB valid, or train of space.corpus
+    "eval_split": None,  # None: PTB test, or valid of space.corpus
     "eval_batch_size": 10,
     "eval_max_tokens": None,  # None: the whole evaluation split
     "model": {},  # overrides of the space's model sizes/dropouts (emsize, nhid, nlayers, dropout, ...)
@@ -61,16 +62,12 @@ class RNNLanguageModelTrainer(Trainer):
     """Truncated-BPTT training of the cell's language model; evaluation loss in nats/token."""
 
     def __init__(self, space, arch, *, seed, device, options):
-        unknown = set(options) - set(DEFAULTS)
-        if unknown:
-            raise ConfigError("train.rnn", f"unknown option(s) {sorted(unknown)}; valid: {sorted(DEFAULTS)}")
-        super().__init__(space, arch, seed=seed, device=device, options={**DEFAULTS, **options})
+        super().__init__(space, arch, seed=seed, device=device, options=self.resolve(space, options))
         opts = self.options
-        if opts["train_split"] == opts["eval_split"]:
-            raise ConfigError("train.rnn.eval_split", "must differ from train.rnn.train_split (valid | test)")
-        corpus = load_ptb()
-        self.train_data = batchify(corpus.split(opts["train_split"]), int(opts["batch_size"])).to(self.device)
-        self.eval_data = batchify(corpus.split(opts["eval_split"]), int(opts["eval_batch_size"])).to(self.device)
+        train_tokens, eval_tokens = self.check_data(space, opts)
+        corpus = space.corpus
+        self.train_data = batchify(train_tokens, int(opts["batch_size"])).to(self.device)
+        self.eval_data = batchify(eval_tokens, int(opts["eval_batch_size"])).to(self.device)
         if opts["eval_max_tokens"]:
             rows = max(2, int(opts["eval_max_tokens"]) // int(opts["eval_batch_size"]) + 1)
             self.eval_data = self.eval_data[:rows]
@@ -80,10 +77,11 @@ class RNNLanguageModelTrainer(Trainer):
         if opts["recurrent_weights"] not in ("frozen", "trained"):
             raise ConfigError("train.rnn.recurrent_weights", f"must be frozen or trained, got {opts['recurrent_weights']!r}")
         self.windows = (self.train_data.size(0) - 1) // self.bptt
-        if self.windows < 1:
-            raise ConfigError("train.rnn.bptt", f"longer than the {opts['train_split']} split at batch size {opts['batch_size']}")
-        self.data_note = (f"trained on PTB {opts['train_split']}, evaluated on PTB {opts['eval_split']} "
-                          "(PTB's training split is not shipped)")
+        if getattr(space, "corpus_path", None):
+            self.data_note = f"trained on {corpus.name} {opts['train_split']}, evaluated on its {opts['eval_split']} split ({corpus.note})"
+        else:
+            self.data_note = (f"trained on PTB {opts['train_split']}, evaluated on PTB {opts['eval_split']} "
+                              "(PTB's training split is not shipped)")
         model_kwargs = opts["model"] = {**space.model_kwargs, **opts["model"]}  # part of the checkpoint fingerprint
         torch.manual_seed(seed)
         self.model = RNNLanguageModel(arch, corpus.vocab_size, **model_kwargs).to(self.device)
@@ -95,6 +93,39 @@ class RNNLanguageModelTrainer(Trainer):
         self.position = 0  # where the next window starts in the training split (variable BPTT)
         self._window = None  # (start, length) of the step prepared by before_step
         self._trace: list[tuple[str, torch.Tensor]] = []
+
+    @staticmethod
+    def resolve(space, options: dict) -> dict:
+        """The options with defaults, the splits chosen for the space's corpus."""
+        unknown = set(options) - set(DEFAULTS)
+        if unknown:
+            raise ConfigError("train.rnn", f"unknown option(s) {sorted(unknown)}; valid: {sorted(DEFAULTS)}")
+        opts = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None or k == "eval_max_tokens"}}
+        user = bool(getattr(space, "corpus_path", None))
+        opts["train_split"] = opts["train_split"] or ("train" if user else "valid")
+        opts["eval_split"] = opts["eval_split"] or ("valid" if user else "test")
+        return opts
+
+    @classmethod
+    def check_data(cls, space, options: dict):
+        """The train and eval token streams, refusing (before a search writes anything) splits that
+        are missing, identical, or too short for one training window / one evaluation step."""
+        opts = options if "train_split" in options and options["train_split"] else cls.resolve(space, options)
+        if opts["train_split"] == opts["eval_split"]:
+            raise ConfigError("train.rnn.eval_split", f"must differ from train.rnn.train_split ({opts['train_split']})")
+        train = space.split_tokens(opts["train_split"], "short training (train.rnn.train_split)", "train.rnn.train_split")
+        held = space.split_tokens(opts["eval_split"], "evaluation after short training (train.rnn.eval_split)", "train.rnn.eval_split")
+        batch, bptt, eval_batch = int(opts["batch_size"]), int(opts["bptt"]), int(opts["eval_batch_size"])
+        field = "space.corpus" if getattr(space, "corpus_path", None) else "train.rnn.bptt"
+        for tokens, need, what, sizes in (
+            (train, batch * (bptt + 1), f"the {opts['train_split']} split",
+             f"train.rnn.batch_size {batch} x (train.rnn.bptt {bptt} + 1)"),
+            (held, eval_batch * 2, f"the {opts['eval_split']} split", f"train.rnn.eval_batch_size {eval_batch} x 2"),
+        ):
+            if tokens.numel() < need:
+                raise ConfigError(field, f"{space.corpus.name}: {what} has {tokens.numel():,} tokens, fewer than the {need:,} "
+                                  f"short training needs ({sizes}); give more text or lower those settings")
+        return train, held
 
     def optimizer(self):
         return torch.optim.Adam(self.model.parameters(), lr=self.options["lr"], weight_decay=self.options["weight_decay"])

@@ -23,6 +23,8 @@ class Corpus:
 
     word2idx: dict[str, int] = field(default_factory=dict)
     splits: dict[str, torch.Tensor] = field(default_factory=dict)
+    name: str = "PTB"
+    note: str = ""  # what was built (vocabulary cap, split sizes), printed by the run
 
     @property
     def vocab_size(self) -> int:
@@ -62,6 +64,30 @@ def build_corpus(paths: dict[str, Path]) -> Corpus:
 def load_ptb() -> Corpus:
     """Penn Treebank validation and test splits with their joint vocabulary."""
     return build_corpus({"valid": resource_path("ptb", "valid.txt"), "test": resource_path("ptb", "test.txt")})
+
+
+@lru_cache(maxsize=4)
+def _user_corpus(path: str, vocab_size: int | None, stamp: tuple) -> Corpus:
+    from tfnas.data.user_corpus import build_vocabulary, load_texts, words
+
+    token_lists = {name: words(text) for name, text in load_texts(path).items()}
+    word2idx, report = build_vocabulary(list(token_lists.values()), vocab_size)
+    unk = word2idx["<unk>"]
+    corpus = Corpus(word2idx=word2idx, name=str(path))
+    for name, tokens in token_lists.items():
+        corpus.splits[name] = torch.tensor([word2idx.get(w, unk) for w in tokens], dtype=torch.long)
+    sizes = ", ".join(f"{name} {t.numel():,} tokens" for name, t in corpus.splits.items())
+    corpus.note = f"corpus {path}: {sizes}; {report.line()}"
+    return corpus
+
+
+def load_word_corpus(path, vocab_size: int | None = None) -> Corpus:
+    """A user's corpus (file or train/valid/test folder) as whitespace tokens + <eos>, vocabulary capped at vocab_size."""
+    from tfnas.data.user_corpus import load_texts
+
+    texts = load_texts(path)  # checks the files (and caches them) first
+    stamp = tuple(sorted((k, len(v), hash(v)) for k, v in texts.items()))
+    return _user_corpus(str(path), vocab_size, stamp)
 
 
 def batchify(tokens: torch.Tensor, batch_size: int) -> torch.Tensor:

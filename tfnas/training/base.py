@@ -10,6 +10,9 @@ class ShortlistStage:
 
     name = "none"
 
+    def check(self, space) -> None:
+        """Refuse settings this stage cannot run with on `space` (ConfigError), before the search writes anything."""
+
     def run(self, space, shortlist: list[dict[str, Any]], run_dir: Path, device, seed: int, tracker) -> list[dict[str, Any]]:
         return shortlist
 

@@ -56,6 +56,10 @@ class BenchmarkLookup(ShortlistStage):
                 found.append(entry)
             else:
                 missing.append(entry)
+        corpus = getattr(space, "corpus_path", None)
+        if corpus:  # allowed (how a proxy on your text ranks labelled architectures is worth seeing), but say it
+            print(f"tfnas: note: {bench.name}'s labels come from its own training data, not from space.corpus={corpus}; "
+                  "they rank architectures on that benchmark, not on your corpus", flush=True)
         target = f"benchmark_{bench.target}"
         found.sort(key=lambda e: e[target], reverse=bench.higher_is_better)
         final = found + missing

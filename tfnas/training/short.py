@@ -58,6 +58,12 @@ class ShortTraining(ShortlistStage):
                                   "checkpoint_every, log_every, resume, progress, directory and per-space sections (rnn, bert)")
         self.space_options = {k: dict(v or {}) for k, v in space_options.items()}
 
+    def check(self, space) -> None:
+        """The training data must exist and be long enough (a user's corpus can be short)."""
+        trainer_cls = space.trainer_class()
+        if trainer_cls is not None and hasattr(trainer_cls, "check_data"):
+            trainer_cls.check_data(space, self.space_options.get(space.name, {}))
+
     def run(self, space, shortlist, run_dir, device, seed, tracker):
         trainer_cls = space.trainer_class()
         options = self.space_options.get(space.name, {})

@@ -1,0 +1,116 @@
+"""`tfnas export RUN_DIR --rank 1 --out DIR`: one shortlisted architecture of a finished run as a model folder.
+
+The run's own summary.json (its resolved config) rebuilds the space, best.json gives the
+architecture at `--rank` (the final ranking, after any training), and the space writes the
+folder (`SearchSpace.export`): for BERT a self-contained Hugging Face folder, for RNN cells
+safetensors weights + config + vocabulary. Weights come from the candidate's short-training
+checkpoint when `train=short` trained it, else from the seeded initialisation the search scored.
+`tfnas_export.json` in the folder records where it came from.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tfnas.errors import ConfigError, TfnasError
+
+PROVENANCE_FILE = "tfnas_export.json"
+
+
+def _read_json(path: Path, field: str):
+    if not path.exists():
+        raise ConfigError(field, f"{path} does not exist; RUN_DIR must be a finished tfnas run directory "
+                          "(with summary.json and best.json)")
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _checkpoint(run_dir: Path, config: dict, entry: dict) -> tuple[Path | None, dict]:
+    """The candidate's finished, non-diverged short-training checkpoint and its state, if there is one."""
+    from tfnas.training.checkpoint import read_info
+    from tfnas.training.loop import CHECKPOINT_DIR
+
+    train = config.get("train") or {}
+    root = Path(train["directory"]) if train.get("directory") else run_dir / "train"
+    folder = root / entry["hash"] / CHECKPOINT_DIR
+    info = read_info(folder)
+    if info is None or info.get("status") != "ok":
+        return None, info or {}
+    return folder, info
+
+
+def export_run(run_dir, rank: int = 1, out=None, overwrite: bool = False) -> dict:
+    """Export the architecture at `rank` of the run in `run_dir` into `out`; return the provenance record."""
+    from omegaconf import OmegaConf
+
+    from tfnas.build import build
+
+    run_dir = Path(run_dir)
+    summary = _read_json(run_dir / "summary.json", "RUN_DIR")
+    best = _read_json(run_dir / "best.json", "RUN_DIR")
+    if not isinstance(rank, int) or not 1 <= rank <= len(best):
+        raise ConfigError("--rank", f"must be between 1 and {len(best)} (the entries of {run_dir / 'best.json'}), got {rank}")
+    out = Path(out) if out is not None else run_dir / "export" / f"rank{rank}"
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise ConfigError("--out", f"{out} exists and is not empty; choose another folder or pass --overwrite")
+    config = summary["config"]
+    space = build(OmegaConf.create(config["space"]), "space")
+    entry = best[rank - 1]
+    arch = space.from_json(entry["arch"])
+    checkpoint, info = _checkpoint(run_dir, config, entry)
+    options = (info.get("fingerprint") or {}).get("options") or {}
+    out.mkdir(parents=True, exist_ok=True)
+    written = space.export(arch, out, checkpoint=checkpoint, seed=int(config.get("seed", 0)), options=options)
+    record = {
+        "run_dir": str(run_dir.resolve()), "rank": rank, "hash": entry["hash"], "space": summary.get("space"),
+        "metric": summary.get("metric"), "score": entry.get("score"),
+        "trained": None if checkpoint is None else {"steps": info.get("step"), "values": info.get("values")},
+        "corpus": (config.get("space") or {}).get("corpus"),
+        **written,
+    }
+    with open(out / PROVENANCE_FILE, "w", encoding="utf-8") as handle:
+        json.dump(record, handle, indent=1, default=str)
+    if not (out / "README.md").exists():
+        (out / "README.md").write_text(_model_card(record), encoding="utf-8")
+    return record
+
+
+def _model_card(record: dict) -> str:
+    """A short README: what the folder is, where it came from, how to load it."""
+    trained = record["trained"]
+    lines = [
+        f"# tfnas export: {record['space']} architecture {record['hash']}",
+        "",
+        f"Rank {record['rank']} of the tfnas run `{record['run_dir']}` (training-free metric `{record['metric']}` = "
+        f"{record['score']}).",
+        f"Weights: {record['weights']}" + (f", {trained['steps']} steps; results {trained['values']}." if trained else
+                                          ": the seeded initialisation the search scored; fine-tune before use."),
+    ]
+    if record.get("corpus"):
+        lines.append(f"Searched (and trained, if at all) on the corpus `{record['corpus']}`.")
+    lines += ["", "Load it:", "", "```python", record["load"], "```", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    """The `tfnas export` subcommand; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="tfnas export",
+        description="Write one shortlisted architecture of a finished run as a reusable model folder "
+                    "(BERT: a self-contained Hugging Face folder; RNN: safetensors + config + vocabulary).")
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished run directory (summary.json, best.json)")
+    parser.add_argument("--rank", type=int, default=1, help="which entry of best.json (1 = the best; default 1)")
+    parser.add_argument("--out", default=None, help="output folder (default RUN_DIR/export/rank<N>)")
+    parser.add_argument("--overwrite", action="store_true", help="write into a non-empty --out")
+    args = parser.parse_args(argv)
+    try:
+        record = export_run(args.run_dir, args.rank, args.out, args.overwrite)
+    except TfnasError as err:
+        print(f"tfnas export: error: {err}", file=sys.stderr)
+        return 2
+    out = args.out or Path(args.run_dir) / "export" / f"rank{args.rank}"
+    print(f"tfnas export: rank {record['rank']} ({record['hash'][:12]}, {record['weights']}) -> {out}")
+    print(f"load it with: {record['load']}")
+    return 0
