@@ -110,7 +110,7 @@ class RNNLanguageModelTrainer(Trainer):
     def check_data(cls, space, options: dict):
         """The train and eval token streams, refusing (before a search writes anything) splits that
         are missing, identical, or too short for one training window / one evaluation step."""
-        opts = options if "train_split" in options and options["train_split"] else cls.resolve(space, options)
+        opts = cls.resolve(space, options)  # idempotent: resolved options pass through unchanged
         if opts["train_split"] == opts["eval_split"]:
             raise ConfigError("train.rnn.eval_split", f"must differ from train.rnn.train_split ({opts['train_split']})")
         train = space.split_tokens(opts["train_split"], "short training (train.rnn.train_split)", "train.rnn.train_split")

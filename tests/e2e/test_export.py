@@ -14,7 +14,7 @@ from tfnas.config import compose
 from tfnas.export import export_run, main
 
 BERT = ["space=bert", "space.batch_size=2", "space.seq_len=16", "+space.model.embedding_size=16", "metric=params",
-        "search.budget=2", "search.top_k=2"]
+        "search.budget=2", "search.top_k=2", "strategy=pruned", "strategy.rule='num_layers == 2 and hidden_size == 128'"]
 MLM = ["train=short", "train.top_k=1", "train.steps=2", "train.bert.objective=mlm", "train.bert.batch_size=2",
        "train.bert.seq_len=16", "train.bert.eval_batches=1", "train.checkpoint_every=null"]
 
@@ -76,7 +76,7 @@ def test_bert_export_loads_without_tfnas(tmp_path):
         torch.testing.assert_close(remote["hidden"], local.flexibert(ids).last_hidden_state)
 
 
-def test_rnn_export_and_loader(tmp_path, capsys):
+def test_rnn_export_and_loader(tmp_path, capsys, monkeypatch):
     search(tmp_path / "run", "search.budget=2", "search.top_k=2", "train=short", "train.top_k=1", "train.steps=2",
            "train.rnn.batch_size=4", "train.rnn.bptt=8", "train.rnn.eval_max_tokens=200", "+train.rnn.model.nhid=20")
     assert main([str(tmp_path / "run"), "--rank", "1", "--out", str(tmp_path / "m1")]) == 0
@@ -102,3 +102,9 @@ def test_rnn_export_and_loader(tmp_path, capsys):
     assert main([str(tmp_path / "run"), "--out", str(tmp_path / "m1")]) == 2
     assert "not empty" in capsys.readouterr().err
     assert main([str(tmp_path / "nothing")]) == 2
+    from tfnas import cli  # `tfnas export ...` is dispatched before Hydra sees the arguments
+
+    monkeypatch.setattr(sys, "argv", ["tfnas", "export", str(tmp_path / "run"), "--rank", "0"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 2 and "--rank: must be between 1 and 2" in capsys.readouterr().err

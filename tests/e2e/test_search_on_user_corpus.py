@@ -37,6 +37,12 @@ def test_rnn_search_and_short_training_on_a_users_corpus(tmp_path, capsys):
     assert weights["decoder.bias"].shape[0] == 500  # the model's vocabulary is the capped corpus vocabulary
 
 
+def test_benchmark_labels_are_flagged_as_not_on_the_users_corpus(tmp_path, capsys):
+    corpus = write_corpus(tmp_path / "corpus")
+    search(tmp_path / "run", f"space.corpus={corpus}", "search.budget=2", "search.pool=benchmark", "train=benchmark")
+    assert f"not from space.corpus={corpus}" in capsys.readouterr().out
+
+
 def test_training_data_is_checked_before_anything_is_written(tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
     (corpus / "valid.txt").write_text("too short\n", encoding="utf-8")
