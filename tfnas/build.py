@@ -21,6 +21,7 @@ from tfnas.metrics.base import METRICS
 from tfnas.metrics.scoring import Scorer
 from tfnas.pool import benchmark_pool
 from tfnas.storage import EvaluationStore, storage_url
+from tfnas.trial_params import hide_readable
 
 
 def resolve_device(name: str) -> torch.device:
@@ -98,10 +99,11 @@ def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, wor
         cfg.search.get("study_name", "tfnas"),
         ["maximize" if hib else "minimize" for _, hib in objectives],
         metric.key,
-        sampler=strategy.sampler(int(cfg.seed) + worker),
+        sampler=hide_readable(strategy.sampler(int(cfg.seed) + worker)),
         fingerprint=fingerprint,
         stale_after_s=cfg.search.get("stale_after_s"),
     )
+    store.set_metric_names([key for key, _ in objectives])
     rng = np.random.default_rng(cfg.seed if worker == 0 else [cfg.seed, worker])
     strategy.bind(space, rng, store.study)
     return SearchParts(space, metric, strategy, scorer, store, objectives)

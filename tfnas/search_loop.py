@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 from tfnas.metrics.scoring import Scorer
 from tfnas.results import Record
 from tfnas.storage import EvaluationStore
+from tfnas.trial_params import readable_params
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def run_search(
                 streak += 1
                 stored = by_hash[key]
                 if trial is not None:
-                    store.duplicate(trial, key, [stored.metrics[k] for k, _ in objectives])
+                    store.duplicate(trial, key, [stored.metrics[k] for k, _ in objectives], readable_params(space, candidate.arch))
                 strategy.tell(candidate, sign * stored.score, duplicate=True)
                 if streak >= max_consecutive_duplicates:
                     result.stopped_early = f"the strategy proposed only already-scored architectures {streak} times in a row"
@@ -126,7 +127,8 @@ def run_search(
             evaluation = scorer(candidate.arch)
             arch_json = space.to_json(candidate.arch)
             values = [evaluation.scores[k] for k, _ in objectives]
-            store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values)
+            store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values,
+                           params=readable_params(space, candidate.arch))
             record = Record(
                 index=trial.number,
                 hash=key,
