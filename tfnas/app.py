@@ -20,7 +20,8 @@ from tfnas.report import write_report
 from tfnas.results import BEST_FILE, SUMMARY_FILE, ResultsWriter, rewrite_results, write_json
 from tfnas.storage import redact
 from tfnas.summary import pareto_front, shortlist, summarize
-from tfnas.tracking import NoTracker
+from tfnas.tracking import NoTracker, Trackers
+from tfnas.trained_study import TrainedResults
 from tfnas.training import NoTraining
 from tfnas.workers import join_workers, search, start_workers, worker_index
 
@@ -56,13 +57,21 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()
     stage = build(cfg.train, "train") if cfg.get("train") else NoTraining()
     announce(cfg, parts, settings, run_dir, tracker)
+    try:
+        return finish_run(cfg, parts, settings, run_dir, tracker, stage)
+    except BaseException as err:  # the tracker ends its run as failed (W&B: exit code 1), then the error goes on
+        tracker.fail(err)
+        raise
 
+
+def finish_run(cfg: DictConfig, parts, settings: Settings, run_dir: Path, tracker, stage) -> dict:
+    """Search, shortlist (+ training stage), summary, report; the tracker hears about each step."""
     start = time.perf_counter()
     result, failed_workers = search_with_workers(cfg, parts, settings, run_dir, tracker)
     elapsed = time.perf_counter() - start
 
     best = shortlist(parts.space, result.records, cfg.search.top_k, parts.metric.higher_is_better)
-    best = stage.run(parts.space, best, run_dir, settings.device, cfg.seed, tracker)
+    best = stage.run(parts.space, best, run_dir, settings.device, cfg.seed, Trackers(tracker, TrainedResults(parts.store, parts.space)))
     write_json(run_dir / BEST_FILE, best)
     summary = summarize(cfg, parts, result, best, settings.device, settings.n_workers, failed_workers, elapsed)
     if len(parts.objectives) > 1:

@@ -36,6 +36,7 @@ class BenchmarkLookup(ShortlistStage):
                 found.append(entry)
             else:
                 missing.append(entry)
+            tracker.log_trained(entry, self.name, f"benchmark_{bench.target}", bench.higher_is_better)
         target = f"benchmark_{bench.target}"
         found.sort(key=lambda e: e[target], reverse=bench.higher_is_better)
         final = found + missing
