@@ -94,7 +94,7 @@ def finish_run(cfg: DictConfig, parts, settings: Settings, run_dir: Path, tracke
 def announce(cfg: DictConfig, parts, settings: Settings, run_dir: Path, tracker) -> None:
     """Start the tracker and print the one line that says what runs where."""
     info = {"space": parts.space.name, "strategy": parts.strategy.name, "metric": parts.metric.key,
-            "budget": settings.budget, "device": str(settings.device)}
+            "higher_is_better": parts.metric.higher_is_better, "budget": settings.budget, "device": str(settings.device)}
     tracker.start(OmegaConf.to_container(cfg, resolve=True), run_dir, info)
     print(
         f"tfnas: space={parts.space.name} strategy={parts.strategy.name} metric={parts.metric.key} budget={settings.budget} "
