@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 from scipy.stats import kendalltau, spearmanr  # noqa: E402
 
 from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace  # noqa: E402
@@ -62,7 +63,8 @@ def main(argv=None) -> dict:
     print(f"validate_training: {len(picks)} cells, budget {args.steps} steps / {args.minutes} min, "
           f"emsize {args.emsize} nhid {args.nhid} batch {args.batch_size} bptt {args.bptt}; "
           "trained on PTB valid, evaluated on PTB test", flush=True)
-    for n, index in enumerate(picks, 1):
+    bar = tqdm(picks, desc="cells", unit="cell", disable=None)  # a bar with an ETA on a terminal only
+    for n, index in enumerate(bar, 1):
         cell_id, recipe = pool[int(index)]
         started = time.perf_counter()
         trainer = RNNLanguageModelTrainer(space, recipe, seed=args.seed, device=torch.device(args.device), options=options)
@@ -73,8 +75,8 @@ def main(argv=None) -> dict:
         rows.append({"id": cell_id, "hidden_tuple_size": recipe.hidden_tuple_size, "nodes": len(recipe),
                      "short_eval_loss": short, "benchmark_test_loss": bench_loss, "status": result.status,
                      "steps": result.steps, "seconds": round(time.perf_counter() - started, 1)})
-        print(f"  [{n}/{len(picks)}] cell {cell_id}: short {short:.4f}  benchmark {bench_loss:.4f}  "
-              f"({result.status}, {result.steps} steps, {rows[-1]['seconds']} s)", flush=True)
+        bar.write(f"  [{n}/{len(picks)}] cell {cell_id}: short {short:.4f}  benchmark {bench_loss:.4f}  "
+                  f"({result.status}, {result.steps} steps, {rows[-1]['seconds']} s)")
     short = [r["short_eval_loss"] for r in rows]
     target = [r["benchmark_test_loss"] for r in rows]
     finite_short = [s if math.isfinite(s) else 1e9 for s in short]  # diverged = worst

@@ -13,6 +13,9 @@ from omegaconf import DictConfig
 
 from tfnas.config import CONFIG_NAME, CONFIG_PATH, search_path_override
 from tfnas.errors import TfnasError
+from tfnas.help import register as register_help
+
+register_help()  # ${tfnas_help:...} in conf/hydra/help/tfnas.yaml
 
 
 @hydra.main(config_path=CONFIG_PATH, config_name=CONFIG_NAME, version_base="1.3")
