@@ -13,16 +13,18 @@ from typing import Sequence
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-#: values whose 95th and 5th percentiles of |value| differ by more than this get a symlog axis
-WIDE_RATIO = 100.0
+#: values whose 95th and 5th percentiles of |value| differ by more than this (or whose extremes differ by
+#: five times more) get a symlog axis
+WIDE_RATIO = 20.0
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray",
           "tab:olive", "tab:cyan")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+LINESTYLES = ("-", "--", "-.", ":")
 
 
 def style(i: int) -> dict:
-    """A distinct colour and marker for series i (12 series never repeat a colour-marker pair)."""
-    return {"color": COLORS[i % len(COLORS)], "marker": MARKERS[i % len(MARKERS)]}
+    """A distinct colour, marker and line style for series i (lines that coincide stay visible)."""
+    return {"color": COLORS[i % len(COLORS)], "marker": MARKERS[i % len(MARKERS)], "linestyle": LINESTYLES[i % len(LINESTYLES)]}
 
 
 def _figure(width: float = 6.0, height: float = 4.0):
@@ -39,7 +41,7 @@ def wide(values: Sequence[float]) -> float | None:
     if len(mags) < 2:
         return None
     low, high = np.percentile(mags, [5, 95])
-    if high / low <= WIDE_RATIO and mags.max() / mags.min() <= WIDE_RATIO * 10:
+    if high / low <= WIDE_RATIO and mags.max() / mags.min() <= WIDE_RATIO * 5:
         return None
     return float(10 ** math.floor(math.log10(max(low, mags.min()))))
 
@@ -176,6 +178,7 @@ def plot_training_curves(path: Path, curves: dict[str, dict[str, list[tuple[int,
     fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=min(4, len(handles)), fontsize="small",
                title="final rank, hash", title_fontsize="small")
     fig.savefig(path)
+    return fig
 
 
 def plot_comparison(path: Path, curves: dict[str, dict[str, list[np.ndarray]]], higher: dict[str, bool] | None = None) -> None:
@@ -212,11 +215,12 @@ def plot_comparison(path: Path, curves: dict[str, dict[str, list[np.ndarray]]], 
                     q25, q75 = np.nanpercentile(stack, [25, 75], axis=0)
             ax.fill_between(x, q25, q75, step="post", color=st["color"], alpha=0.2, linewidth=0)
             every = max(1, length // 10)
-            line = ax.step(x, median, where="post", color=st["color"], linewidth=1.6)[0]
-            ax.plot(x[::every], median[::every], linestyle="none", color=st["color"], marker=st["marker"], markersize=5)
+            ax.step(x, median, where="post", color=st["color"], linestyle=st["linestyle"], linewidth=1.6)
+            start = (groups.index(group) * max(1, every // max(1, len(groups)))) % every  # markers of groups don't overlap
+            ax.plot(x[start::every], median[start::every], linestyle="none", color=st["color"], marker=st["marker"], markersize=5)
             from matplotlib.lines import Line2D
 
-            handles.setdefault(group, Line2D([], [], color=st["color"], marker=st["marker"], linewidth=1.6,
+            handles.setdefault(group, Line2D([], [], color=st["color"], marker=st["marker"], linestyle=st["linestyle"], linewidth=1.6,
                                              label=f"{group} (median, IQR band; {len(runs)} seed{'s' if len(runs) != 1 else ''})"))
             shown += list(stack[np.isfinite(stack)])
         direction = "" if higher is None or metric not in higher else (" (higher is better)" if higher[metric] else " (lower is better)")
@@ -226,3 +230,4 @@ def plot_comparison(path: Path, curves: dict[str, dict[str, list[np.ndarray]]], 
         ax.set_xlabel("evaluations")
     fig.legend(handles=list(handles.values()), loc="outside lower center", ncols=1 if len(handles) > 3 else len(handles), fontsize="small")
     fig.savefig(path)
+    return fig
