@@ -76,10 +76,10 @@ def plot_best_so_far(path: Path, scores: Sequence[float], undefined: Sequence[bo
     best = best_so_far_series(scores, higher_is_better)
     ax.step(x, np.where(np.isfinite(best), best, np.nan), where="post", color="tab:blue", label="best so far")
     scale_axis(ax, values[~bad], "y", metric)
-    if bad.any():
-        low, high = ax.get_ylim()
-        edge = low if higher_is_better else high
-        ax.scatter(x[bad], np.full(int(bad.sum()), edge), marker="x", color="tab:red", clip_on=False, label=f"undefined ({int(bad.sum())})")
+    if bad.any():  # on the worse edge of the axes (axes coordinates), never at a value a real score could have
+        edge = 0.0 if higher_is_better else 1.0
+        ax.scatter(x[bad], np.full(int(bad.sum()), edge), marker="x", color="tab:red", clip_on=False,
+                   transform=ax.get_xaxis_transform(), label=f"undefined ({int(bad.sum())}, on the axis edge)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("evaluations")
     ax.set_title(f"best {metric} so far ({'higher' if higher_is_better else 'lower'} is better)")
@@ -138,6 +138,8 @@ def plot_benchmark(path: Path, scores: Sequence[float], targets: Sequence[float]
     ranked.set_xlabel(f"rank of {metric}")
     ranked.set_ylabel(f"rank of {target}")
     ranked.set_title("ranks")
+    ranked.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ranked.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(tau_text)
     fig.savefig(path)
 
