@@ -250,6 +250,7 @@ class EvaluationStore:
 
     def set_metric_names(self, names: list[str]) -> None:
         """Name the study's objectives (shown by optuna-dashboard and Optuna's plots)."""
+        self._metric_names = list(names)
         if list(self.study.metric_names or []) != list(names):
             import warnings
 

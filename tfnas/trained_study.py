@@ -65,8 +65,9 @@ class TrainedResults(Tracker):
         study = self._study(stage, target, higher_is_better)
         attrs = {k: _json(v) for k, v in entry.items() if k != "arch"}
         attrs["evaluation_trial"] = self._evaluation_number(entry.get("hash"))
-        for old in study.get_trials(deepcopy=False):  # a resumed stage re-reports finished candidates
-            if old.user_attrs.get("hash") == entry.get("hash") and old.user_attrs == {**old.user_attrs, **attrs}:
+        same = ("hash", target, "train_steps", "train_status")
+        for old in study.get_trials(deepcopy=False):  # a stage run again (resumed) re-reports finished candidates
+            if all(old.user_attrs.get(k) == attrs.get(k) for k in same):
                 return
         value = entry.get(target)
         ok = isinstance(value, (int, float)) and math.isfinite(value)
