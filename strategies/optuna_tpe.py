@@ -12,6 +12,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from tfnas.strategy import STRATEGIES, Candidate, Strategy
 from tfnas.errors import ConfigError, InvalidArchitecture
+from tfnas.trial_params import hide_readable
 
 # multivariate/group/constant_liar are marked experimental by Optuna; they are what we want here
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -48,7 +49,7 @@ class OptunaTPE(Strategy):
         if study is None:
             optuna.logging.set_verbosity(optuna.logging.WARNING)
             study = optuna.create_study(
-                sampler=self.sampler(int(rng.integers(2**31))),
+                sampler=hide_readable(self.sampler(int(rng.integers(2**31)))),
                 directions=["maximize"] + [d for _, d in self.extra_objectives],
             )
             self.study = study  # a private study: run_search stores into it when given no store

@@ -35,6 +35,9 @@ class BitSpace(SearchSpace):
     def describe(self, arch):
         return {"ones": sum(arch), "first": arch[0], "last": arch[-1]}
 
+    def describe_ranges(self):
+        return {"ones": (0, L), "first": [0, 1], "last": [0, 1]}
+
     def suggest(self, trial):
         return tuple(trial.suggest_int(f"b{i}", 0, 1) for i in range(L))
 

@@ -26,7 +26,8 @@ from tfnas.storage import redact
 from tfnas.threads import resolve_threads
 from tfnas import validate
 from tfnas.summary import pareto_front, shortlist, summarize
-from tfnas.tracking import NoTracker
+from tfnas.tracking import NoTracker, Trackers
+from tfnas.trained_study import TrainedResults
 from tfnas.training import NoTraining
 from tfnas.search_loop import INTERRUPTED
 from tfnas.workers import worker_index
@@ -79,16 +80,25 @@ def _run(cfg: DictConfig, run_dir: Path, settings: Settings) -> dict:
                     f"study {parts.store.study.study_name!r} in {redact(parts.store.url or 'memory')}")
     tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()
     announce(cfg, parts, settings, run_dir, tracker)
+    try:
+        return finish_run(cfg, parts, settings, run_dir, tracker, stage)
+    except BaseException as err:  # the tracker ends its run as failed (W&B: exit code 1), then the error goes on
+        tracker.fail(err)
+        raise
 
+
+def finish_run(cfg: DictConfig, parts, settings: Settings, run_dir: Path, tracker, stage) -> dict:
+    """Search, shortlist (+ training stage), summary, report; the tracker hears about each step."""
     start = time.perf_counter()
     result, failed_workers = search_with_workers(cfg, parts, settings, run_dir, tracker)
     elapsed = time.perf_counter() - start
 
-    best = parts.strategy.spend_trainings(parts.space, result.records, stage, run_dir, settings.device, cfg.seed, tracker,
+    trackers = Trackers(tracker, TrainedResults(parts.store, parts.space))
+    best = parts.strategy.spend_trainings(parts.space, result.records, stage, run_dir, settings.device, cfg.seed, trackers,
                                           parts.store, cfg.search.top_k)
     if best is None:
         best = shortlist(parts.space, result.records, cfg.search.top_k, parts.metric.higher_is_better)
-        best = stage.run(parts.space, best, run_dir, settings.device, cfg.seed, tracker)
+        best = stage.run(parts.space, best, run_dir, settings.device, cfg.seed, trackers)
     write_json(run_dir / BEST_FILE, best)
     summary = summarize(cfg, parts, result, best, settings.device, settings.n_workers, failed_workers, elapsed)
     summary["threads"] = settings.threads
@@ -112,7 +122,7 @@ def _run(cfg: DictConfig, run_dir: Path, settings: Settings) -> dict:
 def announce(cfg: DictConfig, parts, settings: Settings, run_dir: Path, tracker) -> None:
     """Start the tracker and print the one line that says what runs where."""
     info = {"space": parts.space.name, "strategy": parts.strategy.name, "metric": parts.metric.key,
-            "budget": settings.budget, "device": str(settings.device)}
+            "higher_is_better": parts.metric.higher_is_better, "budget": settings.budget, "device": str(settings.device)}
     tracker.start(redact_config(OmegaConf.to_container(cfg, resolve=True)), run_dir, info)
     print(
         f"tfnas: space={parts.space.name} strategy={parts.strategy.name} metric={parts.metric.key} budget={settings.budget} "

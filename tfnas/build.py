@@ -22,6 +22,7 @@ from tfnas.metrics.base import METRICS
 from tfnas.metrics.scoring import Scorer
 from tfnas.pool import benchmark_pool
 from tfnas.storage import EvaluationStore, storage_url
+from tfnas.trial_params import hide_readable
 
 
 def resolve_device(name: str) -> torch.device:
@@ -132,10 +133,11 @@ def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, wor
         cfg.search.get("study_name", "tfnas"),
         ["maximize" if hib else "minimize" for _, hib in objectives],
         metric.key,
-        sampler=strategy.sampler(int(cfg.seed) + worker),
+        sampler=hide_readable(strategy.sampler(int(cfg.seed) + worker)),
         fingerprint=fingerprint,
         **heartbeat_settings(cfg),
     )
+    store.set_metric_names([key for key, _ in objectives])
     rng = np.random.default_rng(cfg.seed if worker == 0 else [cfg.seed, worker])
     strategy.bind(space, rng, store.study)
     return SearchParts(space, metric, strategy, scorer, store, objectives)

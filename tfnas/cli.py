@@ -20,6 +20,9 @@ from omegaconf.errors import OmegaConfBaseException
 
 from tfnas.config import CONFIG_NAME, CONFIG_PATH, search_path_override
 from tfnas.errors import TfnasError
+from tfnas.help import register as register_help
+
+register_help()  # ${tfnas_help:...} in conf/hydra/help/tfnas.yaml
 
 _in_task = False  # set once Hydra hands over: an OSError before that is Hydra's (the run directory)
 

@@ -13,6 +13,7 @@ from tfnas.metrics.scoring import Scorer
 from tfnas.results import Record
 from tfnas.storage import EvaluationStore
 from tfnas.strategy import Candidate
+from tfnas.trial_params import readable_params
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def run_search(
                 streak += 1
                 stored = by_hash[key]
                 if trial is not None:
-                    store.duplicate(trial, key, [stored.metrics[k] for k, _ in objectives])
+                    store.duplicate(trial, key, [stored.metrics[k] for k, _ in objectives], readable_params(space, candidate.arch))
                 strategy.tell(candidate, sign * stored.score, duplicate=True)
                 if streak >= max_consecutive_duplicates:
                     result.stopped_early = f"the strategy proposed only already-scored architectures {streak} times in a row"
@@ -149,7 +150,8 @@ def run_search(
                 values = [evaluation.scores[k] for k, _ in objectives]
                 if not store.still_first(trial, key):
                     continue  # a lower claim on the same architecture appeared meanwhile: its worker stores it
-                store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values)
+                store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values,
+                               params=readable_params(space, candidate.arch))
             except optuna.exceptions.UpdateFinishedTrialError as err:
                 # another worker (or an operator) finished this trial, e.g. failed it as stale: whoever failed
                 # it scores the architecture again; drop this evaluation and go on

@@ -52,6 +52,12 @@ class SearchSpace(ABC, Generic[Arch]):
         """A few flat, human-readable fields of an architecture (for tables and pruning rules)."""
         return {}
 
+    def describe_ranges(self) -> dict[str, Any]:
+        """The range of each `describe()` field, fixed for the space: a list of choices, or a (low, high)
+        pair. They become the Optuna distributions of every trial's readable params (tfnas.trial_params);
+        a field without a range is not stored as a param. Default: none."""
+        return {}
+
     def features(self, arch: Arch) -> np.ndarray:
         """A numeric vector used to measure how close two architectures are (benchmark-pool mapping).
         Default: the numeric `describe()` fields, an absent field (None) as 0 so every architecture
@@ -172,6 +178,9 @@ class SpaceWrapper(SearchSpace):
 
     def describe(self, arch):
         return self.inner.describe(arch)
+
+    def describe_ranges(self):
+        return self.inner.describe_ranges()
 
     def features(self, arch):
         return self.inner.features(arch)

@@ -13,12 +13,16 @@ Trial kinds (user attribute "kind"): "claim" while an architecture is being scor
 workers treat its hash as taken; it holds the architecture, so whoever fails it when its
 worker dies scores it again), "evaluation" once scored, "duplicate" for an Optuna-suggested
 trial whose architecture was already scored (told the stored values so the sampler learns),
-"rejected"/"taken" for failed trials.
+"rejected"/"taken" for failed trials. An evaluation whose objective value is undefined (NaN/inf
+from the metric) is a FAIL trial of kind "evaluation" with the reason in `fail_reason`: it is
+still an evaluation (counted, never scored again), but Optuna's samplers and plots skip it.
+Every evaluation's params are the architecture's readable `describe()` fields (tfnas.trial_params).
 """
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import socket
 import time
@@ -36,6 +40,7 @@ from tfnas.heartbeat import Beat, NoBeat, stale_grace, supports_heartbeat
 from tfnas.redaction import redact_text
 from tfnas.results import Record
 from tfnas.study_feed import StudyFeed
+from tfnas.trial_params import ADDED_PARAMS_ATTR, set_params
 
 log = logging.getLogger(__name__)
 # Optuna warns on every ask() that heartbeats are meant for optimize(); the search loop beats itself (Beat)
@@ -369,25 +374,69 @@ class EvaluationStore:
             numbers = self.holders.get(key, ())
         return min(numbers) if numbers else None
 
-    def complete(self, trial, key: str, arch_json: Any, scores: dict, undefined: list, seconds: float, values: list[float]) -> None:
+    def complete(self, trial, key: str, arch_json: Any, scores: dict, undefined: list, seconds: float, values: list[float],
+                 params: tuple[dict, dict] | None = None) -> None:
+        """Store an evaluation: COMPLETE with its objective values, or FAIL (with the reason) when one is
+        undefined. `params`: the architecture's readable (values, distributions), see tfnas.trial_params."""
         for name, value in (("arch", arch_json), ("metrics", scores), ("undefined", list(undefined)), ("seconds", seconds)):
             trial.set_user_attr(name, value)
         trial.set_user_attr("kind", "evaluation")
-        self.study.tell(trial, values)
+        self._tell(trial, values, params, undefined)
 
-    def duplicate(self, trial, key: str, values: list[float]) -> None:
+    def duplicate(self, trial, key: str, values: list[float], params: tuple[dict, dict] | None = None, undefined=()) -> None:
         trial.set_user_attr("hash", key)
         trial.set_user_attr("kind", "duplicate")
-        self.study.tell(trial, values)
+        self._tell(trial, values, params, undefined)
 
-    def fail(self, trial, kind: str) -> None:
+    def fail(self, trial, kind: str, reason: str | None = None) -> None:
         trial.set_user_attr("kind", kind)
+        if reason:
+            trial.set_user_attr("fail_reason", reason)
         self.study.tell(trial, state=TrialState.FAIL)
+
+    def _tell(self, trial, values: list[float], params, undefined) -> None:
+        if params is not None and params[0]:
+            self._note_added(set_params(self.study._storage, trial, *params))
+        names = self.metric_names()
+        bad = [f"{names[i] if i < len(names) else i}={v}" for i, v in enumerate(values) if not math.isfinite(v)]
+        if bad:
+            trial.set_user_attr("fail_reason", f"undefined score ({', '.join(bad)}; undefined metrics: {', '.join(undefined) or '-'})")
+            self.study.tell(trial, state=TrialState.FAIL)
+        else:
+            self.study.tell(trial, values)
+
+    def _note_added(self, names: list[str]) -> None:
+        """Keep the study's list of params tfnas added (the sampler wrapper hides them from TPE's model)."""
+        known = getattr(self, "_added", None)
+        if known is None:
+            known = self._added = set(self.study.user_attrs.get(ADDED_PARAMS_ATTR, ()))
+        if not set(names) <= known:
+            known.update(names)
+            self.study.set_user_attr(ADDED_PARAMS_ATTR, sorted(known))
+
+    def set_metric_names(self, names: list[str]) -> None:
+        """Name the study's objectives (shown by optuna-dashboard and Optuna's plots)."""
+        self._metric_names = list(names)
+        if list(self.study.metric_names or []) != list(names):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                self.study.set_metric_names(list(names))
+
+    def metric_names(self) -> list[str]:
+        names = getattr(self, "_metric_names", None)
+        if names is None:
+            names = self._metric_names = list(self.study.metric_names or [self.metric_key])
+        return names
 
     # -- reading back ---------------------------------------------------------------------
     @staticmethod
     def is_evaluation(trial) -> bool:
-        return trial.state == TrialState.COMPLETE and trial.user_attrs.get("kind") == "evaluation"
+        """A scored architecture: COMPLETE, or FAIL because its score is undefined (still counted, never re-scored)."""
+        if trial.user_attrs.get("kind") != "evaluation":
+            return False
+        return trial.state == TrialState.COMPLETE or (trial.state == TrialState.FAIL and "fail_reason" in trial.user_attrs)
 
     def record(self, trial) -> Record:
         attrs = trial.user_attrs

@@ -104,6 +104,26 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
                 out[f"layer{i + 1}_{field}"] = getattr(layer, field) if layer else None
         return out
 
+    def describe_ranges(self) -> dict[str, Any]:
+        """Choices as in `suggest` (hidden_size and num_layers are the same categoricals), counts from 0 to their
+        maximum, and each layer slot's fields as categoricals with None for a slot the architecture lacks."""
+        c = self.choices
+        depth = max(c.num_encoder_layers)
+        out: dict[str, Any] = {
+            "num_layers": list(c.num_encoder_layers),
+            "hidden_size": list(c.hidden_size),
+            **{f"num_{t}": (0, depth) for t in c.operation_type},
+            "total_heads": (0, depth * max(c.num_operation_heads)),
+            "total_ff_layers": (0, depth * max(c.num_feed_forward)),
+            "mean_ff_dim": (float(min(c.feed_forward_dimension)), float(max(c.feed_forward_dimension))),
+        }
+        for i in range(depth):
+            out[f"layer{i + 1}_operation"] = [None] + [f"{t}/{p}" for t, p in c.operations]
+            out[f"layer{i + 1}_num_operation_heads"] = [None, *c.num_operation_heads]
+            out[f"layer{i + 1}_feed_forward_dimension"] = [None, *c.feed_forward_dimension]
+            out[f"layer{i + 1}_num_feed_forward"] = [None, *c.num_feed_forward]
+        return out
+
     def features(self, arch: BertArch) -> np.ndarray:
         """Fixed length whatever the depth: width, depth, then per layer slot a one-hot of the operation
         and its heads / feed-forward width / feed-forward depth (zeros for a slot the architecture lacks)."""

@@ -17,6 +17,10 @@ from tfnas.data import batchify, load_ptb, load_word_corpus, resource_path
 from tfnas.errors import ConfigError, InvalidArchitecture
 from tfnas.validate import boolean, fraction, positive_int
 
+# Upper end of the node counts' Optuna distributions (benchmark cells have at most 24 nodes; a longer
+# evolution may grow past it, and such a count is then kept out of the trial's params).
+MAX_DESCRIBED_NODES = 64
+
 # Optuna encoding: ops a slot may take ("none" leaves the slot empty).
 SUGGEST_OPS = ("none",) + tuple(ARITY)
 
@@ -100,6 +104,12 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
             "num_blend": ops.count("blend"),
             "num_elementwise": ops.count("elementwise_prod") + ops.count("elementwise_sum"),
         }
+
+    def describe_ranges(self) -> dict[str, Any]:
+        """H within the sizes this space (and the benchmark) uses; node counts up to MAX_DESCRIBED_NODES."""
+        top = max(3, *self.hidden_tuple_sizes)
+        counts = {name: (0, MAX_DESCRIBED_NODES) for name in ("num_linear", "num_blend", "num_elementwise")}
+        return {"hidden_tuple_size": (1, top), "num_nodes": (1, MAX_DESCRIBED_NODES), **counts}
 
     def features(self, arch: Recipe) -> np.ndarray:
         """H, size, a count per op, how many nodes read x / an h_prev, and the cell's depth."""

@@ -30,7 +30,9 @@ def env():
 
 def evaluations(url: str, study_name: str = "tfnas") -> list:
     study = optuna.load_study(study_name=study_name, storage=url)
-    return [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE" and t.user_attrs.get("kind") == "evaluation"]
+    from tfnas.storage import EvaluationStore
+
+    return [t for t in study.get_trials(deepcopy=False) if EvaluationStore.is_evaluation(t)]
 
 
 def completed(db: Path) -> int:

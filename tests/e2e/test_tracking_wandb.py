@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,10 @@ def search(tmp_path, *overrides, budget=4, multirun=False):
     env.update(
         PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "netguard"), str(ROOT)]),
         TFNAS_NETGUARD_LOG=str(tmp_path / "network.log"),
-        WANDB_CONFIG_DIR=str(tmp_path / "wandb-config"),
-        WANDB_CACHE_DIR=str(tmp_path / "wandb-cache"),
-        WANDB_DATA_DIR=str(tmp_path / "wandb-data"),
+        HOME=str(tmp_path / "home"),  # wandb's folders default to ~/.config, ~/.cache, ~/.local/share
+        XDG_CONFIG_HOME=str(tmp_path / "home" / ".config"),
+        XDG_CACHE_HOME=str(tmp_path / "home" / ".cache"),
+        XDG_DATA_HOME=str(tmp_path / "home" / ".local" / "share"),
         WANDB_MODE="online",  # the config's offline mode must win over the environment
     )
     proc = subprocess.run(
@@ -74,6 +76,7 @@ def test_search_with_wandb_writes_offline_run_report_and_plots(tmp_path):
     network = tmp_path / "network.log"
     assert not network.exists(), network.read_text()
     assert not (tmp_path / "wandb").exists()
+    assert not [p for p in (tmp_path / "home").rglob("*wandb*")]  # nothing of wandb's outside the run directory
 
 
 def test_multirun_gives_one_wandb_run_per_job_grouped_by_sweep(tmp_path):
@@ -113,3 +116,41 @@ def test_shortlist_table_flattens_trained_results():
     assert columns == ["rank", "hash", "score", "arch", "trained/valid_loss"]
     assert rows[0][3] == '{"x":1}' and rows[0][4] == 5.5
     assert rows[1][2] == "-inf" and rows[1][4] is None
+
+
+def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, monkeypatch):
+    """In-process: best-so-far summaries by direction, the `evaluation` step on every row, nothing
+    outside the run directory, and a failed search ends its run with exit code 1."""
+    import tfnas.app
+    from apprun import search as search_in_process
+
+    for var in ("WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_CONFIG_DIR", "WANDB_MODE"):
+        monkeypatch.delenv(var, raising=False)
+    run_dir = tmp_path / "run"
+    search_in_process(run_dir, "search.budget=4", "tracking=wandb", "tracking.system_stats=false", "train=benchmark")
+    (folder,) = find_offline_runs(run_dir)
+    run = read_offline_run(folder)
+    assert all("evaluation" in row for row in run.history)
+    scores = [row["score"] for row in run.history if "score" in row]
+    assert run.summary["score"] == {"max": max(scores)}  # hidden_cov: higher is better, so the summary keeps the max
+    assert run.summary["best_so_far"] == {"max": max(scores)}
+    assert run.exit_code == 0
+    # wandb's config, cache and data folders were inside the run directory, and are unset again
+    assert not {"WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_CONFIG_DIR"} & set(os.environ)
+    assert (run_dir / "wandb" / "cache").is_dir()  # the artifact's staging, by default under ~/.cache/wandb
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("shortlist exploded")
+
+    monkeypatch.setattr(tfnas.app, "shortlist", broken)
+    failed_dir = tmp_path / "failed"
+    with pytest.raises(RuntimeError, match="exploded"):
+        search_in_process(failed_dir, "search.budget=2", "tracking=wandb", "tracking.system_stats=false", "metric=params")
+    (folder,) = find_offline_runs(failed_dir)
+    for _ in range(100):  # wandb-core may still be flushing the transaction log
+        failed = read_offline_run(folder)
+        if failed.exited:
+            break
+        time.sleep(0.1)
+    assert failed.exited and failed.exit_code == 1
+    assert "shortlist exploded" in failed.summary["error"]

@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tfnas: report: {write_report(runs[0])}")
         return 0
     if args.rebuild:
-        for run in runs:
+        from tqdm.auto import tqdm
+
+        for run in tqdm(runs, desc="reports", unit="run", disable=None):  # a bar with an ETA on a terminal only
             write_report(run)
     out = args.out or (args.paths[0] if len(args.paths) == 1 else Path(os.path.commonpath([p.resolve() for p in runs])))
     path = compare_runs(runs, out)

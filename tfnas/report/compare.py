@@ -7,6 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from tfnas.report.markdown import table
 from tfnas.report.run_report import PLOTS_DIR, load_json, write_report
 from tfnas.results import RESULTS_FILE, SUMMARY_FILE, read_results
@@ -44,11 +46,13 @@ def _seed_key(seed: Any):
     return (0, seed, "") if isinstance(seed, (int, float)) else (1, 0, str(seed))
 
 
-def compare_runs(run_dirs: list[Path], out_dir: Path) -> Path:
-    """Write OUT_DIR/comparison.md (+ a best-so-far plot per metric) comparing `run_dirs`; return its path."""
+def compare_runs(run_dirs: list[Path], out_dir: Path, progress: bool | None = None) -> Path:
+    """Write OUT_DIR/comparison.md (+ a best-so-far plot per metric) comparing `run_dirs`; return its path.
+    `progress=None`: a bar over the runs (each may need its report built) only on a terminal."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs = [(d, load_run(d)) for d in run_dirs]
+    bar = tqdm(run_dirs, desc="runs", unit="run", leave=False, disable=None if progress is None else not progress)
+    runs = [(d, load_run(d)) for d in bar]
     lines = [f"# tfnas comparison of {len(runs)} runs", ""]
 
     targets = {((s.get("report") or {}).get("benchmark") or {}).get("target") for _, s in runs} - {None}
@@ -59,7 +63,7 @@ def compare_runs(run_dirs: list[Path], out_dir: Path) -> Path:
         best = s.get("best") or {}
         per_run.append([
             _rel(d, out_dir), s.get("strategy"), s.get("metric"), s.get("seed"), s.get("evaluated"), s.get("undefined"),
-            best.get("score"), best.get("hash"), bench.get("best_found_target"), bench.get("kendall_tau"), s.get("seconds_total"),
+            best.get("score"), best.get("hash"), bench.get("best_found_target"), _tau(bench), s.get("seconds_total"),
         ])
     lines += ["## Runs", "", table(
         ["run", "strategy", "metric", "seed", "scored", "undefined", "best score", "best hash",
@@ -70,7 +74,8 @@ def compare_runs(run_dirs: list[Path], out_dir: Path) -> Path:
     if any((s.get("report") or {}).get("benchmark") for _, s in runs):
         pivots += [
             (f"{truth} (the metric's best labelled architecture)", lambda s: _bench(s, "best_found_target")),
-            ("Kendall τ (metric vs benchmark result)", lambda s: _bench(s, "kendall_tau")),
+            ("Kendall τ (metric vs benchmark result; 95% bootstrap CI; only with n ≥ 10)",
+             lambda s: _tau((s.get("report") or {}).get("benchmark") or {})),
         ]
     pivots.append(("undefined scores", lambda s: s.get("undefined")))
     for title, value in pivots:
@@ -88,6 +93,15 @@ def compare_runs(run_dirs: list[Path], out_dir: Path) -> Path:
     return path
 
 
+def _tau(bench: dict[str, Any]) -> str | None:
+    """τ with its interval, as one cell; None (a dash) where it was not computed (n < 10)."""
+    tau = bench.get("kendall_tau")
+    if tau is None:
+        return None
+    ci = bench.get("kendall_ci95")
+    return f"{tau:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else f"{tau:+.3f}"
+
+
 def _bench(summary: dict[str, Any], key: str):
     return ((summary.get("report") or {}).get("benchmark") or {}).get(key)
 
@@ -99,20 +113,25 @@ def _rel(path: Path, base: Path) -> str:
 def _plot(runs, out_dir: Path) -> Path | None:
     from tfnas.report.plots import best_so_far_series, plot_comparison
 
-    curves: dict[str, list] = defaultdict(list)
+    curves: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    higher: dict[str, bool] = {}
+    several_spaces = len({s.get("space") for _, s in runs}) > 1
     for d, s in runs:
         if not (d / RESULTS_FILE).exists():
             continue
+        metric, hib = str(s.get("metric")), bool(s.get("higher_is_better", True))
+        higher[metric] = hib
         scores = [r["score"] for r in read_results(d)]
-        label = f"{s.get('strategy')} seed {s.get('seed')}"
-        curves[str(s.get("metric"))].append((label, best_so_far_series(scores, bool(s.get("higher_is_better", True)))))
+        group = f"{s.get('space')}/{s.get('strategy')}" if several_spaces else str(s.get("strategy"))
+        curves[metric][group].append(best_so_far_series(scores, hib))
     if not curves:
         return None
     (out_dir / PLOTS_DIR).mkdir(exist_ok=True)
     path = out_dir / PLOTS_DIR / COMPARISON_PNG
     try:
-        plot_comparison(path, curves)
+        plot_comparison(path, curves, higher)
     except Exception as err:  # noqa: BLE001 - the tables matter more than the plot
         log.warning("comparison: could not draw %s: %s", path.name, err)
         return None
     return path
+

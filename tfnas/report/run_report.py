@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tfnas.report.benchmark import benchmark_truth
+from tfnas.report.benchmark import benchmark_truth, tau_text
 from tfnas.report.markdown import fmt, table
 from tfnas.results import BEST_FILE, RESULTS_FILE, SUMMARY_FILE, read_results, write_json
 
@@ -20,7 +20,11 @@ PLOTS_DIR = "plots"
 BEST_SO_FAR_PNG = "best_so_far.png"
 HISTOGRAM_PNG = "score_histogram.png"
 BENCHMARK_PNG = "metric_vs_benchmark.png"
+CURVES_PNG = "training_curves.png"
+CURVES_CSV = "training_curves.csv"
+BEST_CSV = "best.csv"
 SHOWN_BEST = 10  # rows of the best-architectures table
+MAX_COLUMNS = 10  # columns of the best-architectures table; best.csv has them all
 
 
 def load_json(path: Path, default: Any = None) -> Any:
@@ -75,7 +79,7 @@ def write_report(run_dir: str | Path, space=None, progress: bool | None = None) 
 
     plots_dir = run_dir / PLOTS_DIR
     plots_dir.mkdir(exist_ok=True)
-    plots, problems = _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench)
+    plots, problems = _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench, run_dir, best)
 
     text = _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_indexes, bench, plots, problems)
     path = run_dir / REPORT_FILE
@@ -106,7 +110,7 @@ def missing_rows_warning(summary: dict[str, Any], rows: list) -> str | None:
     )
 
 
-def _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench) -> tuple[list[str], list[str]]:
+def _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench, run_dir, best) -> tuple[list[str], list[str]]:
     from tfnas.report import plots as P
 
     jobs = [
@@ -114,14 +118,19 @@ def _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench) -> 
         (HISTOGRAM_PNG, lambda p: P.plot_histogram(p, finite, sum(undefined), metric)),
     ]
     if bench is not None:
-        usable = [p for p in bench["points"] if not p["undefined"]]
+        usable = [p for p in bench["points"] if not p["undefined"] and math.isfinite(p["target"])]
         if len(usable) >= 2:
+            title = tau_text(bench, metric)
+            if bench["excluded_undefined"]:
+                title += f"; {bench['excluded_undefined']} undefined excluded"
             jobs.append(
                 (BENCHMARK_PNG, lambda p: P.plot_benchmark(
-                    p, [q["score"] for q in usable], [q["target"] for q in usable], metric, bench["target"],
-                    bench["kendall_tau"], bench["excluded_undefined"]))
+                    p, [q["score"] for q in usable], [q["target"] for q in usable], metric, bench["target"], title))
             )
-    for stale in (BEST_SO_FAR_PNG, HISTOGRAM_PNG, BENCHMARK_PNG):  # a rebuilt report never shows an old plot
+    curves = _read_curves(run_dir / CURVES_CSV, best)
+    if curves:
+        jobs.append((CURVES_PNG, lambda p: P.plot_training_curves(p, *curves)))
+    for stale in (BEST_SO_FAR_PNG, HISTOGRAM_PNG, BENCHMARK_PNG, CURVES_PNG):  # a rebuilt report never shows an old plot
         (plots_dir / stale).unlink(missing_ok=True)
     drawn, problems = [], []
     for name, draw in jobs:
@@ -134,6 +143,26 @@ def _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench) -> 
             log.warning("report: could not draw %s: %s", name, err)
             problems.append(f"{name}: {err}")
     return drawn, problems
+
+
+def _read_curves(path: Path, best: list[dict[str, Any]]):
+    """training_curves.csv (hash, search_rank, step, seconds, name, value) as candidate -> name -> [(step, value)],
+    with legend labels `#final rank hash` (final rank from best.json)."""
+    if not path.exists():
+        return None
+    import csv
+
+    curves: dict[str, dict[str, list]] = {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            value = float(row["value"])
+            if math.isfinite(value):
+                curves.setdefault(row["hash"], {}).setdefault(row["name"], []).append((int(row["step"]), value))
+    if not curves:
+        return None
+    rank = {e.get("hash"): e.get("rank") for e in best}
+    labels = {h: f"#{rank.get(h, '?')} {h[:8]}" for h in curves}
+    return dict(sorted(curves.items(), key=lambda kv: rank.get(kv[0]) or 10**9)), labels
 
 
 def _quantiles(values: list[float]) -> dict[str, float] | None:
@@ -186,14 +215,18 @@ def _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_in
     if best:
         shown = best[:SHOWN_BEST]
         truth = {p["hash"]: p["target"] for p in (bench or {}).get("points", [])}
-        flat = [_flat(entry) for entry in shown]
+        flat = [_flat(entry) for entry in best]
         if truth:
             for entry in flat:
                 entry[f"{bench['target']} (benchmark)"] = truth.get(entry.get("hash"))
         columns: list[str] = []
         for entry in flat:
             columns += [k for k in entry if k not in columns]
-        out += [table(columns, [[e.get(c) for c in columns] for e in flat]), ""]
+        _write_csv(run_dir / BEST_CSV, columns, flat)
+        picked = _table_columns(columns, flat[: len(shown)], bench)
+        out += [table(picked, [[e.get(c) for c in picked] for e in flat[: len(shown)]]), ""]
+        if len(picked) < len(columns):
+            out += [f"{len(picked)} of {len(columns)} columns; all of them, for all {len(best)} entries, are in `{BEST_CSV}`.", ""]
         out += [f"Best architecture ({shown[0].get('hash')}, {metric} = {fmt(shown[0].get('score'))}):", "",
                 "```json", json.dumps(shown[0].get("arch"), indent=1), "```", ""]
     else:
@@ -222,12 +255,10 @@ def _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_in
         out += [f"## Against the benchmark ({bench['name']}: {target}, {better} is better)", ""]
         out.append(f"{bench['matched']} of {bench['scored']} scored architectures are labelled by the benchmark"
                    f" ({bench['excluded_undefined']} of them with an undefined score, excluded from τ).")
+        out.append(tau_text(bench, metric) + (f", p = {fmt(bench['kendall_p'], 3)}" if bench.get("kendall_p") is not None else "") + ".")
         if bench["kendall_tau"] is not None:
             good = "negative" if higher != bench["target_higher_is_better"] else "positive"
-            out.append(f"Kendall τ({metric}, {target}) = **{bench['kendall_tau']:.4f}** (p = {fmt(bench['kendall_p'], 3)}, "
-                       f"n = {bench['matched'] - bench['excluded_undefined']}); a useful metric has a {good} τ here.")
-        else:
-            out.append("Kendall τ needs at least two labelled architectures with defined scores.")
+            out.append(f"A useful metric has a {good} τ here; the interval is a 95% percentile bootstrap over the labelled pairs.")
         if bench.get("best_found_target") is not None:
             out.append(f"The metric's best labelled pick has {target} = {fmt(bench['best_found_target'])}; "
                        f"the best labelled architecture scored has {fmt(bench['best_in_matched_target'])}.")
@@ -235,9 +266,13 @@ def _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_in
         if BENCHMARK_PNG in plots:
             out += [f"![{metric} vs {target}]({PLOTS_DIR}/{BENCHMARK_PNG})", ""]
 
+    if CURVES_PNG in plots:
+        out += ["## Training curves", "", f"From `{CURVES_CSV}` (one line per trained candidate, labelled by final rank).", "",
+                f"![training curves]({PLOTS_DIR}/{CURVES_PNG})", ""]
+
     out += ["## Files", ""]
     out.append(f"- `{RESULTS_FILE}`: every scored architecture (score, all metric values, seconds, architecture JSON)")
-    out.append(f"- `{BEST_FILE}`, `{SUMMARY_FILE}`: the shortlist and the run's summary")
+    out.append(f"- `{BEST_FILE}`, `{SUMMARY_FILE}`: the shortlist and the run's summary; `{BEST_CSV}`: the shortlist with every column")
     from tfnas.tracking.wandb_offline import find_offline_runs
 
     for folder in find_offline_runs(run_dir / "wandb") if (run_dir / "wandb").is_dir() else []:
@@ -247,3 +282,31 @@ def _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_in
         out += ["", "Plots that could not be drawn: " + "; ".join(problems)]
     out.append("")
     return "\n".join(out)
+
+
+def _table_columns(columns: list[str], rows: list[dict[str, Any]], bench) -> list[str]:
+    """At most MAX_COLUMNS: rank, hash, score, what training or the benchmark said, then the readable fields.
+    Columns empty in every shown row, and the published metric values the benchmark carries, are left to the CSV."""
+    def filled(c):
+        return any(r.get(c) is not None for r in rows)
+
+    first = ["rank", "search_rank", "hash", "score", "train_status", "trained_result"]
+    if bench is not None:
+        first.append(f"{bench['target']} (benchmark)")
+    first += [c for c in columns if c.startswith("benchmark_") and not c.startswith("benchmark_published")][:2]
+    rest = [c for c in columns if c not in first and "/" not in c and not c.startswith(("benchmark_", "train_", "last_"))
+            and c != "undefined"]
+    picked = [c for c in first + rest if c in columns and filled(c)]
+    if any(r.get("undefined") for r in rows):
+        picked.insert(min(4, len(picked)), "undefined")
+    return picked[:MAX_COLUMNS]
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])

@@ -1,4 +1,4 @@
 """Where a run's progress is reported besides its run directory (W&B, ...)."""
-from tfnas.tracking.base import NoTracker, Tracker
+from tfnas.tracking.base import NoTracker, Tracker, Trackers
 
-__all__ = ["NoTracker", "Tracker"]
+__all__ = ["NoTracker", "Tracker", "Trackers"]

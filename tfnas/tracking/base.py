@@ -17,9 +17,48 @@ class Tracker:
     def log_training(self, candidate: dict[str, Any], step: int, values: dict[str, float]) -> None:
         """Called during short training of a shortlisted candidate."""
 
+    def log_trained(self, entry: dict[str, Any], stage: str, target: str, higher_is_better: bool,
+                    curve: Path | None = None) -> None:
+        """Called by a post-search stage as each candidate's result arrives (`entry[target]`, None when it
+        failed; `curve`: its curve.csv, if it was trained)."""
+
     def finish(self, summary: dict[str, Any], shortlist: list[dict[str, Any]], run_dir: Path) -> None:
         """Called once at the end with the summary and the (possibly trained) shortlist."""
+
+    def fail(self, error: BaseException) -> None:
+        """Called instead of `finish` when the search stops with an error."""
 
 
 class NoTracker(Tracker):
     """tracking=none: nothing beyond the run directory's files."""
+
+
+class Trackers(Tracker):
+    """Several trackers fed the same events, in order."""
+
+    def __init__(self, *trackers: Tracker):
+        self.trackers = list(trackers)
+
+    def start(self, *args, **kwargs):
+        for t in self.trackers:
+            t.start(*args, **kwargs)
+
+    def log_record(self, *args, **kwargs):
+        for t in self.trackers:
+            t.log_record(*args, **kwargs)
+
+    def log_training(self, *args, **kwargs):
+        for t in self.trackers:
+            t.log_training(*args, **kwargs)
+
+    def log_trained(self, *args, **kwargs):
+        for t in self.trackers:
+            t.log_trained(*args, **kwargs)
+
+    def finish(self, *args, **kwargs):
+        for t in self.trackers:
+            t.finish(*args, **kwargs)
+
+    def fail(self, *args, **kwargs):
+        for t in self.trackers:
+            t.fail(*args, **kwargs)

@@ -72,6 +72,7 @@ class OfflineRun:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     exited: bool = False
+    exit_code: int | None = None
 
 
 def find_offline_runs(root: str | Path) -> list[Path]:
@@ -109,6 +110,7 @@ def read_offline_run(run_folder: str | Path) -> OfflineRun:
             run.files.extend(f.path for f in record.files.files)
         elif kind == "exit":
             run.exited = True
+            run.exit_code = record.exit.exit_code
     run.config.pop("_wandb", None)
     return run
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ from tfnas.tracking.base import Tracker
 log = logging.getLogger("tfnas")
 
 MODES = ("offline", "online", "disabled")
+#: environment variable -> folder under the run directory's wandb/ ("" -> the run directory: wandb adds wandb/)
+WANDB_DIRS = {"WANDB_DIR": "", "WANDB_CACHE_DIR": "cache", "WANDB_DATA_DIR": "data", "WANDB_CONFIG_DIR": "config"}
 
 
 def hydra_job() -> dict[str, Any]:
@@ -79,6 +82,8 @@ class WandbTracker(Tracker):
         self.console = console
         self.run = None
         self._undefined = 0
+        self._evaluation = 0
+        self._env_set: list[str] = []
 
     # -- Tracker hooks -------------------------------------------------------------------
     def start(self, config: dict[str, Any], run_dir: Path, info: dict[str, Any]) -> None:
@@ -93,6 +98,8 @@ class WandbTracker(Tracker):
         group = self.group or job.get("sweep_dir")
         root = Path(self.dir) if self.dir else Path(run_dir)
         root.mkdir(parents=True, exist_ok=True)
+        if self.mode == "offline":
+            self._keep_inside(root)
         settings = wandb.Settings(silent=True, console=self.console, x_disable_stats=not self.system_stats)
         config = redact(config)  # the app passes a redacted copy already; a tracker never trusts that
         try:
@@ -116,6 +123,7 @@ class WandbTracker(Tracker):
                 reinit="finish_previous",
             )
         except Exception as err:  # wandb raises its own types (UsageError, CommError, ...)
+            self._restore_env()
             hint = "run `wandb login` or set WANDB_API_KEY, or use tracking.mode=offline" if self.mode == "online" else "use tracking=none to run without W&B"
             raise ConfigError("tracking", f"could not start a W&B run in {self.mode} mode: {redact(str(err))} ({hint})") from None
         finally:
@@ -123,7 +131,10 @@ class WandbTracker(Tracker):
         if job:
             self.run.config.update({"hydra_job": job}, allow_val_change=True)
         self.run.define_metric("evaluation")
-        for key in ("score", "best_so_far", "seconds", "undefined", "undefined_total", "metrics/*"):
+        best = "max" if info.get("higher_is_better", True) else "min"
+        for key in ("score", "best_so_far", f"metrics/{info.get('metric')}"):  # the summary keeps the best, not the last
+            self.run.define_metric(key, step_metric="evaluation", summary=best)
+        for key in ("seconds", "undefined", "undefined_total", "metrics/*"):
             self.run.define_metric(key, step_metric="evaluation")
         self.run.define_metric("train/step")
         self.run.define_metric("train/*", step_metric="train/step")
@@ -132,6 +143,7 @@ class WandbTracker(Tracker):
         if self.run is None:
             return
         self._undefined += int(record.undefined)
+        self._evaluation = max(self._evaluation, record.index + 1)
         values = {
             "evaluation": record.index + 1,
             "score": record.score,
@@ -147,7 +159,8 @@ class WandbTracker(Tracker):
         if self.run is None:
             return
         label = f"{candidate.get('rank', 'x')}-{str(candidate.get('hash', ''))[:8]}"
-        self.run.log({"train/step": step, **{f"train/{label}/{key}": value for key, value in values.items()}})
+        self.run.log({"evaluation": self._evaluation, "train/step": step,
+                      **{f"train/{label}/{key}": value for key, value in values.items()}})
 
     def finish(self, summary: dict[str, Any], shortlist: list[dict[str, Any]], run_dir: Path) -> None:
         if self.run is None:
@@ -158,24 +171,52 @@ class WandbTracker(Tracker):
         try:
             summary = {**summary, **_read_json(run_dir / SUMMARY_FILE, {})}  # the report may have added to it
             self.run.summary.update(summary_values(summary))
+            final: dict[str, Any] = {"evaluation": self._evaluation}  # one row at the last evaluation, not extra steps
             if shortlist:
                 columns, rows = shortlist_table(shortlist)
-                self.run.log({"shortlist": wandb.Table(columns=columns, data=rows)})
+                final["shortlist"] = wandb.Table(columns=columns, data=rows)
             if self.log_plots:
                 for png in sorted((run_dir / PLOTS_DIR).glob("*.png")):
-                    self.run.log({f"plots/{png.stem}": wandb.Image(str(png))})
+                    final[f"plots/{png.stem}"] = wandb.Image(str(png))
+            if len(final) > 1:
+                self.run.log(final)
             if self.log_artifact:
                 self._log_files(run_dir)
             where = self.run.settings.sync_dir if self.mode == "offline" else getattr(self.run, "url", None)
         finally:
             self.run.finish()
             self.run = None
+            self._restore_env()
         if self.mode == "offline":
             log.info("W&B offline run: %s (upload with: wandb sync %s)", where, where)
         elif where:
             log.info("W&B run: %s", where)
 
+    def fail(self, error: BaseException) -> None:
+        """The search raised: end the run as failed (exit code 1) instead of leaving it to wandb's exit hook."""
+        if self.run is None:
+            return
+        try:
+            self.run.summary.update({"error": f"{type(error).__name__}: {error}"[:1000]})
+            self.run.finish(exit_code=1)
+        finally:
+            self.run = None
+            self._restore_env()
+
     # -- helpers -------------------------------------------------------------------------
+    def _keep_inside(self, root: Path) -> None:
+        """Offline runs write nothing outside the run directory: wandb's config, cache (artifact staging)
+        and data folders default to ~/.config, ~/.cache and ~/.local/share. A variable the user set wins."""
+        for var, sub in WANDB_DIRS.items():
+            if not os.environ.get(var):
+                os.environ[var] = str(root / "wandb" / sub) if sub else str(root)
+                self._env_set.append(var)
+
+    def _restore_env(self) -> None:
+        for var in self._env_set:
+            os.environ.pop(var, None)
+        self._env_set = []
+
     def _log_files(self, run_dir: Path) -> None:
         """The run's files as an artifact; copied into the W&B run folder so the artifact never changes
         under W&B's feet when the report is rebuilt later, and nothing is staged outside the run."""

@@ -56,6 +56,7 @@ class BenchmarkLookup(ShortlistStage):
                 found.append(entry)
             else:
                 missing.append(entry)
+            tracker.log_trained(entry, self.name, f"benchmark_{bench.target}", bench.higher_is_better)
         corpus = getattr(space, "corpus_path", None)
         if corpus:  # allowed (how a proxy on your text ranks labelled architectures is worth seeing), but say it
             print(f"tfnas: note: {bench.name}'s labels come from its own training data, not from space.corpus={corpus}; "

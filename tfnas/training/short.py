@@ -96,6 +96,7 @@ class ShortTraining(ShortlistStage):
             except Exception as err:  # one candidate's failure must not lose the others' results
                 log.warning("%s failed: %s: %s", desc, type(err).__name__, err)
                 entry.update(train_status="failed", train_error=f"{type(err).__name__}: {err}")
+                tracker.log_trained(entry, self.name, "trained_result", False, root / entry["hash"] / CURVE_FILE)
                 continue
             entry.update(
                 train_status=result.status, train_steps=result.steps, train_seconds=round(result.seconds, 3),
@@ -103,6 +104,8 @@ class ShortTraining(ShortlistStage):
             )
             target = getattr(trainer, "target", "eval_loss")
             entry["trained_result"] = result.values.get(target) if result.status == "ok" else None
+            entry["trained_target"] = target
+            tracker.log_trained(entry, self.name, "trained_result", False, root / entry["hash"] / CURVE_FILE)
         ok = sorted((e for e in chosen if e.get("train_status") == "ok"), key=lambda e: _key(e["trained_result"]))
         failed = [e for e in chosen if e.get("train_status") != "ok"]
         untrained = [{**e, "search_rank": e["rank"], "train_status": "not trained"} for e in rest]

@@ -34,7 +34,7 @@ def make_run(run_dir, space, strategy="random", seed=0, n=6, undefined_at=(2,), 
             records.append(record)
     top = sorted(records, key=lambda r: r.score, reverse=True)[:3]
     best = [{"rank": k + 1, "hash": r.hash, "score": r.score, "undefined": r.undefined, "arch": r.arch,
-             "trained": {"valid_loss": 5.0 + k}} for k, r in enumerate(top)]
+             "trained": {"valid_loss": 5.0 + k}, **{f"field_{j}": j for j in range(8)}} for k, r in enumerate(top)]
     write_json(run_dir / BEST_FILE, best)
     write_json(run_dir / SUMMARY_FILE, {
         "space": "rnn", "strategy": strategy, "metric": "hidden_cov", "higher_is_better": True, "seed": seed,
@@ -46,7 +46,7 @@ def make_run(run_dir, space, strategy="random", seed=0, n=6, undefined_at=(2,), 
 
 
 def test_report_has_plots_tau_and_counts_undefined(tmp_path, tiny_rnn_space):
-    run_dir = make_run(tmp_path / "run", tiny_rnn_space)
+    run_dir = make_run(tmp_path / "run", tiny_rnn_space, n=12)
     path = write_report(run_dir)  # rebuilds the space from summary.json's config
     text = path.read_text()
     assert path.name == "report.md"
@@ -56,16 +56,70 @@ def test_report_has_plots_tau_and_counts_undefined(tmp_path, tiny_rnn_space):
     assert "**1 undefined**" in text and "Undefined at evaluation index: 2." in text
     summary = json.loads((run_dir / SUMMARY_FILE).read_text())
     bench = summary["report"]["benchmark"]
-    assert bench["matched"] == 6 and bench["excluded_undefined"] == 1
+    assert bench["matched"] == 12 and bench["excluded_undefined"] == 1 and bench["kendall_n"] == 11
     assert bench["kendall_tau"] == pytest.approx(-1.0)
-    assert "Kendall τ(hidden_cov, test_loss) = **-1.0000**" in text
+    assert bench["kendall_ci95"] == pytest.approx([-1.0, -1.0])  # a perfect metric stays perfect on every resample
+    assert "Kendall τ(hidden_cov, test_loss) = -1.000 [95% CI -1.000, -1.000] (n = 11)" in text
     # the metric's best pick is the lowest-loss defined architecture
     rows = read_results(run_dir)
     defined_losses = [-r["score"] for r in rows if not r["undefined"]]
     assert bench["best_found_target"] == pytest.approx(min(defined_losses))
     assert summary["report"]["undefined_indexes"] == [2]
-    # trained results of the shortlist appear in the best-architectures table
-    assert "trained/valid_loss" in text and "test_loss (benchmark)" in text
+    # the table shows at most 10 columns; best.csv has every column, trained results included
+    header = text.split("## Best architectures")[1].strip().splitlines()[0]
+    assert "test_loss (benchmark)" in header and header.count("|") - 1 <= 10
+    csv_header = (run_dir / "best.csv").read_text().splitlines()[0].split(",")
+    assert "trained/valid_loss" in csv_header and len(csv_header) > 10
+    assert "`best.csv`" in text
+
+
+def test_tau_is_not_shown_for_few_labelled_architectures(tmp_path, tiny_rnn_space):
+    run_dir = make_run(tmp_path / "run", tiny_rnn_space, n=6)
+    text = write_report(run_dir).read_text()
+    bench = json.loads((run_dir / SUMMARY_FILE).read_text())["report"]["benchmark"]
+    assert bench["kendall_tau"] is None and bench["kendall_ci95"] is None and bench["kendall_n"] == 5
+    assert "Kendall τ not shown: n = 5 labelled architectures with defined scores (needs ≥ 10)" in text
+
+
+def test_training_curves_plot(tmp_path, tiny_rnn_space):
+    run_dir = make_run(tmp_path / "run", tiny_rnn_space, n=4, undefined_at=())
+    best = json.loads((run_dir / BEST_FILE).read_text())
+    lines = ["hash,search_rank,step,seconds,name,value"]
+    for entry in best[:2]:
+        lines += [f"{entry['hash']},{entry['rank']},{step},0.1,train_loss,{9 - step / 10}" for step in range(1, 11)]
+        lines.append(f"{entry['hash']},{entry['rank']},10,1.0,eval_loss,8.5")
+    (run_dir / "training_curves.csv").write_text("\n".join(lines) + "\n")
+    text = write_report(run_dir).read_text()
+    assert (run_dir / "plots" / "training_curves.png").read_bytes()[:8] == PNG
+    assert "## Training curves" in text and "plots/training_curves.png" in text
+
+
+def test_wide_metrics_get_a_symlog_axis_and_readable_bins():
+    import numpy as np
+
+    from tfnas.report.plots import _symlog_edges, wide
+
+    heavy = [-238.0, -410.0, -903.0, -1.5e3, -4e3, -9e3, -2.4e4, -6e4, -1.1e5, -3e5, -5e5, -8e5, -1.2e6, -1.9e6, -2.2e6]
+    threshold = wide(heavy)
+    assert threshold is not None
+    counts, _ = np.histogram(heavy, bins=_symlog_edges(np.asarray(heavy), threshold, 5))
+    assert counts.max() <= 5  # on a linear axis 13 of these 15 share one bin
+    assert wide([4.5, 4.9, 5.3, 6.3]) is None
+
+
+def test_comparison_plot_has_median_band_and_one_legend(tmp_path):
+    import numpy as np
+
+    from tfnas.report.plots import plot_comparison
+
+    curves = {"m": {f"s{i}": [np.cumsum(np.ones(8)) * (i + k) for k in range(3)] for i in range(12)}}
+    fig = plot_comparison(tmp_path / "c.png", curves, {"m": True})
+    (ax,) = fig.axes
+    assert len(fig.legends) == 1 and ax.get_legend() is None
+    handles = fig.legends[0].legend_handles
+    assert len(handles) == 12 and "median, IQR band; 3 seeds" in handles[0].get_label()
+    assert len({(h.get_color(), h.get_marker(), h.get_linestyle()) for h in handles}) == 12
+    assert len(ax.collections) >= 12  # one interquartile band per group
 
 
 def test_report_rebuild_from_command_line(tmp_path, tiny_rnn_space, capsys):
@@ -86,7 +140,7 @@ def test_compare_sweep_dir_tables_strategy_metric_seed(tmp_path, tiny_rnn_space,
     out = capsys.readouterr().out
     comparison = (sweep / "comparison.md").read_text()
     assert "| strategy | metric | seed 0 | seed 1 | seed 2 |" in comparison
-    assert "Kendall τ (metric vs benchmark result)" in comparison
+    assert "Kendall τ (metric vs benchmark result; 95% bootstrap CI; only with n ≥ 10)" in comparison
     assert (sweep / "plots" / "comparison_best_so_far.png").read_bytes()[:8] == PNG
     runs_table = comparison.split("## Runs")[1].split("##")[0]
     # job folders in numeric order (10 after 1), each run once

@@ -108,6 +108,18 @@ def test_search_with_train_short_end_to_end(tmp_path, capsys):
     if statuses == ["ok", "ok"]:
         assert best[0]["eval_loss"] <= best[1]["eval_loss"]
     assert len(list((tmp_path / "train").glob("*/checkpoint/model.safetensors"))) == statuses.count("ok")
+    # each trained result reached the study's sibling, with the curve as intermediate values
+    import optuna
+
+    trained = optuna.load_study(study_name="tfnas-trained-short", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    assert sorted(t.user_attrs["hash"] for t in trained.trials) == sorted(e["hash"] for e in best[:2])
+    for t in trained.trials:
+        entry = next(e for e in best if e["hash"] == t.user_attrs["hash"])
+        if entry["train_status"] == "ok":
+            assert t.state.name == "COMPLETE" and t.value == pytest.approx(entry["eval_loss"]) and t.intermediate_values
+        else:
+            assert t.state.name == "FAIL" and t.user_attrs["fail_reason"].startswith("failed")
+    assert trained.metric_names == ["trained_result"]
 
 
 def test_misspelt_setting_is_a_config_error():

@@ -1,0 +1,128 @@
+"""`tfnas --help` text built from the configs themselves, so it never drifts from them.
+
+The Hydra help template (conf/hydra/help/tfnas.yaml) calls the `tfnas_help` resolver:
+`${tfnas_help:GROUP}` lists a group's options, each with the first line of its config file's
+leading comment; `${tfnas_help:metrics}` lists the metrics under each space they apply to
+(a metric applies where the space's probe serves all its needs: `Metric.applies_to`).
+Plug-in configs (the `tfnas.conf` entry points) are included like the built-in ones.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+from omegaconf import OmegaConf
+
+log = logging.getLogger("tfnas")
+
+RESOLVER = "tfnas_help"
+WIDTH = 118
+
+
+def register() -> None:
+    """Make `${tfnas_help:...}` available to Hydra (before it composes the config)."""
+    if not OmegaConf.has_resolver(RESOLVER):
+        OmegaConf.register_new_resolver(RESOLVER, render, use_cache=True)
+
+
+def render(what: str) -> str:
+    """The lines for `what` (a group name, or `metrics`), with `$` escaped for Hydra's string.Template."""
+    try:
+        text = metric_lines() if what == "metrics" else group_lines(what)
+    except Exception as err:  # noqa: BLE001 - help must always print
+        log.debug("help: %s", err)
+        text = f"  (could not list {what}: {err})"
+    return text.replace("$", "$$")
+
+
+def _yaml_text(group: str, name: str) -> str:
+    from importlib.resources import files
+
+    from tfnas.config import CONFIG_MODULE, plugin_search_path
+
+    for module in [CONFIG_MODULE] + [p[len("pkg://"):] for p in plugin_search_path()]:
+        path = files(module) / group / f"{name}.yaml"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return ""
+
+
+def description(group: str, name: str) -> str:
+    """The first sentence of the config file's leading comment (its description)."""
+    lines: list[str] = []
+    for line in _yaml_text(group, name).splitlines():
+        text = line.strip()
+        if text.startswith("# @package"):
+            continue
+        if text.startswith("#"):
+            lines.append(text.lstrip("#").strip())
+            continue
+        if lines:
+            break
+        if not text or line.startswith(("defaults:", " ", "-")):  # the defaults list comes before the description
+            continue
+        break
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z(`])", " ".join(lines), maxsplit=1)[0] if lines else ""
+
+
+def _line(name: str, text: str, width: int = 28) -> str:
+    """`  name  text`, cut at a word boundary to WIDTH characters."""
+    out = f"  {name:<{width}} {text}".rstrip()
+    if len(out) <= WIDTH:
+        return out
+    return out[: WIDTH - 1].rsplit(" ", 1)[0] + " …"
+
+
+def group_lines(group: str) -> str:
+    from tfnas.config import group_options
+
+    return "\n".join(_line(name, description(group, name)) for name in group_options(group))
+
+
+@lru_cache(maxsize=None)
+def metric_lines() -> str:
+    """Every metric config under each space it applies to, one line each."""
+    from hydra.utils import instantiate
+
+    from tfnas.build import build
+    from tfnas.config import group_options
+
+    spaces = {}
+    for name in group_options("space"):
+        node = _strip_defaults(_yaml_text("space", name))
+        if "_target_" not in node:  # a variant of another space config (bert_full extends bert)
+            continue
+        try:
+            space = build(OmegaConf.create(node), "space")  # a space's benchmark (labels) section is not an argument
+        except Exception as err:  # noqa: BLE001 - a plug-in space that cannot be built is skipped
+            log.debug("help: space %s: %s", name, err)
+            continue
+        spaces.setdefault(space.name, (name, space))
+    metrics = {}
+    for name in group_options("metric"):
+        try:
+            metrics[name] = instantiate(OmegaConf.create(_strip_defaults(_yaml_text("metric", name))))
+        except Exception as err:  # noqa: BLE001
+            log.debug("help: metric %s: %s", name, err)
+    def text(name: str, metric) -> str:
+        arrow = "↑" if metric.higher_is_better else "↓"
+        base = name[: -len("_norm")]
+        if name.endswith("_norm") and base in metrics:  # the registry's normalised variant of a summed metric
+            return f"{arrow} {base} divided by the number of terms it sums"
+        return f"{arrow} {description('metric', name)}"
+
+    blocks = ["(↑ higher is better, ↓ lower is better)"]
+    for space_name, (config_name, space) in spaces.items():
+        rows = [_line(name, text(name, metric), 36) for name, metric in metrics.items() if metric.applies_to(space)]
+        blocks.append(f"space={config_name}" + ("" if config_name == space_name else f" ({space_name})") + f": {len(rows)} metrics")
+        blocks += rows
+        blocks.append("")
+    return "\n".join(blocks).rstrip()
+
+
+def _strip_defaults(text: str) -> dict:
+    """A group config without its Hydra-only keys (`defaults`, `# @package`)."""
+    node = OmegaConf.to_container(OmegaConf.create(text or "{}"), resolve=False) or {}
+    node.pop("defaults", None)
+    return node
