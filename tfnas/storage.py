@@ -269,6 +269,13 @@ class EvaluationStore:
         """Claims in flight as of the last refresh."""
         return [t for t in self.feed.running.values() if t.state == TrialState.RUNNING and t.user_attrs.get("kind") == "claim"]
 
+    def live_claims(self) -> list:
+        """Claims in flight that will end: finished by their worker, or failed when it dies. With heartbeats,
+        a claim without a declared grace period (left by a version without heartbeats) would never be failed
+        on another host, so it does not count (its hash stays taken)."""
+        claims = self.running_claims()
+        return claims if self.grace_period is None else [t for t in claims if "grace_s" in t.user_attrs]
+
     def fail_stale(self) -> int:
         """Fail claims left RUNNING by dead workers: those whose heartbeats stopped for the grace period
         (Optuna's `fail_stale_trials`), and at once those of this host whose process is gone (a kill -9).
