@@ -95,7 +95,7 @@ def run_search(
                 if trial.number not in mine:
                     strategy.observe(space.from_json(record.arch), sign * record.score)
         # another worker is scoring each of its live claims
-        return len(known) + sum(1 for t in store.running_claims() if t.number not in mine)
+        return len(known) + sum(1 for t in store.live_claims() if t.number not in mine)
 
     used = sync()
     result.resumed = used

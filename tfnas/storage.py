@@ -5,8 +5,8 @@ hash, its JSON, every metric value and the scoring time; its values are the sear
 (and any extra objectives) in their own directions. The study lives in any Optuna storage:
 a SQLite file in the run directory by default, any SQLAlchemy URL (PostgreSQL for workers
 on several machines), a plain `*.db` path (SQLite), `journal:PATH` (Optuna's journal file, for
-a shared filesystem without a database server) or a `redis://` URL (journal in Redis; extra). Because the store is written before results.csv, it is the source of
-truth: a search started again on the same store resumes where it stopped, and an architecture
+a shared filesystem without a database server) or a `redis://` URL (journal in Redis; extra).
+Because the store is written before results.csv, it is the source of truth: a search started again on the same store resumes where it stopped, and an architecture
 already in the study is never scored again.
 
 Trial kinds (user attribute "kind"): "claim" while an architecture is being scored (other
@@ -291,6 +291,13 @@ class EvaluationStore:
         """Claims in flight as of the last refresh."""
         return [t for t in self.feed.running.values() if t.state == TrialState.RUNNING and t.user_attrs.get("kind") == "claim"]
 
+    def live_claims(self) -> list:
+        """Claims in flight that will end: finished by their worker, or failed when it dies. With heartbeats,
+        a claim without a declared grace period (left by a version without heartbeats) would never be failed
+        on another host, so it does not count (its hash stays taken)."""
+        claims = self.running_claims()
+        return claims if self.grace_period is None else [t for t in claims if "grace_s" in t.user_attrs]
+
     def fail_stale(self) -> int:
         """Fail claims left RUNNING by dead workers: those whose heartbeats stopped for the grace period
         (Optuna's `fail_stale_trials`), and at once those of this host whose process is gone (a kill -9).
@@ -343,6 +350,7 @@ class EvaluationStore:
         trial.set_user_attr("worker", self.worker)
         if self.grace_period is not None:
             trial.set_user_attr("grace_s", self.grace_period)  # others fail this claim only after this much silence
+            self.storage.record_heartbeat(trial._trial_id)  # beating before it counts: a death from here on is seen
         trial.set_user_attr("kind", "claim")
 
     def try_claim(self, trial, key: str, arch_json: Any = None) -> bool:

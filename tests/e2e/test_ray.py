@@ -116,3 +116,22 @@ def test_two_actors_one_killed_halfway_still_score_the_budget_once_each(tmp_path
     assert len(summary["failed_workers"]) == 1 and summary["failed_workers"][0].startswith("tfnas-worker-")
     with open(run_dir / "results.csv", newline="") as handle:
         assert sorted(r["hash"] for r in csv.DictReader(handle)) == sorted(hashes)
+
+
+def test_hydra_multirun_on_the_ray_launcher(tmp_path):
+    """hydra/launcher=ray (hydra-ray-launcher, local mode): each job of the sweep runs as a Ray task."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, str(root / "search.py"), "-m", "space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8",
+         "space.seq_len=12", "search.progress=false", "metric=params", "search.budget=3", "seed=0,1", "hydra/launcher=ray",
+         "+hydra.launcher.ray.init.num_cpus=2", "+hydra.launcher.ray.init.include_dashboard=false", f"hydra.sweep.dir={tmp_path}"],
+        cwd=root, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Ray Launcher is launching 2 jobs" in out.stdout + out.stderr
+    summaries = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*/summary.json"))]
+    assert sorted(s["seed"] for s in summaries) == [0, 1] and all(s["evaluated"] == 3 for s in summaries)
