@@ -7,6 +7,7 @@ path, so `metric=my_proxy` finds `my_plugin/conf/metric/my_proxy.yaml`.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 from typing import Sequence
 
@@ -30,41 +31,42 @@ def search_path_override(overrides: Sequence[str] = ()) -> list[str]:
     return ["hydra.searchpath=[" + ",".join(paths) + "]"]
 
 
+@contextmanager
+def _initialized():
+    """Hydra initialised on tfnas's configs for the block, leaving whatever Hydra state the caller had
+    (an app, a test's own `initialize`) exactly as it was afterwards."""
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.initialize import get_gh_backup, restore_gh_from_backup
+
+    backup = get_gh_backup()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+            yield
+    finally:
+        restore_gh_from_backup(backup)
+
+
 def compose(overrides: Sequence[str] = (), return_hydra_config: bool = False):
     """The search config for `overrides`, as `python search.py OVERRIDES` would see it (plug-ins included)."""
     from hydra import compose as hydra_compose
-    from hydra import initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
 
     overrides = list(overrides) + search_path_override(overrides)
-    GlobalHydra.instance().clear()
-    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+    with _initialized():
         return hydra_compose(CONFIG_NAME, overrides=overrides, return_hydra_config=return_hydra_config)
 
 
 def group_options(group: str) -> list[str]:
     """The config names of a group (`metric`, `space`, ...), built-in and plug-in: the registry of named configs."""
-    from hydra import initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.object_type import ObjectType
-
-    GlobalHydra.instance().clear()
-    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-        loader = GlobalHydra.instance().config_loader()
-        names = set(loader.get_group_options(group, results_filter=ObjectType.CONFIG))
-    for path in plugin_search_path():
-        names |= set(_plugin_group_options(path, group))
-    return sorted(names)
-
-
-def _plugin_group_options(path: str, group: str) -> list[str]:
     from importlib.resources import files
 
-    module = path[len("pkg://"):]
-    folder = files(module) / group
-    if not folder.is_dir():
-        return []
-    return [entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml")]
+    names = set()
+    for package in config_packages():
+        folder = files(package) / group
+        if folder.is_dir():
+            names |= {entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml")}
+    return sorted(names)
 
 
 def config_packages() -> list[str]:

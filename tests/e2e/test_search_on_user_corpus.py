@@ -23,7 +23,9 @@ def write_corpus(folder, lines=(600, 150, 150)):
 
 def test_rnn_search_and_short_training_on_a_users_corpus(tmp_path, capsys):
     corpus = write_corpus(tmp_path / "corpus")
-    summary = search(tmp_path / "run", f"space.corpus={corpus}", "+space.vocab_size=500", "search.budget=2",
+    # seed 1: seed 0's pick at these tiny sizes is a cell that explodes in its first windows under the
+    # benchmark's variable BPTT (reported as failed, as it should be); this test is about the corpus
+    summary = search(tmp_path / "run", "seed=1", f"space.corpus={corpus}", "+space.vocab_size=500", "search.budget=2",
                      "search.top_k=1", "train=short", "train.top_k=1", "train.steps=2", "train.rnn.batch_size=4",
                      "train.rnn.bptt=8", "train.rnn.eval_max_tokens=100")
     out = capsys.readouterr().out
@@ -57,7 +59,7 @@ def test_training_data_is_checked_before_anything_is_written(tmp_path):
 
 def test_bert_space_with_a_users_corpus_and_tokenizer(tmp_path):
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from hydra.utils import instantiate
+    from tfnas.build import build
 
     from tfnas.config import compose
 
@@ -67,8 +69,8 @@ def test_bert_space_with_a_users_corpus_and_tokenizer(tmp_path):
     tok.train([str(corpus / "train.txt")], trainers.WordPieceTrainer(
         vocab_size=300, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
     tok.save(str(tmp_path / "tokenizer.json"))
-    space = instantiate(compose(["space=bert", f"space.corpus={corpus}", f"space.tokenizer={tmp_path / 'tokenizer.json'}",
-                                 "space.batch_size=3", "space.seq_len=12"]).space)
+    space = build(compose(["space=bert", f"space.corpus={corpus}", f"space.tokenizer={tmp_path / 'tokenizer.json'}",
+                           "space.batch_size=3", "space.seq_len=12"]).space, "space")
     batch = space.metric_batch()
     ids = batch["input_ids"]
     assert ids.shape == (3, 12) and ids[:, 0].tolist() == [2, 2, 2] and ids[:, -1].tolist() == [3, 3, 3]
@@ -80,6 +82,6 @@ def test_bert_space_with_a_users_corpus_and_tokenizer(tmp_path):
     bad = tmp_path / "plain.json"
     plain = Tokenizer(models.WordLevel({"a": 0, "b": 1}, unk_token="a"))
     plain.save(str(bad))
-    other = instantiate(compose(["space=bert", f"space.corpus={corpus}", f"space.tokenizer={bad}"]).space)
+    other = build(compose(["space=bert", f"space.corpus={corpus}", f"space.tokenizer={bad}"]).space, "space")
     with pytest.raises(ConfigError, match=r"space.tokenizer: .*lacks the special tokens \[CLS\]"):
         other.metric_batch()
