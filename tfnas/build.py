@@ -79,6 +79,7 @@ def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, wor
     metric = build(cfg.metric, "metric")
     metric.check_space(space)
     strategy = build(cfg.strategy, "strategy")
+    strategy.check_space(space)
     metrics, objectives = [metric], [(metric.key, metric.higher_is_better)]
     for name, direction in strategy.extra_objectives:
         extra = METRICS.get(name)()

@@ -44,6 +44,9 @@ class Strategy(ABC):
         self.study = study
         self._asked = 0
 
+    def check_space(self, space) -> None:
+        """Refuse (ConfigError) a space this strategy cannot search; called before the store is opened."""
+
     def sampler(self, seed: int):
         """The Optuna sampler the study should be loaded with (only strategies that suggest through trials need one)."""
         return None
