@@ -109,6 +109,10 @@ class PrunedSearch(Strategy):
         if rule is None:
             raise ConfigError("strategy.rule", "missing: a predicate over the space's fields, or auto")
         self.rule_text = str(rule)
+        if self.rule_text.strip() != "auto":
+            Rule(self.rule_text)  # syntax and constant bounds are refused here, before the search's store is opened
+        elif analysis:
+            allowed_analysis(str(analysis))
         self.inner = inner
         self.analysis = analysis
         self.max_draws = int(max_draws)
@@ -121,13 +125,23 @@ class PrunedSearch(Strategy):
     def sampler(self, seed: int):
         return self.inner.sampler(seed) if self.inner is not None else None
 
-    def bind(self, space, rng, study=None) -> None:
-        super().bind(space, rng, study)
-        self.rule = Rule(resolve_rule(self.rule_text, space, self.analysis))
+    def check_space(self, space) -> None:
+        """Resolve the rule for `space` and try it on one architecture: unknown fields and type mixes
+        are refused here, before the search's store is opened (bind reuses the result)."""
+        if getattr(self, "_checked", (None,))[0] is space:
+            return
+        rule = Rule(resolve_rule(self.rule_text, space, self.analysis))
         members = space.members()
         probe_arch = members[0] if members else space.sample(np.random.default_rng(0))
-        self.rule.check_fields(space.describe(probe_arch), space.name)
-        self.rule(space.describe(probe_arch))  # a rule that mixes types fails here, once, not mid-search
+        rule.check_fields(space.describe(probe_arch), space.name)
+        rule(space.describe(probe_arch))  # a rule that mixes types fails here, once, not mid-search
+        self._checked = (space, rule)
+
+    def bind(self, space, rng, study=None) -> None:
+        super().bind(space, rng, study)
+        self.check_space(space)
+        self.rule = self._checked[1]
+        members = space.members()
         if members is not None:
             try:
                 self.pruned = space.restrict(lambda a: self.rule(space.describe(a)))

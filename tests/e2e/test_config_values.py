@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
     (["search.progress=1"], "search.progress"),
     (["search.overwrite=1"], "search.overwrite"),
     (["strategy=pruned"], "strategy.rule"),
+    (["strategy=pruned", "strategy.rule='10**10**10 > 1'"], "strategy.rule"),
+    (["strategy=pruned", "strategy.rule='num_nodes/0 > 1'"], "strategy.rule"),
+    (["strategy=pruned", "strategy.analysis=this:s", "strategy.rule=auto"], "strategy.analysis"),
     (["space.batch_size=100000", "space.seq_len=1"], "space.batch_size"),
     (["space.hidden_tuple_sizes=[1,100]", "space.hidden_tuple_weights=[1,1]"], "space.hidden_tuple_sizes"),
 ])
@@ -59,3 +62,9 @@ def test_hydra_config_errors_end_with_exit_2_and_no_traceback():
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("tfnas: error: Could not override 'search.budgt'.")
+
+
+def test_a_rule_that_mixes_types_is_a_config_error_naming_the_rule(tmp_path):
+    with pytest.raises(ConfigError, match="strategy.rule: rule 'num_nodes < \"a\"' mixes values"):
+        search(tmp_path / "run", "search.budget=2", "strategy=pruned", "strategy.rule='num_nodes < \"a\"'")
+    assert not any((tmp_path / "run").iterdir())  # found before the store was opened

@@ -20,10 +20,10 @@ FIELDS = {"hidden_tuple_size": 2, "num_nodes": 7, "num_linear": 3, "num_blend": 
 @pytest.mark.parametrize("text", ['10**10**10 > 1', '"a"*10**9 == "b"', '(1, 2) * 10**6 == (1,)',
                                   '"%999999999d" % 1 == ""', "num_nodes / 0 > 1", "99999999999999999999 > num_nodes"])
 def test_rules_out_of_bounds_are_refused_when_parsed(text):
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(ConfigError, match="strategy.rule: rule"):
         Rule(text)
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 @pytest.mark.parametrize("text, why", [
@@ -84,7 +84,7 @@ rules = st.recursive(atoms, _combine, max_leaves=12)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules)
 def test_generated_rules_parse_and_evaluate_fast_or_are_refused(text):
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         rule = Rule(text)
         for fields in (FIELDS, {**FIELDS, "num_nodes": 0}, {**FIELDS, "num_blend": 10**6}):
@@ -92,4 +92,4 @@ def test_generated_rules_parse_and_evaluate_fast_or_are_refused(text):
     except ConfigError:
         return
     finally:
-        assert time.perf_counter() - start < 0.03  # parse + 3 architectures: < 10 ms each
+        assert time.process_time() - start < 0.03  # CPU time of parse + 3 architectures: < 10 ms each

@@ -18,14 +18,14 @@ RNN = {"f": {"op": "linear", "input": ["x", "h_prev_0"]}, "h_new_0": {"op": "act
 
 def refused_quickly(data, fragment: str):
     tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         with pytest.raises(InvalidArchitecture, match=fragment) as err:
             Recipe.from_json(data)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - start < 1.0 and peak < 20e6
+    assert time.process_time() - start < 1.0 and peak < 20e6
     assert len(str(err.value)) <= MAX_MESSAGE
     return err.value
 
@@ -111,7 +111,7 @@ recipes = st.one_of(st.dictionaries(names, node, max_size=8), st.dictionaries(na
 @given(recipes)
 def test_random_json_is_a_recipe_or_invalid_architecture_in_bounded_time_and_memory(data):
     tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         recipe = Recipe.from_json(data)
         assert Recipe.from_json(recipe.to_json()).hash == recipe.hash
@@ -120,4 +120,4 @@ def test_random_json_is_a_recipe_or_invalid_architecture_in_bounded_time_and_mem
     finally:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    assert time.perf_counter() - start < 0.5 and peak < 5e6
+    assert time.process_time() - start < 0.5 and peak < 5e6
