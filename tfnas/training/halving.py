@@ -59,11 +59,11 @@ def _score(result: dict) -> float:
 class HalvingState:
     """The recorded rungs: {"settings": ..., "rungs": [{"budget": b, "results": {hash: result}}]}."""
 
-    def __init__(self, path: Path, settings: dict):
+    def __init__(self, path: Path, settings: dict, load: bool = True):
         self.path = Path(path)
         self.settings = settings
         self.rungs: list[dict] = []
-        if self.path.exists():
+        if load and self.path.exists():
             with open(self.path, encoding="utf-8") as handle:
                 stored = json.load(handle)
             if stored.get("settings") == settings:
@@ -168,7 +168,7 @@ class SuccessiveHalving(ShortlistStage):
             len(chosen), ", ".join(f"{c} x {b} steps" for b, c in plan), total), flush=True)
         settings = json.loads(json.dumps({"space": space.name, "seed": seed, "hashes": list(by_hash), "plan": plan,
                                           "options": options}, default=str))
-        state = HalvingState(root / STATE_FILE, settings)
+        state = HalvingState(root / STATE_FILE, settings, load=self.resume)
         note = []
 
         def train_to(key: str, budget: int) -> dict:

@@ -134,3 +134,18 @@ def test_halving_stage_on_the_rnn_space(tiny_rnn_space, tmp_path):
     assert [e["halving_rung"] for e in final[:2]] == [2, 1] and final[2]["train_status"] == "not trained"
     assert final[0]["train_steps"] == 2 and len(final[0]["rung_results"]) == 2
     assert (tmp_path / "shortlist.csv").exists() and (tmp_path / "training_curves.csv").exists()
+
+
+def test_validation_replays_halving_and_bootstraps_over_cells():
+    from scipy.stats import kendalltau
+
+    from tfnas.training.validation import bootstrap_ci, replay_halving
+
+    budgets = [4, 8, 16, 32]
+    losses = {arch_hash(c): [curve_value(c, b) for b in budgets] for c in CURVES}
+    assert replay_halving(losses, budgets, 2) == expected_rungs(CURVES, plan_rungs(8, 4, 32, 2))[-1]
+    x = list(range(12))
+    assert bootstrap_ci(x, [2 * v for v in x], kendalltau, draws=200) == pytest.approx((1.0, 1.0))
+    noisy = [v + (5 if v % 3 == 0 else 0) for v in x]
+    low, high = bootstrap_ci(x, noisy, kendalltau, draws=500)
+    assert -1 <= low < kendalltau(x, noisy)[0] < high <= 1
