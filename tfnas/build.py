@@ -104,12 +104,9 @@ def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, wor
     metric = build(cfg.metric, "metric")
     metric.check_space(space)
     strategy = build(cfg.strategy, "strategy")
-<<<<<<< HEAD
     if stage is not None:
         strategy.check_stage(stage)
-=======
     strategy.check_space(space)
->>>>>>> issue-11
     metrics, objectives = [metric], [(metric.key, metric.higher_is_better)]
     for extra in strategy.scoring_metrics(space):  # scored in the same probe, not objectives (strategy=ensemble)
         extra.check_space(space)

@@ -44,7 +44,6 @@ class Strategy(ABC):
         self.study = study
         self._asked = 0
 
-<<<<<<< HEAD
     def scoring_metrics(self, space) -> list:
         """Metrics scored in the same probe besides the search metric (not objectives); e.g. an ensemble's features."""
         return []
@@ -56,10 +55,9 @@ class Strategy(ABC):
         """The final shortlist when the strategy decides what to train (strategy=ensemble); None: the app
         shortlists the top_k by score and hands them to the training stage."""
         return None
-=======
+
     def check_space(self, space) -> None:
         """Refuse (ConfigError) a space this strategy cannot search; called before the store is opened."""
->>>>>>> issue-11
 
     def sampler(self, seed: int):
         """The Optuna sampler the study should be loaded with (only strategies that suggest through trials need one)."""
