@@ -139,7 +139,7 @@ def test_halving_stage_on_the_rnn_space(tiny_rnn_space, tmp_path):
 def test_validation_replays_halving_and_bootstraps_over_cells():
     from scipy.stats import kendalltau
 
-    from tfnas.training.validation import bootstrap_ci, replay_halving
+    from tfnas.experiments.training_validation import bootstrap_ci, replay_halving
 
     budgets = [4, 8, 16, 32]
     losses = {arch_hash(c): [curve_value(c, b) for b in budgets] for c in CURVES}
