@@ -23,7 +23,7 @@ from tfnas.errors import ConfigError
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf" / "metric"
 # Metric configs left out of "all": normalised duplicates, and the rank average, which the report
 # computes from the stored columns (ranking the scored population itself).
-NOT_IN_ALL = {"activation_distance_norm", "synaptic_saliency_norm", "rank_average"}
+NOT_IN_ALL = {"activation_distance_norm", "synaptic_saliency_norm", "rank_average", "hidden_health"}  # hidden_health: a guard, not a ranking proxy
 EXTRA_COLUMNS = ("undefined", "seconds")
 
 
