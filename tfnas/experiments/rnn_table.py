@@ -21,7 +21,7 @@ from tfnas.experiments.pool_scoring import EXTRA_COLUMNS, read_rows  # noqa: F40
 
 # Metric configs left out of "all": normalised duplicates, and the rank average, which the report
 # computes from the stored columns (ranking the scored population itself).
-NOT_IN_ALL = {"activation_distance_norm", "synaptic_saliency_norm", "rank_average"}
+NOT_IN_ALL = {"activation_distance_norm", "synaptic_saliency_norm", "rank_average", "hidden_health"}  # hidden_health: a guard, not a ranking proxy
 
 
 def metric_names(spec: str | Sequence[str], space_name: str = "rnn") -> list[str]:
