@@ -1,6 +1,6 @@
 """Ablations of the RNN metrics, as the paper ran them but done right.
 
-    PYTHONPATH=. python scripts/ablate_rnn.py --metrics hidden_cov,jacobian_cosine --out runs/ablation.csv
+    python scripts/ablate_rnn.py --metrics hidden_cov,jacobian_cosine --out runs/ablation.csv
 
 For 10 architectures (the paper's ablation models where recipes.json has them, then the first
 labelled ones), scores each metric on 10 NON-overlapping minibatches (windows k*T..(k+1)*T of

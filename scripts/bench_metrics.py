@@ -1,9 +1,9 @@
 """Seconds per architecture of each metric, of the paper's whole suite and of the zero-cost proxy zoo,
 side by side in one run, with the GEMM throughput and load average of the machine in the same run.
 
-    PYTHONPATH=. python scripts/bench_metrics.py --space rnn --archs 20
-    PYTHONPATH=. python scripts/bench_metrics.py --space rnn --archs 5 --metrics hidden_cov --threads 1
-    PYTHONPATH=. python scripts/bench_metrics.py --space bert --archs 50 --presets full,fast
+    python scripts/bench_metrics.py --space rnn --archs 20
+    python scripts/bench_metrics.py --space rnn --archs 5 --metrics hidden_cov --threads 1
+    python scripts/bench_metrics.py --space bert --archs 50 --presets full,fast
 
 RNN (tfnas.experiments.bench): for each of the first --archs labelled architectures (full benchmark
 size by default), times each metric of --metrics alone and each group of --groups in one shared
@@ -25,10 +25,11 @@ def main(argv=None) -> int:
     chooser.add_argument("--space", choices=["rnn", "bert"], default="rnn")
     chosen, rest = chooser.parse_known_args(argv)
     if chosen.space == "bert":  # the BERT benchmark has its own options (presets, backward target)
-        sys.path.insert(0, str(Path(__file__).parent))
-        from bench_metrics_bert import main as bench_bert
+        import runpy
 
-        return bench_bert(rest) or 0
+        sys.argv = [str(Path(__file__).with_name("bench_metrics_bert.py")), *rest]
+        runpy.run_path(sys.argv[0], run_name="__main__")
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], parents=[chooser])
     parser.add_argument("--archs", type=int, default=20)
     parser.add_argument("--metrics", default="", help="metrics timed one by one (conf/metric names, 'paper', 'zoo' or 'all')")

@@ -1,6 +1,6 @@
 """Seconds per evaluation at the start and at the end of a 2,000-evaluation search, per storage.
 
-    PYTHONPATH=. python scripts/bench_study_reads.py --budget 2000 --out results/study_reads
+    python scripts/bench_study_reads.py --budget 2000 --out results/study_reads
 """
 import argparse
 import tempfile

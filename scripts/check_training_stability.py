@@ -4,7 +4,7 @@ The issue-13 check: cells that the benchmark trained to a finite PTB loss must t
 a non-finite loss or gradient (at least 19 of 20). A divergence is listed with its step and the
 tensor that went non-finite first. Small model sizes keep it affordable on a 2-core CPU.
 
-    PYTHONPATH=. python scripts/check_training_stability.py --cells 20 --steps 1000 --emsize 64 --nhid 96 --batch-size 10 \
+    python scripts/check_training_stability.py --cells 20 --steps 1000 --emsize 64 --nhid 96 --batch-size 10 \
         --workers 2 --out results/training_stability
 """
 from __future__ import annotations
@@ -13,7 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 

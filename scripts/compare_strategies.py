@@ -1,7 +1,7 @@
 """Measured search quality at equal training cost (logic: tfnas/experiments/compare.py).
 
-    PYTHONPATH=. python scripts/compare_strategies.py --seeds 20 --budget 100 --out results/compare_strategies
-    PYTHONPATH=. python scripts/compare_strategies.py --spaces rnn --labels my_losses.csv --json rnn.json
+    python scripts/compare_strategies.py --seeds 20 --budget 100 --out results/compare_strategies
+    python scripts/compare_strategies.py --spaces rnn --labels my_losses.csv --json rnn.json
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from tfnas.errors import ConfigError  # noqa: E402
 from tfnas.experiments.compare import compare  # noqa: E402

@@ -1,6 +1,6 @@
 """How much strategy=ensemble's result depends on its settings, on held-out seeds and on halves of the pool.
 
-    PYTHONPATH=. python scripts/ensemble_sensitivity.py --seeds 20 --out results/compare_strategies
+    python scripts/ensemble_sensitivity.py --seeds 20 --out results/compare_strategies
 (logic: tfnas/experiments/compare.py:sensitivity)
 """
 from __future__ import annotations
@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from tfnas.experiments.compare import sensitivity  # noqa: E402
 

@@ -2,10 +2,10 @@
 architectures, rank correlation with GLUE beside the published values, the depth/width ordinal
 baseline, the qualitative pruning rule, and figures.
 
-    PYTHONPATH=. python scripts/reproduce_bert.py                      # fast preset, all 500
-    PYTHONPATH=. python scripts/reproduce_bert.py --limit 50 --out bert50.csv
-    PYTHONPATH=. python scripts/reproduce_bert.py --full               # the paper's 128 x 512 batch
-    PYTHONPATH=. python scripts/reproduce_bert.py --metrics zoo --out results/bert/zoo_metrics_fast.csv
+    python scripts/reproduce_bert.py                      # fast preset, all 500
+    python scripts/reproduce_bert.py --limit 50 --out bert50.csv
+    python scripts/reproduce_bert.py --full               # the paper's 128 x 512 batch
+    python scripts/reproduce_bert.py --metrics zoo --out results/bert/zoo_metrics_fast.csv
 
 Rows are streamed to --out (`id`, one column per metric, `undefined`, `seconds`) as each
 architecture finishes; rerunning with the same --out skips the ids already there (resumable;
@@ -20,7 +20,6 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tfnas.errors import TfnasError  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Reproduce the paper's RNN table with this project's metrics.
 
-    PYTHONPATH=. python scripts/reproduce_rnn.py --metrics hidden_cov --out runs/rnn_hidden_cov.csv
-    PYTHONPATH=. python scripts/reproduce_rnn.py --metrics all --out runs/rnn_all.csv --figures runs/figures
+    python scripts/reproduce_rnn.py --metrics hidden_cov --out runs/rnn_hidden_cov.csv
+    python scripts/reproduce_rnn.py --metrics all --out runs/rnn_all.csv --figures runs/figures
 
 Scores the 275 labelled NAS-Bench-NLP architectures (or any file in recipes.json format given
 with --recipes), streaming `model_id,<metric>,...,undefined,seconds` rows to --out (a rerun skips

@@ -9,7 +9,7 @@ Budgets: `--budgets 25,50,100` explicitly, or the rungs of train=halving from `-
 `--max-steps`, `--eta`, or one budget with `--steps`.
 PTB's training split is not shipped: cells train on PTB valid and are evaluated on PTB test.
 
-    PYTHONPATH=. python scripts/validate_training.py --cells 12 --min-steps 25 --max-steps 200 --eta 2 \
+    python scripts/validate_training.py --cells 12 --min-steps 25 --max-steps 200 --eta 2 \
         --emsize 64 --nhid 96 --batch-size 10 --eval-max-tokens 10000 --out results/validate_training
 """
 from __future__ import annotations
@@ -19,7 +19,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 

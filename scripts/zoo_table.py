@@ -2,10 +2,10 @@
 bootstrap 95% intervals, what each proxy adds to the base metric (partial rank correlation, gain of a
 two-metric rank sum), the proxies' correlation heat map, and each proxy's cost per architecture.
 
-    PYTHONPATH=. python scripts/zoo_table.py --space rnn \\
+    python scripts/zoo_table.py --space rnn \\
         --scores results/rnn/zoo_metrics_small.csv,results/rnn/all_metrics.csv \\
         --space-json '{"model": {"emsize": 128, "nhid": 192}}' --out results/rnn/zoo
-    PYTHONPATH=. python scripts/zoo_table.py --space bert \\
+    python scripts/zoo_table.py --space bert \\
         --scores results/bert/zoo_metrics_fast.csv,results/bert/bert_metrics_fast.csv --out results/bert/zoo
 
 The first --scores file decides which architectures are tabulated (the others are joined by id);

@@ -1,8 +1,8 @@
 """Seconds per architecture of the whole BERT metric suite, full (128 x 512) vs fast presets, the
 fraction of large-GEMM throughput reached, and how well each fast preset ranks like the full one.
 
-    PYTHONPATH=. python scripts/bench_metrics.py --space bert --archs 50 --out bench_bert
-    PYTHONPATH=. python scripts/bench_metrics.py --space bert --archs 3 --presets full,32x128   # quick look
+    python scripts/bench_metrics.py --space bert --archs 50 --out bench_bert
+    python scripts/bench_metrics.py --space bert --archs 3 --presets full,32x128   # quick look
 
 Writes <out>/<preset>.csv (id, seconds, gflop, then one column per metric; streamed, resumable:
 rerunning skips ids already there) and <out>/summary.json; prints a table. Spearman per metric
