@@ -55,7 +55,8 @@ def main(argv=None) -> int:
 
         def progress(i, total, arch_id, seconds, undefined):
             flag = f" undefined: {','.join(undefined)}" if undefined else ""
-            print(f"[{i}/{total}] id {arch_id}: {seconds:.2f}s{flag}", flush=True)
+            if not sys.stdout.isatty():  # one line per architecture in logs; a terminal gets the bar
+                print(f"[{i}/{total}] id {arch_id}: {seconds:.2f}s{flag}", flush=True)
 
         score_pool("bert", {"preset": preset}, names, [(i, space.to_json(a)) for i, a in pool], out, "id",
                    threads=args.threads, seed=args.seed, device=args.device, progress=progress)

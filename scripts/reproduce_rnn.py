@@ -59,8 +59,9 @@ def main(argv=None) -> int:
     out = Path(args.out)
     start = time.perf_counter()
 
-    def progress(i, total, model_id, seconds):
-        print(f"[{i}/{total}] model {model_id}: {seconds:.2f} s", file=sys.stderr, flush=True)
+    def progress(i, total, model_id, seconds):  # one line per cell in logs; a terminal gets the progress bar
+        if not sys.stderr.isatty():
+            print(f"[{i}/{total}] model {model_id}: {seconds:.2f} s", file=sys.stderr, flush=True)
 
     rows = rt.score_recipes(recipes, names, out, space_kwargs, args.workers, args.threads, args.seed, progress)
     wanted = {str(m) for m in recipes}

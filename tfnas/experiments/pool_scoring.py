@@ -106,7 +106,10 @@ def score_pool(
 
 
 def _write_all(results: Iterable, writer, handle, keys, extras: bool, progress, total) -> None:
-    for i, (arch_id, scores, undefined, seconds) in enumerate(results, 1):
+    """Stream rows as they arrive, with a tqdm bar and time estimate on a terminal (none in logs)."""
+    from tqdm.auto import tqdm
+
+    for i, (arch_id, scores, undefined, seconds) in enumerate(tqdm(results, total=total, desc="score", unit="arch", disable=None), 1):
         row = [arch_id, *(repr(float(scores[k])) for k in keys)]
         if extras:
             row += [";".join(undefined), f"{seconds:.3f}"]
