@@ -24,7 +24,6 @@ from scipy.stats import kendalltau, spearmanr
 from tfnas.training.halving import plan_rungs
 from tfnas.training.checkpoint import read_info
 from tfnas.training.loop import CHECKPOINT_DIR, CURVE_FILE, Budget, train_candidate
-from tfnas.search_spaces.nas_bench_nlp.trainer import RNNLanguageModelTrainer
 from tfnas.training.stability import labelled_cells
 
 WORST = 1e9  # a diverged cell's loss in the rank statistics
@@ -81,7 +80,7 @@ def validate_budgets(space, *, cells: int, budgets: list[int], seed: int, option
             if recorded is not None:  # a resumed check: this budget was trained and evaluated before
                 row[f"loss_{budget}"], row[f"status_{budget}"] = recorded, "ok"
                 continue
-            trainer = RNNLanguageModelTrainer(space, recipe, seed=seed, device=torch.device(device), options=options)
+            trainer = space.trainer_class()(space, recipe, seed=seed, device=torch.device(device), options=options)
             fingerprint = {"id": cell_id, "seed": seed, "options": json.loads(json.dumps(trainer.options, default=str))}
             result = train_candidate(trainer, Budget(budget, minutes), out / cell_id, fingerprint=fingerprint,
                                      checkpoint_every=50, log_every=50, progress=False, desc=cell_id)
