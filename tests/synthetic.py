@@ -10,7 +10,20 @@ L = 14
 TARGET = tuple(int(b) for b in "10110011100101")
 
 
-class BitSpace(SearchSpace):
+class ModelFreeSpace(SearchSpace):
+    """A test space whose architectures are scored by a lookup, not a model: no model, batch or probe."""
+
+    def build_model(self, arch, seed=None, device="cpu"):
+        raise NotImplementedError
+
+    def metric_batch(self, device="cpu"):
+        return None
+
+    def probe(self, model, batch, needs):
+        return None
+
+
+class BitSpace(ModelFreeSpace):
     name = "bits"
 
     def sample(self, rng):
@@ -40,15 +53,6 @@ class BitSpace(SearchSpace):
 
     def suggest(self, trial):
         return tuple(trial.suggest_int(f"b{i}", 0, 1) for i in range(L))
-
-    def build_model(self, arch, seed=None, device="cpu"):
-        raise NotImplementedError
-
-    def metric_batch(self, device="cpu"):
-        return None
-
-    def probe(self, model, batch, needs):
-        return None
 
 
 def agreement(arch) -> int:

@@ -20,7 +20,7 @@ import torch
 from safetensors.torch import load_model, save_model
 from torch import nn
 
-from tfnas.search_space import SearchSpace
+from synthetic import ModelFreeSpace
 from tfnas.training.trainer import Trainer
 
 
@@ -33,7 +33,7 @@ def curve_value(arch, steps: int) -> float:
     return floor + amplitude * (1.0 - 2.0 * rate) ** (2 * steps)
 
 
-class CurveSpace(SearchSpace):
+class CurveSpace(ModelFreeSpace):
     name = "curves"
 
     def sample(self, rng):
@@ -56,15 +56,6 @@ class CurveSpace(SearchSpace):
 
     def suggest(self, trial):
         raise NotImplementedError
-
-    def build_model(self, arch, seed=None, device="cpu"):
-        raise NotImplementedError
-
-    def metric_batch(self, device="cpu"):
-        return None
-
-    def probe(self, model, batch, needs):
-        return None
 
     def trainer_class(self):
         return CurveTrainer

@@ -173,3 +173,13 @@ def write_json(path: Path, data: Any) -> None:
     tmp = Path(path).with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def finite_curve_rows(path: str | Path):
+    """The rows of a long-format training curve (`curve.csv`, `training_curves.csv`: ..., step, name, value)
+    whose value is finite, with `value` as a float and `step` as an int; a diverged step is left out."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            value = float(row["value"])
+            if math.isfinite(value):
+                yield {**row, "step": int(row["step"]), "value": value}

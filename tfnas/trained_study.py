@@ -13,7 +13,6 @@ FAIL trial with the reason in `fail_reason`.
 """
 from __future__ import annotations
 
-import csv
 import logging
 import math
 import warnings
@@ -24,6 +23,7 @@ import optuna
 from optuna.trial import TrialState
 
 from tfnas.tracking.base import Tracker
+from tfnas.results import finite_curve_rows
 from tfnas.trial_params import readable_params
 
 log = logging.getLogger("tfnas")
@@ -95,11 +95,8 @@ def _curve(path: Path | None) -> tuple[str, dict[int, float]] | None:
     if path is None or not Path(path).exists():
         return None
     series: dict[str, dict[int, float]] = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            value = float(row["value"])
-            if math.isfinite(value):
-                series.setdefault(row["name"], {})[int(row["step"])] = value
+    for row in finite_curve_rows(path):
+        series.setdefault(row["name"], {})[row["step"]] = row["value"]
     if not series:
         return None
     name = max(series, key=lambda n: len(series[n]))

@@ -11,7 +11,7 @@ import numpy as np
 
 from tfnas.report.benchmark import benchmark_truth, tau_text
 from tfnas.report.markdown import fmt, table
-from tfnas.results import BEST_FILE, RESULTS_FILE, SUMMARY_FILE, read_results, write_json
+from tfnas.results import BEST_FILE, RESULTS_FILE, SUMMARY_FILE, finite_curve_rows, read_results, write_json
 
 log = logging.getLogger("tfnas")
 
@@ -150,14 +150,9 @@ def _read_curves(path: Path, best: list[dict[str, Any]]):
     with legend labels `#final rank hash` (final rank from best.json)."""
     if not path.exists():
         return None
-    import csv
-
     curves: dict[str, dict[str, list]] = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            value = float(row["value"])
-            if math.isfinite(value):
-                curves.setdefault(row["hash"], {}).setdefault(row["name"], []).append((int(row["step"]), value))
+    for row in finite_curve_rows(path):
+        curves.setdefault(row["hash"], {}).setdefault(row["name"], []).append((row["step"], row["value"]))
     if not curves:
         return None
     rank = {e.get("hash"): e.get("rank") for e in best}
