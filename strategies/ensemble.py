@@ -73,14 +73,15 @@ class CalibratedEnsemble(RandomSearch):
 
     @staticmethod
     def _build(names: list[str], field: str) -> list:
-        from tfnas.config import group_options
-        from tfnas.experiments.rnn_table import build_metric
+        from hydra.utils import instantiate
+
+        from tfnas.config import group_options, load_group_config
 
         available = group_options("metric")
         for name in names:
             if name not in available:
                 raise ConfigError(field, f"unknown metric config {name!r}; choose from {', '.join(available)}")
-        return [build_metric(name) for name in names]
+        return [instantiate(load_group_config("metric", name)) for name in names]
 
     def feature_metrics(self, space_name: str) -> list:
         names = self.metrics.get(space_name)
