@@ -20,9 +20,8 @@ from omegaconf.errors import OmegaConfBaseException
 
 from tfnas.config import CONFIG_NAME, CONFIG_PATH, search_path_override
 from tfnas.errors import TfnasError
+from tfnas.help import HELP_FLAGS
 from tfnas.help import register as register_help
-
-register_help()  # ${tfnas_help:...} in conf/hydra/help/tfnas.yaml
 
 _in_task = False  # set once Hydra hands over: an OSError before that is Hydra's (the run directory)
 
@@ -55,6 +54,7 @@ def main() -> None:
 
         module, function = SUBCOMMANDS[sys.argv[1]].split(":")
         sys.exit(getattr(importlib.import_module(module), function)(sys.argv[2:]))
+    register_help(asked=any(arg in HELP_FLAGS for arg in sys.argv[1:]))  # ${tfnas_help:...} in conf/hydra/help/
     sys.argv += search_path_override(sys.argv[1:])
     if os.environ.get("HYDRA_FULL_ERROR"):
         _search()

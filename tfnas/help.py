@@ -20,10 +20,24 @@ RESOLVER = "tfnas_help"
 WIDTH = 118
 
 
-def register() -> None:
-    """Make `${tfnas_help:...}` available to Hydra (before it composes the config)."""
-    if not OmegaConf.has_resolver(RESOLVER):
-        OmegaConf.register_new_resolver(RESOLVER, render, use_cache=True)
+HELP_FLAGS = ("--help", "-h")
+
+
+def register(asked: bool = True) -> None:
+    """Make `${tfnas_help:...}` available to Hydra (before it composes the config).
+
+    Hydra resolves the help template on every start, not only for `--help`, and the metric lines build
+    every space and metric (importing transformers: seconds). So a command that did not ask for help
+    (`asked=False`) gets a one-line placeholder instead; the page itself is unchanged."""
+    if OmegaConf.has_resolver(RESOLVER):
+        if not asked:
+            return
+        OmegaConf.clear_resolver(RESOLVER)
+    OmegaConf.register_new_resolver(RESOLVER, render if asked else _not_asked, use_cache=True)
+
+
+def _not_asked(what: str) -> str:
+    return f"  (run with --help to list {what})"
 
 
 def render(what: str) -> str:

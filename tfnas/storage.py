@@ -171,13 +171,21 @@ def redact(url: str) -> str:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process `pid` of this host still runs. A zombie counts as dead: a killed worker whose parent
+    died too stays one where PID 1 does not reap (many containers), and `kill(pid, 0)` still succeeds on it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    if not Path("/proc/self/stat").exists():  # no procfs (macOS): kill(pid, 0) is all we can ask
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # gone meanwhile
+        return False
+    return state not in ("Z", "X")
 
 
 class EvaluationStore:

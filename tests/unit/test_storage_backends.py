@@ -85,3 +85,23 @@ def test_heartbeat_settings_are_checked():
         heartbeat_settings(cfg(heartbeat_interval_s=5, grace_period_s=5))
     with pytest.raises(ConfigError, match="search.heartbeat_interval_s"):
         heartbeat_settings(cfg(heartbeat_interval_s=0, grace_period_s=5))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs procfs to tell a zombie from a live process")
+def test_a_zombie_worker_counts_as_dead_so_its_claim_is_recovered():
+    """A worker killed with its parent stays a zombie where PID 1 does not reap; kill(pid, 0) still succeeds."""
+    import subprocess
+
+    from tfnas.storage import _alive
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        os.kill(child.pid, 0)  # the kernel still answers for it
+        assert not _alive(child.pid)
+        assert _alive(os.getpid())
+    finally:
+        child.wait()
+    assert not _alive(child.pid)
