@@ -6,7 +6,9 @@ from pathlib import Path
 from tfnas.app import run
 from tfnas.config import compose
 
-TINY = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
+# tiny models, no progress bar, no end-of-run report (plots cost seconds; tests about the report pass search.report=true)
+TINY = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false",
+        "search.report=false"]
 
 
 def config(*overrides: str):

@@ -108,12 +108,15 @@ def finish_run(cfg: DictConfig, parts, settings: Settings, run_dir: Path, tracke
         summary["objectives"] = [{"metric": k, "higher_is_better": hib} for k, hib in parts.objectives]
         summary["pareto_front_size"] = len(front)
     write_json(run_dir / SUMMARY_FILE, summary)
-    report = write_report(run_dir, space=parts.space, progress=cfg.search.get("progress"))
+    report = None
+    if cfg.search.get("report", True):
+        report = write_report(run_dir, space=parts.space, progress=cfg.search.get("progress"))
     tracker.finish(summary, best, run_dir)
     if best:
         print(
             f"tfnas: best {best[0]['hash']} {parts.metric.key}={best[0]['score']:.6g} "
-            f"({len(result.records)} scored, {summary['undefined']} undefined) report: {report}",
+            f"({len(result.records)} scored, {summary['undefined']} undefined) "
+            + (f"report: {report}" if report else f"report: skipped (python -m tfnas.report {run_dir} writes it)"),
             flush=True,
         )
     return summary

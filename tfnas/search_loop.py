@@ -9,6 +9,7 @@ from typing import Callable
 import optuna
 from tqdm.auto import tqdm
 
+from tfnas.interrupts import DeferredInterrupts
 from tfnas.metrics.scoring import Scorer
 from tfnas.results import Record
 from tfnas.storage import EvaluationStore
@@ -103,82 +104,86 @@ def run_search(
         log.info("the study already holds %d evaluation(s); resuming", used)
     streak = 0
     bar = tqdm(total=budget, initial=min(used, budget), desc="search", unit="arch", disable=None if progress is None else not progress)
+    gate = DeferredInterrupts()  # Ctrl-C lands while scoring or waiting, never inside a write to the study
     try:
-        while True:
-            used = sync()
-            store.maybe_fail_stale()
-            bar.n = min(used, budget)
-            bar.refresh()
-            if used >= budget:
-                if len(known) >= budget:
-                    break
-                # the rest of the budget is in other workers' hands: wait for their claims to finish,
-                # or to be failed as stale (a dead worker), and then score what they lost
-                time.sleep(0.1)
-                continue
-            candidate = retry(store, space, by_hash)
-            if candidate is None:
+        with gate:
+            while True:
+                gate.check()
+                used = sync()
+                store.maybe_fail_stale()
+                bar.n = min(used, budget)
+                bar.refresh()
+                if used >= budget:
+                    if len(known) >= budget:
+                        break
+                    # the rest of the budget is in other workers' hands: wait for their claims to finish,
+                    # or to be failed as stale (a dead worker), and then score what they lost
+                    with gate.allowed():
+                        time.sleep(0.1)
+                    continue
+                candidate = retry(store, space, by_hash)
+                if candidate is None:
+                    try:
+                        candidate = strategy.ask()
+                    except StopIteration as stop:
+                        result.stopped_early = str(stop) or "the strategy has nothing left to propose"
+                        break
+                key = space.hash(candidate.arch)
+                trial = candidate.info.get("trial")
+                if key in by_hash:
+                    result.duplicates += 1
+                    streak += 1
+                    stored = by_hash[key]
+                    if trial is not None:
+                        store.duplicate(trial, key, [stored.metrics[k] for k, _ in objectives], readable_params(space, candidate.arch))
+                    strategy.tell(candidate, sign * stored.score, duplicate=True)
+                    if streak >= max_consecutive_duplicates:
+                        result.stopped_early = f"the strategy proposed only already-scored architectures {streak} times in a row"
+                        log.warning("stopping early: %s", result.stopped_early)
+                        break
+                    continue
+                streak = 0
+                if trial is None:
+                    trial = store.new_trial()
+                mine.add(trial.number)
+                arch_json = space.to_json(candidate.arch)
                 try:
-                    candidate = strategy.ask()
-                except StopIteration as stop:
-                    result.stopped_early = str(stop) or "the strategy has nothing left to propose"
-                    break
-            key = space.hash(candidate.arch)
-            trial = candidate.info.get("trial")
-            if key in by_hash:
-                result.duplicates += 1
-                streak += 1
-                stored = by_hash[key]
-                if trial is not None:
-                    store.duplicate(trial, key, [stored.metrics[k] for k, _ in objectives], readable_params(space, candidate.arch))
-                strategy.tell(candidate, sign * stored.score, duplicate=True)
-                if streak >= max_consecutive_duplicates:
-                    result.stopped_early = f"the strategy proposed only already-scored architectures {streak} times in a row"
-                    log.warning("stopping early: %s", result.stopped_early)
-                    break
-                continue
-            streak = 0
-            if trial is None:
-                trial = store.new_trial()
-            mine.add(trial.number)
-            arch_json = space.to_json(candidate.arch)
-            try:
-                if not store.try_claim(trial, key, arch_json):
-                    continue  # another worker claimed it first; its result arrives by sync()
-                with store.beating(trial):
-                    evaluation = scorer(candidate.arch)
-                values = [evaluation.scores[k] for k, _ in objectives]
-                if not store.still_first(trial, key):
-                    continue  # a lower claim on the same architecture appeared meanwhile: its worker stores it
-                store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values,
-                               params=readable_params(space, candidate.arch))
-            except optuna.exceptions.UpdateFinishedTrialError as err:
-                # another worker (or an operator) finished this trial, e.g. failed it as stale: whoever failed
-                # it scores the architecture again; drop this evaluation and go on
-                result.dropped += 1
-                log.warning("trial %d (%s) was finished by someone else (%s); dropping this evaluation", trial.number, key, err)
-                continue
-            record = Record(
-                index=trial.number,
-                hash=key,
-                score=evaluation.scores[metric_key],
-                undefined=metric_key in evaluation.undefined,
-                seconds=evaluation.seconds,
-                metrics=evaluation.scores,
-                arch=arch_json,
-            )
-            known.add(trial.number)
-            by_hash[key] = record
-            space.note_evaluated(key)
-            result.scored_here += 1
-            if on_record is not None:
-                on_record(record)
-            if candidate.info.get("retry"):
-                strategy.observe(candidate.arch, sign * record.score)
-            else:
-                strategy.tell(candidate, sign * record.score)
-            best = max(by_hash.values(), key=lambda r: sign * r.score)
-            bar.set_postfix(best=f"{best.score:.4g}", refresh=False)
+                    if not store.try_claim(trial, key, arch_json):
+                        continue  # another worker claimed it first; its result arrives by sync()
+                    with store.beating(trial), gate.allowed():
+                        evaluation = scorer(candidate.arch)
+                    values = [evaluation.scores[k] for k, _ in objectives]
+                    if not store.still_first(trial, key):
+                        continue  # a lower claim on the same architecture appeared meanwhile: its worker stores it
+                    store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values,
+                                   params=readable_params(space, candidate.arch))
+                except optuna.exceptions.UpdateFinishedTrialError as err:
+                    # another worker (or an operator) finished this trial, e.g. failed it as stale: whoever failed
+                    # it scores the architecture again; drop this evaluation and go on
+                    result.dropped += 1
+                    log.warning("trial %d (%s) was finished by someone else (%s); dropping this evaluation", trial.number, key, err)
+                    continue
+                record = Record(
+                    index=trial.number,
+                    hash=key,
+                    score=evaluation.scores[metric_key],
+                    undefined=metric_key in evaluation.undefined,
+                    seconds=evaluation.seconds,
+                    metrics=evaluation.scores,
+                    arch=arch_json,
+                )
+                known.add(trial.number)
+                by_hash[key] = record
+                space.note_evaluated(key)
+                result.scored_here += 1
+                if on_record is not None:
+                    on_record(record)
+                if candidate.info.get("retry"):
+                    strategy.observe(candidate.arch, sign * record.score)
+                else:
+                    strategy.tell(candidate, sign * record.score)
+                best = max(by_hash.values(), key=lambda r: sign * r.score)
+                bar.set_postfix(best=f"{best.score:.4g}", refresh=False)
     except KeyboardInterrupt:
         # Everything scored so far is already on disk; end cleanly so the summary is written too.
         result.stopped_early = INTERRUPTED

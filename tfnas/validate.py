@@ -62,6 +62,7 @@ def run_values(cfg) -> None:
     integer(search.get("worker", 0), "search.worker", 0, "a non-negative integer (this machine's index among those sharing a study)")
     optional_boolean(search.get("progress"), "search.progress")
     boolean(search.get("overwrite", False), "search.overwrite")
+    boolean(search.get("report", True), "search.report")
     name = search.get("study_name", "tfnas")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError("search.study_name", f"must be a non-empty name, got {name!r}")

@@ -45,7 +45,7 @@ print(json.dumps({"tfnas_loaded": any(m.startswith("tfnas") for m in sys.modules
 
 
 def test_bert_export_loads_without_tfnas(tmp_path):
-    run(compose([*BERT, *MLM, "search.progress=false"]), tmp_path / "run")
+    run(compose([*BERT, *MLM, "search.progress=false", "search.report=false"]), tmp_path / "run")
     record = export_run(tmp_path / "run", rank=1, out=tmp_path / "model")
     assert record["trained"]["steps"] == 2 and "masked-LM head" in record["weights"]
     folder = tmp_path / "model"

@@ -15,14 +15,14 @@ import optuna
 import pytest
 from optuna.storages.journal import JournalFileBackend
 
-from apprun import config, search
+from apprun import TINY, config, search
 from tfnas.storage import EvaluationStore
 from tfnas.build import build_space
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
 # long enough that an evaluation outlasts the tiny grace period below
-SLOWER = ["space.model.emsize=48", "space.model.nhid=64", "space.batch_size=8", "space.seq_len=24", "search.progress=false"]
+SLOWER = ["space.model.emsize=48", "space.model.nhid=64", "space.batch_size=8", "space.seq_len=24", "search.progress=false",
+          "search.report=false"]
 
 
 def study_trials(url: str) -> list:
@@ -124,7 +124,7 @@ def test_a_worker_whose_trial_another_failed_drops_it_and_still_writes_its_summa
 
     monkeypatch.setattr(Scorer, "__call__", scored_while_another_worker_fails_the_claim)
     with caplog.at_level(logging.WARNING):
-        summary = search(run_dir, "search.budget=5")
+        summary = search(run_dir, "search.budget=5", "search.report=true")
     assert "dropping this evaluation" in caplog.text
     assert summary["evaluated"] == 5 and (run_dir / "report.md").exists()
     assert json.loads((run_dir / "summary.json").read_text())["evaluated"] == 5

@@ -15,8 +15,9 @@ import pytest
 
 from tfnas.errors import ConfigError
 
+from apprun import TINY
+
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
 POSTGRES_URL = os.environ.get("TFNAS_TEST_POSTGRES_URL", "postgresql+psycopg://tfnas:tfnas@127.0.0.1:5432/tfnas_test")
 
 

@@ -9,7 +9,8 @@ from tfnas.app import run
 from tfnas.config import compose, group_options
 from tfnas.results import read_results
 
-TINY = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
+from apprun import TINY
+
 
 METRIC = '''
 from tfnas.metrics.base import METRICS, Metric

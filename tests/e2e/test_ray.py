@@ -14,6 +14,8 @@ import ray
 from apprun import search
 from tfnas.errors import ConfigError
 
+pytestmark = pytest.mark.xdist_group("ray")  # one worker runs them all: they share a module fixture
+
 
 def evaluations(url: str) -> list:
     study = optuna.load_study(study_name="tfnas", storage=url)
@@ -127,7 +129,7 @@ def test_hydra_multirun_on_the_ray_launcher(tmp_path):
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, str(root / "search.py"), "-m", "space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8",
-         "space.seq_len=12", "search.progress=false", "metric=params", "search.budget=3", "seed=0,1", "hydra/launcher=ray",
+         "space.seq_len=12", "search.progress=false", "search.report=false", "metric=params", "search.budget=3", "seed=0,1", "hydra/launcher=ray",
          "+hydra.launcher.ray.init.num_cpus=2", "+hydra.launcher.ray.init.include_dashboard=false", f"hydra.sweep.dir={tmp_path}"],
         cwd=root, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600,
     )

@@ -98,7 +98,7 @@ def test_tracking_none_writes_report_without_wandb(tmp_path):
     from apprun import search as search_in_process
 
     run_dir = tmp_path / "run"
-    search_in_process(run_dir, "search.budget=2")
+    search_in_process(run_dir, "search.budget=2", "search.report=true")
     assert (run_dir / "report.md").exists() and (run_dir / "plots" / "best_so_far.png").exists()
     assert not (run_dir / "wandb").exists()
 

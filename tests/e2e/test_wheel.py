@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("wheel")  # one worker runs them all: they share a module fixture
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -13,8 +13,9 @@ import optuna
 
 from tfnas.storage import EvaluationStore
 
+from apprun import TINY
+
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
 
 
 def start(run_dir: Path, *overrides: str) -> subprocess.Popen:

@@ -9,8 +9,9 @@ from tfnas.app import run
 from tfnas.errors import ConfigError
 from tfnas.labels import load_labels
 
+from apprun import TINY
+
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
 
 
 def labelled_ids(space, n):

@@ -13,6 +13,8 @@ import pytest
 
 from tfnas.ensemble import BayesianRanker, Training, calibrated_trainings, prior_weights, signed_ranks
 
+from apprun import TINY
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -81,14 +83,15 @@ def test_done_trainings_count_and_are_not_repeated():
 
 
 def search_cmd(run_dir, *overrides):
-    tiny = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
+    tiny = TINY
     return [sys.executable, str(ROOT / "search.py"), *tiny, "strategy=ensemble", "search.pool=benchmark", "search.budget=12",
             "train=benchmark", "train.budget=6", "train._target_=tests.slow_stage.SlowLookup", f"hydra.run.dir={run_dir}", *overrides]
 
 
 def test_resume_after_sigkill_neither_loses_nor_repeats_a_training(tmp_path):
     run_dir, log = tmp_path / "run", tmp_path / "trainings.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "TFNAS_TEST_TRAIN_LOG": str(log)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "TFNAS_TEST_TRAIN_LOG": str(log),
+           "TFNAS_TEST_TRAIN_SECONDS": "0.25"}
     proc = subprocess.Popen(search_cmd(run_dir), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and proc.poll() is None:
@@ -140,7 +143,7 @@ def test_the_ensemble_spends_its_budget_on_short_trainings(tmp_path):
 
     from tfnas.app import run
 
-    tiny = ["space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8", "space.seq_len=12", "search.progress=false"]
+    tiny = TINY
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("config", overrides=[*tiny, "strategy=ensemble", "search.budget=4", "train=short", "train.steps=3",
                                            "train.budget=2", "+train.rnn.model.emsize=16", "+train.rnn.model.nhid=24",
