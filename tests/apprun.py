@@ -1,6 +1,7 @@
 """Run the search app in this process, as `python search.py OVERRIDES` would (Hydra's compose API)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from tfnas.app import run
@@ -19,3 +20,22 @@ def config(*overrides: str):
 def search(run_dir: Path, *overrides: str) -> dict:
     """Run a search into `run_dir` and return its summary."""
     return run(config(*overrides), Path(run_dir))
+
+
+def cli(monkeypatch, *argv: str) -> int:
+    """Run the `tfnas` command in this process (sys.argv patched) and return its exit status; for tests of its
+    error paths, which end before any search starts (a new process would add seconds of imports each)."""
+    from tfnas.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["tfnas", *argv])
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "")  # main() sets it; monkeypatch restores the caller's value
+    monkeypatch.delenv("HYDRA_FULL_ERROR")
+    try:
+        main()
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    finally:
+        from hydra.core.global_hydra import GlobalHydra
+
+        GlobalHydra.instance().clear()
+    return 0

@@ -1,17 +1,10 @@
 """Every config value is validated before anything is written, with the field named; Hydra's
 own errors (a run directory that cannot be made) end the command with one line."""
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from apprun import TINY, search
+from apprun import TINY, cli, search
 from tfnas.errors import ConfigError
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.mark.parametrize("overrides, field", [
     (["seed=abc"], "seed"),
@@ -45,23 +38,16 @@ def test_bad_values_name_their_field_before_anything_is_written(tmp_path, overri
 
 
 @pytest.mark.parametrize("run_dir", ["/proc/tfnas-cannot-be-here", "/dev/null/run"])
-def test_a_run_directory_that_cannot_be_made_is_one_line(run_dir):
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "search.py"), *TINY, f"hydra.run.dir={run_dir}", "search.budget=1"],
-        cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tfnas: error: hydra.run.dir: cannot create"), proc.stderr
+def test_a_run_directory_that_cannot_be_made_is_one_line(run_dir, monkeypatch, capsys):
+    assert cli(monkeypatch, *TINY, f"hydra.run.dir={run_dir}", "search.budget=1") == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tfnas: error: hydra.run.dir: cannot create"), lines
 
 
-def test_hydra_config_errors_end_with_exit_2_and_no_traceback():
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "search.py"), "search.budgt=3"],
-        cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("tfnas: error: Could not override 'search.budgt'.")
+def test_hydra_config_errors_end_with_exit_2_and_no_traceback(monkeypatch, capsys):
+    assert cli(monkeypatch, "search.budgt=3") == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.startswith("tfnas: error: Could not override 'search.budgt'.")
 
 
 def test_a_rule_that_mixes_types_is_a_config_error_naming_the_rule(tmp_path):

@@ -46,7 +46,7 @@ def test_a_live_worker_is_never_failed_by_a_worker_with_a_tiny_grace_period(tmp_
         return [t for t in optuna.load_study(study_name="tfnas", storage=storage).trials if EvaluationStore.is_evaluation(t)]
 
     # the worker with the tiny grace period starts first; the other joins once the study holds a claim. Both run
-    # until each has scored a few architectures while the other was running, then both are interrupted (SIGINT),
+    # until each has scored two architectures while the other was running, then both are interrupted (SIGINT),
     # so the overlap does not depend on how fast this machine is.
     first = start(1)
     deadline = time.monotonic() + 120
@@ -54,7 +54,7 @@ def test_a_live_worker_is_never_failed_by_a_worker_with_a_tiny_grace_period(tmp_
         time.sleep(0.05)
     procs = [first, start(0)]
     counts: dict = {}
-    while time.monotonic() < deadline and all(p.poll() is None for p in procs) and (len(counts) < 2 or min(counts.values()) < 3):
+    while time.monotonic() < deadline and all(p.poll() is None for p in procs) and (len(counts) < 2 or min(counts.values()) < 2):
         time.sleep(0.5)
         counts = collections.Counter(t.user_attrs["worker"]["pid"] for t in evaluations())
     for proc in procs:
@@ -69,7 +69,7 @@ def test_a_live_worker_is_never_failed_by_a_worker_with_a_tiny_grace_period(tmp_
     done = evaluations()  # undefined scores are FAIL evaluations
     assert len({t.user_attrs["hash"] for t in done}) == len(done)
     by_worker = collections.Counter(t.user_attrs["worker"]["pid"] for t in done)
-    assert len(by_worker) == 2 and min(by_worker.values()) >= 3, by_worker  # both scored while the other ran
+    assert len(by_worker) == 2 and min(by_worker.values()) >= 2, by_worker  # both scored while the other ran
     for w in (0, 1):
         assert (tmp_path / f"w{w}" / "summary.json").exists()
 

@@ -84,7 +84,7 @@ def test_done_trainings_count_and_are_not_repeated():
 
 def search_cmd(run_dir, *overrides):
     tiny = TINY
-    return [sys.executable, str(ROOT / "search.py"), *tiny, "strategy=ensemble", "search.pool=benchmark", "search.budget=12",
+    return [sys.executable, str(ROOT / "search.py"), *tiny, "strategy=ensemble", "search.pool=benchmark", "search.budget=8",
             "train=benchmark", "train.budget=6", "train._target_=tests.slow_stage.SlowLookup", f"hydra.run.dir={run_dir}", *overrides]
 
 
