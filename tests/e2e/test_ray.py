@@ -120,8 +120,10 @@ def test_two_actors_one_killed_halfway_still_score_the_budget_once_each(tmp_path
         assert sorted(r["hash"] for r in csv.DictReader(handle)) == sorted(hashes)
 
 
-def test_hydra_multirun_on_the_ray_launcher(tmp_path):
-    """hydra/launcher=ray (hydra-ray-launcher, local mode): each job of the sweep runs as a Ray task."""
+def test_hydra_multirun_on_the_ray_launcher(tmp_path, local_ray):
+    """hydra/launcher=ray (hydra-ray-launcher): each job of the sweep runs as a Ray task on a running cluster
+    (here the local one; address=auto). The launcher sets an object-store size by default, which Ray refuses
+    when connecting to a cluster: object_store_memory=null lifts it (see README)."""
     import subprocess
     import sys
     from pathlib import Path
@@ -130,7 +132,7 @@ def test_hydra_multirun_on_the_ray_launcher(tmp_path):
     out = subprocess.run(
         [sys.executable, str(root / "search.py"), "-m", "space.model.emsize=16", "space.model.nhid=24", "space.batch_size=8",
          "space.seq_len=12", "search.progress=false", "search.report=false", "metric=params", "search.budget=3", "seed=0,1", "hydra/launcher=ray",
-         "+hydra.launcher.ray.init.num_cpus=2", "+hydra.launcher.ray.init.include_dashboard=false", f"hydra.sweep.dir={tmp_path}"],
+         "hydra.launcher.ray.init.address=auto", "+hydra.launcher.ray.init.object_store_memory=null", f"hydra.sweep.dir={tmp_path}"],
         cwd=root, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600,
     )
     assert out.returncode == 0, out.stderr[-3000:]
