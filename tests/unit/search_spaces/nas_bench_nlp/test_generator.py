@@ -27,7 +27,7 @@ def test_generator_statistics_match_the_benchmark_cells():
     bench = list(load_recipes().values())
     space = NasBenchNLPSpace()
     rng = np.random.default_rng(0)
-    sample = [space.sample(rng) for _ in range(1500)]
+    sample = [space.sample(rng) for _ in range(800)]
 
     def stats(cells):
         sizes = np.array([len(c) for c in cells])
