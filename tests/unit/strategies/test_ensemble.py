@@ -88,7 +88,7 @@ def search_cmd(run_dir, *overrides):
             "train=benchmark", "train.budget=6", "train._target_=tests.slow_stage.SlowLookup", f"hydra.run.dir={run_dir}", *overrides]
 
 
-def test_resume_after_sigkill_neither_loses_nor_repeats_a_training(tmp_path):
+def test_resume_after_sigkill_neither_loses_nor_repeats_a_training(tmp_path, monkeypatch):
     run_dir, log = tmp_path / "run", tmp_path / "trainings.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "TFNAS_TEST_TRAIN_LOG": str(log),
            "TFNAS_TEST_TRAIN_SECONDS": "0.25"}
@@ -108,7 +108,11 @@ def test_resume_after_sigkill_neither_loses_nor_repeats_a_training(tmp_path):
     stored = [v["hash"] for k, v in sorted(study.user_attrs.items()) if k.startswith("ensemble_training_")]
     assert stored == done_before  # every finished training was stored before the kill
 
-    subprocess.run(search_cmd(run_dir), cwd=ROOT, env=env, check=True, capture_output=True)
+    from apprun import search  # the resume is a plain start: in this process
+
+    for name in ("TFNAS_TEST_TRAIN_LOG", "TFNAS_TEST_TRAIN_SECONDS"):
+        monkeypatch.setenv(name, env[name])
+    search(run_dir, *search_cmd(run_dir)[2:])
     lines = log.read_text().splitlines()
     done = [line.split()[1] for line in lines if line.startswith("done")]
     assert len(done) == 6 and len(set(done)) == 6  # nothing repeated, the budget met
