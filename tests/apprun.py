@@ -39,3 +39,12 @@ def cli(monkeypatch, *argv: str) -> int:
 
         GlobalHydra.instance().clear()
     return 0
+
+
+def interruptible() -> None:
+    """`preexec_fn` for a child process that a test stops with SIGINT. A test run started in the background
+    (CI, nohup, `cmd &` in a script) ignores SIGINT, children inherit that, and Python then keeps ignoring
+    it (as tfnas should, for a user who ran it under nohup); the child gets the default disposition back."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -39,6 +39,9 @@ def search(parts, cfg: DictConfig, on_record, progress) -> object:
 
 
 def _worker_main(config: dict, run_dir: str, worker: int, threads: int, ready, parent: int) -> None:
+    # SIGINT is how the parent stops its workers: obey it even where the command runs with SIGINT ignored
+    # (nohup, a background job of a script), which a spawned worker would otherwise inherit
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     watch_parent(parent)
     torch.set_num_threads(threads)
     cfg = OmegaConf.create(config)

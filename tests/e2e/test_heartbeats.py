@@ -15,7 +15,7 @@ import optuna
 import pytest
 from optuna.storages.journal import JournalFileBackend
 
-from apprun import TINY, config, search
+from apprun import TINY, config, interruptible, search
 from tfnas.storage import EvaluationStore
 from tfnas.build import build_space
 
@@ -39,6 +39,7 @@ def test_a_live_worker_is_never_failed_by_a_worker_with_a_tiny_grace_period(tmp_
              "search.budget=100000", f"search.storage=journal:{journal}",
              f"search.worker={w}", f"hydra.run.dir={tmp_path / f'w{w}'}", *settings[w]],
             cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            preexec_fn=interruptible,
         )
 
     def evaluations():

@@ -13,7 +13,7 @@ import optuna
 
 from tfnas.storage import EvaluationStore
 
-from apprun import TINY
+from apprun import TINY, interruptible
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ def start(run_dir: Path, *overrides: str) -> subprocess.Popen:
         [sys.executable, str(ROOT / "search.py"), *TINY, "search.budget=400", "search.n_workers=2", "search.threads=1",
          f"hydra.run.dir={run_dir}", *overrides],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible,
     )
 
 
