@@ -58,7 +58,9 @@ def bench_rnn(
     batch = next(iter(scorers.values())).batch
     times = {name: [] for name in scorers}
     rates = {name: [] for name in scorers}
-    for i, (model_id, recipe) in enumerate(pool, 1):
+    from tqdm.auto import tqdm
+
+    for i, (model_id, recipe) in enumerate(tqdm(pool, desc="bench", unit="arch", disable=None), 1):  # a bar on a terminal
         for name, scorer in scorers.items():
             total, probe_s, flops = _time(space, scorer, recipe, batch)
             times[name].append(total)

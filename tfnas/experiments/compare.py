@@ -237,12 +237,17 @@ def random_trainings(truth: dict, hib: bool, ks: Sequence[int], draws: int = 400
 def compare_space(setup: SpaceSetup, pipes: list[Pipeline], seeds: int, budget: int, ks: Sequence[int],
                   checkpoints: Sequence[int], log=print, first_seed: int = 0) -> dict[str, Any]:
     """Every pipeline over `seeds` seeds: best-of-k at the full budget, and the pick vs proxy evaluations."""
+    from tqdm.auto import tqdm
+
     hib, truth, kmax = setup.higher_is_better, setup.truth, max(ks)
     rows = []
+    # a bar with a time estimate over every (pipeline, seed) on a terminal; the per-pipeline lines stay for logs
+    bar = tqdm(total=len(pipes) * seeds, desc=f"compare {setup.name}", unit="run", disable=None)
     for pipe in pipes:
         start = time.perf_counter()
         by_k = {k: [] for k in ks}
         curve = {n: {1: [], kmax: []} for n in checkpoints}
+        bar.set_postfix_str(pipe.label, refresh=False)
         for seed in range(first_seed, first_seed + seeds):
             out = run_pipeline(setup, pipe, seed, budget, kmax)
             for k in ks:
@@ -262,6 +267,7 @@ def compare_space(setup: SpaceSetup, pipes: list[Pipeline], seeds: int, budget: 
                 for n in checkpoints:
                     for k in (1, kmax):
                         curve[n][k].append(best_of(prefix_trained(out["evaluated"], values, metric.higher_is_better, n, k), truth, hib))
+            bar.update()
         row = {"strategy": pipe.strategy, "metric": pipe.metric, "label": pipe.label,
                "top_k": {str(k): quartiles(v) for k, v in by_k.items()},
                "by_evals": {str(n): {str(k): quartiles(v) for k, v in c.items()} for n, c in curve.items()},
@@ -269,6 +275,7 @@ def compare_space(setup: SpaceSetup, pipes: list[Pipeline], seeds: int, budget: 
         rows.append(row)
         log(f"  {setup.name} {pipe.label}: " + ", ".join(f"k={k} {row['top_k'][str(k)]['median']:.4f}" for k in ks)
             + f" ({row['seconds']} s)")
+    bar.close()
     return {"rows": rows, "random_trainings": {str(k): v for k, v in random_trainings(truth, hib, ks).items()}}
 
 
