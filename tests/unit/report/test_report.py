@@ -155,3 +155,15 @@ def test_compare_sweep_dir_tables_strategy_metric_seed(tmp_path, tiny_rnn_space,
 def test_report_command_rejects_a_directory_without_runs(tmp_path):
     with pytest.raises(SystemExit):
         report_main([str(tmp_path)])
+
+
+def test_a_run_without_its_report_gets_it_from_the_report_command(tmp_path, capsys):
+    """search.report=false (big sweeps) skips report.md and the plots; `python -m tfnas.report RUN` writes them."""
+    from apprun import search
+
+    run_dir = tmp_path / "run"
+    search(run_dir, "search.budget=2", "search.report=false")
+    assert f"report: skipped (python -m tfnas.report {run_dir} writes it)" in capsys.readouterr().out
+    assert not (run_dir / "report.md").exists() and not (run_dir / "plots").exists()
+    assert report_main([str(run_dir)]) == 0
+    assert (run_dir / "report.md").exists() and (run_dir / "plots" / "best_so_far.png").stat().st_size > 0
