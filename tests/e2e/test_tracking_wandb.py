@@ -36,16 +36,13 @@ def search(tmp_path, *overrides, budget=4, multirun=False):
     return proc
 
 
-def test_search_with_wandb_writes_offline_run_report_and_plots(tmp_path):
-    run_dir = tmp_path / "run"
-    proc = search(tmp_path, "tracking=wandb", "tracking.system_stats=false", f"hydra.run.dir={run_dir}")
-    assert f"report: {run_dir / 'report.md'}" in proc.stdout.strip().splitlines()[-1]
+def check_offline_run(run_dir, name: str, group: str) -> None:
+    """The W&B offline run of one search job, read back from its .wandb file, against the run directory."""
     summary = json.loads((run_dir / "summary.json").read_text())
-
     (folder,) = find_offline_runs(run_dir)
     assert folder.parent == run_dir / "wandb" and folder.name.startswith("offline-run-")
     run = read_offline_run(folder)
-    assert run.exited and run.project == "tfnas" and run.name == "random-hidden_cov-seed0" and run.group == ""
+    assert run.exited and run.project == "tfnas" and run.name == name and run.group == group
     # the resolved Hydra config is the run config
     assert run.config["search"]["budget"] == 4 and run.config["space"]["model"]["emsize"] == 16
     assert run.config["tracking"]["mode"] == "offline"
@@ -72,22 +69,25 @@ def test_search_with_wandb_writes_offline_run_report_and_plots(tmp_path):
     assert (run_dir / "plots" / "best_so_far.png").stat().st_size > 0
     assert (run_dir / "plots" / "score_histogram.png").stat().st_size > 0
     assert f"wandb sync {folder}" in report
+
+
+def test_every_job_of_a_sweep_is_a_full_offline_run_with_its_report(tmp_path):
+    """search.py -m with tracking=wandb, in a process that logs any network use: every job is a complete
+    offline run (history, summaries, shortlist, plots, artifact), named after its job and grouped by the
+    sweep, with its report; the sweep compares. (A plain search's run, ungrouped: the in-process test.)"""
+    sweep = tmp_path / "sweep"
+    proc = search(tmp_path, "seed=0,1", "tracking=wandb", "tracking.system_stats=false", f"hydra.sweep.dir={sweep}", multirun=True)
+    for job, seed in (("0", 0), ("1", 1)):
+        check_offline_run(sweep / job, f"{job}-random-hidden_cov-seed{seed}", str(sweep))
+    runs = [read_offline_run(f) for job in ("0", "1") for f in find_offline_runs(sweep / job)]
+    assert [r.config["hydra_job"]["job_num"] for r in runs] == [0, 1]
+    assert runs[0].run_id != runs[1].run_id
+    assert f"report: {sweep / '1' / 'report.md'}" in proc.stdout
     # offline never tried to reach a server (Python side; wandb-core was checked by hand with strace)
     network = tmp_path / "network.log"
     assert not network.exists(), network.read_text()
     assert not (tmp_path / "wandb").exists()
     assert not [p for p in (tmp_path / "home").rglob("*wandb*")]  # nothing of wandb's outside the run directory
-
-
-def test_multirun_gives_one_wandb_run_per_job_grouped_by_sweep(tmp_path):
-    sweep = tmp_path / "sweep"
-    search(tmp_path, "seed=0,1", "tracking=wandb", "tracking.system_stats=false",
-           "tracking.log_plots=false", f"hydra.sweep.dir={sweep}", budget=2, multirun=True)
-    runs = [read_offline_run(f) for job in ("0", "1") for f in find_offline_runs(sweep / job)]
-    assert [r.name for r in runs] == ["0-random-hidden_cov-seed0", "1-random-hidden_cov-seed1"]
-    assert {r.group for r in runs} == {str(sweep)}
-    assert [r.config["hydra_job"]["job_num"] for r in runs] == [0, 1]
-    assert runs[0].run_id != runs[1].run_id
     from tfnas.report.__main__ import main
 
     assert main([str(sweep)]) == 0
@@ -130,6 +130,7 @@ def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, 
     search_in_process(run_dir, "search.budget=4", "tracking=wandb", "tracking.system_stats=false", "train=benchmark")
     (folder,) = find_offline_runs(run_dir)
     run = read_offline_run(folder)
+    assert run.name == "random-hidden_cov-seed0" and run.group == ""  # a plain search: no sweep, no group
     assert all("evaluation" in row for row in run.history)
     scores = [row["score"] for row in run.history if "score" in row]
     assert run.summary["score"] == {"max": max(scores)}  # hidden_cov: higher is better, so the summary keeps the max
