@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tfnas.errors import ConfigError
-from tfnas.training.base import ShortlistStage
+from tfnas.training.base import ShortlistStage, space_sections
 from tfnas.training.loop import Budget, train_candidate
 from tfnas.training.short import CURVES_FILE, _collect_curves
 from tfnas.training.table import format_table, write_shortlist
@@ -146,11 +146,8 @@ class SuccessiveHalving(ShortlistStage):
         self.top_k, self.min_steps, self.max_steps, self.eta = top_k, min_steps, max_steps, eta
         self.checkpoint_every, self.log_every = checkpoint_every, max(1, int(log_every))
         self.resume, self.progress, self.directory = resume, progress, directory
-        for key, value in space_options.items():
-            if value is not None and not isinstance(value, dict):
-                raise ConfigError(f"train.{key}", "unknown setting; train=halving takes top_k, min_steps, max_steps, eta, "
-                                  "checkpoint_every, log_every, resume, progress, directory and per-space sections (rnn, bert)")
-        self.space_options = {k: dict(v or {}) for k, v in space_options.items()}
+        settings = "top_k, min_steps, max_steps, eta, checkpoint_every, log_every, resume, progress, directory"
+        self.space_options = space_sections("halving", settings, space_options)
 
     def plan(self, candidates: int) -> list[tuple[int, int]]:
         return plan_rungs(candidates, self.min_steps, self.max_steps, self.eta)

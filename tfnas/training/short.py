@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tfnas.errors import ConfigError
-from tfnas.training.base import ShortlistStage
+from tfnas.training.base import ShortlistStage, space_sections
 from tfnas.training.loop import CURVE_FILE, Budget, train_candidate
 from tfnas.training.table import format_table, write_shortlist
 
@@ -52,11 +52,8 @@ class ShortTraining(ShortlistStage):
         self.budget = Budget(steps, minutes)
         self.eval_every, self.checkpoint_every, self.log_every = eval_every, checkpoint_every, max(1, int(log_every))
         self.resume, self.progress, self.directory = resume, progress, directory
-        for key, value in space_options.items():
-            if value is not None and not isinstance(value, dict):
-                raise ConfigError(f"train.{key}", "unknown setting; train=short takes top_k, steps, minutes, eval_every, "
-                                  "checkpoint_every, log_every, resume, progress, directory and per-space sections (rnn, bert)")
-        self.space_options = {k: dict(v or {}) for k, v in space_options.items()}
+        settings = "top_k, steps, minutes, eval_every, checkpoint_every, log_every, resume, progress, directory"
+        self.space_options = space_sections("short", settings, space_options)
 
     def check(self, space) -> None:
         """The training data must exist and be long enough (a user's corpus can be short)."""
