@@ -34,31 +34,22 @@ class NoTracker(Tracker):
 
 
 class Trackers(Tracker):
-    """Several trackers fed the same events, in order."""
+    """Several trackers fed the same events, in order. Every event method of `Tracker` is forwarded, so a
+    new event reaches every tracker without being listed here."""
 
     def __init__(self, *trackers: Tracker):
         self.trackers = list(trackers)
 
-    def start(self, *args, **kwargs):
-        for t in self.trackers:
-            t.start(*args, **kwargs)
 
-    def log_record(self, *args, **kwargs):
-        for t in self.trackers:
-            t.log_record(*args, **kwargs)
+def _forward(event: str):
+    def method(self, *args, **kwargs):
+        for tracker in self.trackers:
+            getattr(tracker, event)(*args, **kwargs)
 
-    def log_training(self, *args, **kwargs):
-        for t in self.trackers:
-            t.log_training(*args, **kwargs)
+    method.__name__ = event
+    method.__doc__ = getattr(Tracker, event).__doc__
+    return method
 
-    def log_trained(self, *args, **kwargs):
-        for t in self.trackers:
-            t.log_trained(*args, **kwargs)
 
-    def finish(self, *args, **kwargs):
-        for t in self.trackers:
-            t.finish(*args, **kwargs)
-
-    def fail(self, *args, **kwargs):
-        for t in self.trackers:
-            t.fail(*args, **kwargs)
+for _event in [name for name, value in vars(Tracker).items() if callable(value) and not name.startswith("_")]:
+    setattr(Trackers, _event, _forward(_event))
