@@ -3,7 +3,6 @@ import csv
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from tfnas.errors import ConfigError
 
 from apprun import TINY
+from study_db import completed_trials
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("TFNAS_TEST_POSTGRES_URL", "postgresql+psycopg://tfnas:tfnas@127.0.0.1:5432/tfnas_test")
@@ -36,21 +36,13 @@ def evaluations(url: str, study_name: str = "tfnas") -> list:
     return [t for t in study.get_trials(deepcopy=False) if EvaluationStore.is_evaluation(t)]
 
 
-def completed(db: Path) -> int:
-    try:
-        with sqlite3.connect(db, timeout=5) as con:
-            return con.execute("SELECT count(*) FROM trials WHERE state='COMPLETE'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 def test_resume_after_sigkill_neither_loses_nor_repeats(tmp_path):
     run_dir, budget = tmp_path / "run", 20
     cmd = search_cmd(f"search.budget={budget}", f"hydra.run.dir={run_dir}")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = run_dir / "study.db"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and completed(db) < 5 and proc.poll() is None:
+    while time.monotonic() < deadline and completed_trials(db) < 5 and proc.poll() is None:
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

@@ -3,7 +3,6 @@ import csv
 import json
 import os
 import signal
-import sqlite3
 import threading
 import time
 
@@ -12,6 +11,7 @@ import pytest
 import ray
 
 from apprun import search
+from study_db import completed_trials, running_claims
 from tfnas.errors import ConfigError
 
 pytestmark = pytest.mark.xdist_group("ray")  # one worker runs them all: they share a module fixture
@@ -20,31 +20,6 @@ pytestmark = pytest.mark.xdist_group("ray")  # one worker runs them all: they sh
 def evaluations(url: str) -> list:
     study = optuna.load_study(study_name="tfnas", storage=url)
     return [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE" and t.user_attrs.get("kind") == "evaluation"]
-
-
-def running_claims(db) -> list[tuple[int, dict]]:
-    """(trial number, worker) of the claims in flight, read straight from the SQLite file."""
-    try:
-        with sqlite3.connect(db, timeout=5) as con:
-            rows = con.execute(
-                "SELECT t.number, a.value_json FROM trials t JOIN trial_user_attributes a ON a.trial_id = t.trial_id "
-                "WHERE t.state = 'RUNNING' AND a.key = 'worker'"
-            ).fetchall()
-            kinds = dict(con.execute(
-                "SELECT t.number, a.value_json FROM trials t JOIN trial_user_attributes a ON a.trial_id = t.trial_id "
-                "WHERE t.state = 'RUNNING' AND a.key = 'kind'"
-            ).fetchall())
-    except sqlite3.Error:
-        return []
-    return [(n, json.loads(w)) for n, w in rows if kinds.get(n) == '"claim"']
-
-
-def n_completed(db) -> int:
-    try:
-        with sqlite3.connect(db, timeout=5) as con:
-            return con.execute("SELECT count(*) FROM trials WHERE state='COMPLETE'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
 
 
 def test_unreachable_ray_address_is_refused_before_anything_is_written(tmp_path):
@@ -95,7 +70,7 @@ def test_two_actors_one_killed_halfway_still_score_the_budget_once_each(tmp_path
     victim = None
     deadline = time.monotonic() + 240
     while victim is None and thread.is_alive() and time.monotonic() < deadline:
-        if n_completed(db) >= budget // 2:  # halfway: kill an actor in the middle of an evaluation
+        if completed_trials(db) >= budget // 2:  # halfway: kill an actor in the middle of an evaluation
             for number, worker in running_claims(db):
                 if worker["pid"] != os.getpid():
                     os.kill(worker["pid"], signal.SIGKILL)

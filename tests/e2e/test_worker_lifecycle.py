@@ -3,7 +3,6 @@ running (its claim is recovered by the next start), and SIGINT to the main proce
 worker, writes the summary and counts what was really scored."""
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import optuna
 from tfnas.storage import EvaluationStore
 
 from apprun import TINY, interruptible
+from study_db import completed_trials
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,12 +55,8 @@ def alive(pid: int) -> bool:
 def wait_for_rows(db: Path, proc: subprocess.Popen, n: int, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with sqlite3.connect(db, timeout=5) as con:
-                if con.execute("SELECT count(*) FROM trials WHERE state='COMPLETE'").fetchone()[0] >= n:
-                    return
-        except sqlite3.Error:
-            pass
+        if completed_trials(db) >= n:
+            return
         time.sleep(0.1)
     raise AssertionError(f"the search did not score {n} architectures in time: {proc.poll()}")
 
