@@ -84,6 +84,11 @@ def run_search(
     known: set[int] = set()
     by_hash: dict[str, Record] = {}
     mine: set[int] = set()
+    best: list[Record] = []  # the best record so far, for the progress bar (kept as records arrive, not re-found)
+
+    def consider(record: Record) -> None:
+        if not best or sign * record.score > sign * best[0].score:
+            best[:] = [record]
 
     def sync() -> int:
         """Read what changed in the study: show new evaluations to the strategy; return the budget used."""
@@ -92,6 +97,7 @@ def run_search(
                 known.add(trial.number)
                 record = store.record(trial)
                 by_hash[record.hash] = record
+                consider(record)
                 space.note_evaluated(record.hash)
                 if trial.number not in mine:
                     strategy.observe(space.from_json(record.arch), sign * record.score)
@@ -182,8 +188,8 @@ def run_search(
                     strategy.observe(candidate.arch, sign * record.score)
                 else:
                     strategy.tell(candidate, sign * record.score)
-                best = max(by_hash.values(), key=lambda r: sign * r.score)
-                bar.set_postfix(best=f"{best.score:.4g}", refresh=False)
+                consider(record)
+                bar.set_postfix(best=f"{best[0].score:.4g}", refresh=False)
     except KeyboardInterrupt:
         # Everything scored so far is already on disk; end cleanly so the summary is written too.
         result.stopped_early = INTERRUPTED
