@@ -284,7 +284,7 @@ class EvaluationStore:
             key = trial.user_attrs.get("hash")
             if key is None:
                 continue
-            holding = self.is_evaluation(trial) or (trial.state == TrialState.RUNNING and trial.user_attrs.get("kind") == "claim")
+            holding = self.holds_hash(trial)
             numbers = self.holders.setdefault(key, set())
             (numbers.add if holding else numbers.discard)(trial.number)
         return fresh
@@ -297,7 +297,7 @@ class EvaluationStore:
 
     def running_claims(self) -> list:
         """Claims in flight as of the last refresh."""
-        return [t for t in self.feed.running.values() if t.state == TrialState.RUNNING and t.user_attrs.get("kind") == "claim"]
+        return [t for t in self.feed.running.values() if self.is_live_claim(t)]
 
     def live_claims(self) -> list:
         """Claims in flight that will end: finished by their worker, or failed when it dies. With heartbeats,
@@ -380,12 +380,7 @@ class EvaluationStore:
         """The lowest trial number that holds `key` (an evaluation or a live claim), from the claims index
         (or from `trials`, when given)."""
         if trials is not None:
-            numbers = [
-                t.number
-                for t in trials
-                if t.user_attrs.get("hash") == key
-                and (self.is_evaluation(t) or (t.state == TrialState.RUNNING and t.user_attrs.get("kind") == "claim"))
-            ]
+            numbers = [t.number for t in trials if t.user_attrs.get("hash") == key and self.holds_hash(t)]
         else:
             numbers = self.holders.get(key, ())
         return min(numbers) if numbers else None
@@ -453,6 +448,16 @@ class EvaluationStore:
         if trial.user_attrs.get("kind") != "evaluation":
             return False
         return trial.state == TrialState.COMPLETE or (trial.state == TrialState.FAIL and "fail_reason" in trial.user_attrs)
+
+    @staticmethod
+    def is_live_claim(trial) -> bool:
+        """An architecture being scored: a RUNNING claim."""
+        return trial.state == TrialState.RUNNING and trial.user_attrs.get("kind") == "claim"
+
+    @classmethod
+    def holds_hash(cls, trial) -> bool:
+        """Whether `trial` keeps its architecture from being scored by anyone else: an evaluation or a live claim."""
+        return cls.is_evaluation(trial) or cls.is_live_claim(trial)
 
     def record(self, trial) -> Record:
         attrs = trial.user_attrs
