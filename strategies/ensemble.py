@@ -15,7 +15,7 @@ import numpy as np
 from tfnas.strategy import STRATEGIES
 from tfnas.strategies.evolution import RegularizedEvolution
 from tfnas.strategies.random_search import RandomSearch
-from tfnas.ensemble import Training, calibrated_trainings, predicted_order, signed_ranks
+from tfnas.ensemble import Training, calibrated_trainings, factor_weights, predicted_order, signed_ranks
 from tfnas.errors import ConfigError
 
 TRAINING_ATTR = "ensemble_training_"
@@ -33,8 +33,11 @@ class CalibratedEnsemble(RandomSearch):
 
     def __init__(self, metrics: dict[str, list[str]] | None = None, guard: dict[str, list[str]] | None = None,
                  exploration: str = "thompson", proposals: str = "random", population_size: int = 20, sample_size: int = 5,
-                 max_resample: int = 100):
+                 max_resample: int = 100, prior: str = "equal"):
         super().__init__(max_resample)
+        if prior not in ("equal", "factor"):
+            raise ConfigError("strategy.prior", f"must be equal (rank average) or factor (one-factor model of the metrics), got {prior!r}")
+        self.prior = prior
         if proposals not in ("random", "evolution"):
             raise ConfigError("strategy.proposals", f"must be random or evolution, got {proposals!r}")
         self.proposals = proposals
@@ -143,6 +146,7 @@ class CalibratedEnsemble(RandomSearch):
         trainings, model = calibrated_trainings(
             features, hashes, ~undefined, stage.trainings, train, higher, np.random.default_rng([int(seed), 13]),
             done=done, on_training=persist, greedy=self.exploration == "greedy",
+            prior_mean=factor_weights(features[~undefined] if (~undefined).sum() >= 3 else features) if self.prior == "factor" else None,
         )
         if undefined.any():
             print(f"tfnas: ensemble guard: {int(undefined.sum())} of {len(records)} candidates degenerate at initialisation "

@@ -119,6 +119,43 @@ def prior_weights(m: int) -> np.ndarray:
     return np.full(m, 1.0 / m)
 
 
+def factor_weights(features: np.ndarray, iterations: int = 200) -> np.ndarray:
+    """Label-free prior weights from Spearman's one-factor model of the metrics' ranks.
+
+    If every metric's rank is (loading x a common factor) + its own noise, the off-diagonal rank
+    correlations are loading_i x loading_j, whatever the target is. The loadings are estimated by
+    principal-axis factoring (iterated communalities) and the factor by its regression weights,
+    loading / (1 - loading^2): metrics that agree with the rest count more, and a metric that
+    disagrees with the consensus gets its sign flipped. The factor's sign is the one most metrics'
+    declared directions agree with. Normalised to unit L1 norm, like the equal-weight prior. The
+    same idea for classifiers without labels: Parisi et al., "Ranking and combining multiple
+    predictors without labeled data", PNAS 2014.
+    """
+    X = np.asarray(features, dtype=float)
+    n, m = X.shape
+    spread = X.std(axis=0) > 0 if n else np.zeros(m, bool)
+    if n < 3 or spread.sum() < 2:
+        return prior_weights(m)
+    corr = np.zeros((m, m))
+    corr[np.ix_(spread, spread)] = np.corrcoef(X[:, spread].T)
+    communality = np.full(m, 0.5) * spread
+    loadings = np.zeros(m)
+    for _ in range(iterations):
+        reduced = corr.copy()
+        np.fill_diagonal(reduced, communality)
+        values, vectors = np.linalg.eigh(reduced)
+        loadings = vectors[:, -1] * math.sqrt(max(values[-1], 0.0))
+        new = np.clip(loadings**2, 1e-3, 0.995) * spread
+        if np.allclose(new, communality, atol=1e-8):
+            break
+        communality = new
+    if loadings.sum() < 0:
+        loadings = -loadings
+    weights = loadings / (1.0 - np.clip(loadings**2, 0.0, 0.995))
+    total = np.abs(weights).sum()
+    return weights / total if total > 0 else prior_weights(m)
+
+
 def calibrated_trainings(
     features: np.ndarray,
     hashes: Sequence[str],
@@ -130,6 +167,7 @@ def calibrated_trainings(
     done: Sequence[Training] = (),
     on_training: Callable[[Training, int], None] | None = None,
     greedy: bool = False,
+    prior_mean: np.ndarray | None = None,
 ) -> tuple[list[Training], BayesianRanker]:
     """Spend `budget` trainings on the candidates (rows of `features`), Thompson sampling a calibrated ensemble.
 
@@ -137,10 +175,11 @@ def calibrated_trainings(
     the model, and are never repeated. `train(i)` returns candidate i's target (or None if it
     failed); `on_training(training, order)` persists each one as soon as it is known. `greedy`
     trains the posterior mean's best every time (no exploration; for the sensitivity study).
+    `prior_mean`: the weights believed before any training (default: the equal-weight rank average).
     """
     features = np.asarray(features, dtype=float)
     n, m = features.shape
-    model = BayesianRanker(prior_weights(m))
+    model = BayesianRanker(prior_weights(m) if prior_mean is None else np.asarray(prior_mean, dtype=float))
     trainings = list(done)
     taken = {t.index for t in trainings}
     sign = 1.0 if higher_is_better else -1.0

@@ -11,7 +11,7 @@ import numpy as np
 import optuna
 import pytest
 
-from tfnas.ensemble import BayesianRanker, Training, calibrated_trainings, prior_weights, signed_ranks
+from tfnas.ensemble import BayesianRanker, Training, calibrated_trainings, factor_weights, prior_weights, signed_ranks
 
 from apprun import TINY
 
@@ -60,6 +60,27 @@ def test_thompson_trainings_find_the_best_where_the_prior_is_wrong():
     best = max(target[calls])
     assert best >= np.quantile(target, 0.99)
     assert model.mean[3] > 0 > model.mean[1]
+
+
+def test_the_factor_prior_weighs_metrics_by_their_agreement_without_labels():
+    """Three noisy views of one factor (one of them declared in the wrong direction) and pure noise:
+    the one-factor prior orders them by their loadings, flips the wrong sign and ignores the noise."""
+    rng = np.random.default_rng(0)
+    factor = rng.normal(size=400)
+    columns = [0.9 * factor + 0.4 * rng.normal(size=400), 0.6 * factor + 0.8 * rng.normal(size=400),
+               -0.7 * factor + 0.7 * rng.normal(size=400), rng.normal(size=400)]
+    w = factor_weights(signed_ranks(np.stack(columns, 1), [True] * 4))
+    assert w[0] > abs(w[2]) > w[1] > 0 > w[2]
+    assert abs(w[3]) < 0.05 and np.abs(w).sum() == pytest.approx(1.0)
+    assert np.allclose(factor_weights(np.ones((5, 3))), prior_weights(3))  # no spread: the rank average
+
+
+def test_an_unknown_prior_is_refused():
+    from tfnas.errors import ConfigError
+    from tfnas.strategies.ensemble import CalibratedEnsemble
+
+    with pytest.raises(ConfigError, match="strategy.prior"):
+        CalibratedEnsemble(metrics={"rnn": ["hidden_cov"]}, prior="learned")
 
 
 def test_degenerate_candidates_are_never_trained_while_healthy_ones_remain():
