@@ -3,8 +3,7 @@ bootstrap 95% intervals, what each proxy adds to the base metric (partial rank c
 two-metric rank sum), the proxies' correlation heat map, and each proxy's cost per architecture.
 
     python scripts/zoo_table.py --space rnn \\
-        --scores results/rnn/zoo_metrics_small.csv,results/rnn/all_metrics.csv \\
-        --space-json '{"model": {"emsize": 128, "nhid": 192}}' --out results/rnn/zoo
+        --scores results/rnn/zoo_metrics.csv,results/rnn/all_metrics.csv --out results/rnn/zoo
     python scripts/zoo_table.py --space bert \\
         --scores results/bert/zoo_metrics_fast.csv,results/bert/bert_metrics_fast.csv --out results/bert/zoo
 
