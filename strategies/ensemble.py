@@ -24,15 +24,16 @@ TRAINING_ATTR = "ensemble_training_"
 @STRATEGIES.register("ensemble")
 class CalibratedEnsemble(RandomSearch):
     """Proposes like `random`; scores every candidate with `metrics[space]` in one shared probe;
-    after the search, `spend_trainings` trains train.budget candidates chosen by Thompson sampling
-    of a Bayesian rank ensemble, refitted after every training. Trainings are stored in the
+    after the search, `spend_trainings` trains train.budget candidates chosen by a Bayesian rank
+    ensemble (its posterior mean, or Thompson draws with exploration=thompson), refitted after
+    every training. Trainings are stored in the
     search's study as they finish, so a resumed run neither loses nor repeats one."""
 
     name = "ensemble"
     needs_trainings = True
 
     def __init__(self, metrics: dict[str, list[str]] | None = None, guard: dict[str, list[str]] | None = None,
-                 exploration: str = "thompson", proposals: str = "random", population_size: int = 20, sample_size: int = 5,
+                 exploration: str = "greedy", proposals: str = "random", population_size: int = 20, sample_size: int = 5,
                  max_resample: int = 100, prior: str = "equal"):
         super().__init__(max_resample)
         if prior not in ("equal", "factor"):

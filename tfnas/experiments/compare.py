@@ -340,9 +340,11 @@ def plot(setup: SpaceSetup, result: dict, ks: Sequence[int], checkpoints: Sequen
     bench = setup.space.benchmark()
     fig, axes = plt.subplots(1, 3, figsize=(17, 5.2))
     rec = RECOMMENDED.get(setup.name)
-    for r in result["rows"]:
+    palette = plt.get_cmap("tab20").colors  # one colour per pipeline (the default cycle repeats after 10)
+    for index, r in enumerate(result["rows"]):
         bold = (r["strategy"], r["metric"]) == rec
-        style = dict(lw=3 if bold else 1.2, color="k" if bold else None, label=r["label"] + (" (recommended)" if bold else ""))
+        colour = "k" if bold else palette[(2 * index) % 20 + (2 * index) // 20 % 2]
+        style = dict(lw=3 if bold else 1.2, color=colour, label=r["label"] + (" (recommended)" if bold else ""))
         for ax, k in ((axes[0], 1), (axes[1], kmax)):
             med = [r["by_evals"][str(n)][str(k)]["median"] for n in checkpoints]
             ax.plot(checkpoints, med, marker="o", **style)
@@ -402,7 +404,8 @@ def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], o
 SENSITIVITY = {
     "rnn": {
         "default": [],
-        "greedy (no exploration)": ["strategy.exploration=greedy"],
+        "thompson sampling (exploration)": ["strategy.exploration=thompson"],
+        "label-free factor prior": ["strategy.prior=factor"],
         "no guard": ["strategy.guard.rnn=[]"],
         "forward-only metrics (hidden_cov l1-l3, activation_distance, params; ~0.3 s/cell)":
             ["strategy.metrics.rnn=[hidden_cov,hidden_cov_l2,hidden_cov_l3,activation_distance,params]"],
@@ -410,7 +413,8 @@ SENSITIVITY = {
     },
     "bert": {
         "default": [],
-        "greedy (no exploration)": ["strategy.exploration=greedy"],
+        "thompson sampling (exploration)": ["strategy.exploration=thompson"],
+        "label-free factor prior": ["strategy.prior=factor"],
         "head metrics and params only": ["strategy.metrics.bert=[head_confidence,head_softmax_confidence,head_importance,params]"],
         "without params": ["strategy.metrics.bert=[head_confidence,head_softmax_confidence,head_importance,activation_distance,synaptic_diversity,synaptic_saliency,jacobian_cosine]"],
     },
