@@ -17,6 +17,7 @@ from tfnas.strategies.evolution import RegularizedEvolution
 from tfnas.strategies.random_search import RandomSearch
 from tfnas.ensemble import Training, calibrated_trainings, factor_weights, predicted_order, signed_ranks
 from tfnas.errors import ConfigError
+from tfnas.validate import positive_int
 
 TRAINING_ATTR = "ensemble_training_"
 
@@ -107,9 +108,8 @@ class CalibratedEnsemble(RandomSearch):
         if not hasattr(stage, "target_of"):
             raise ConfigError("train", "strategy=ensemble spends trainings: use train=benchmark (tabular lookup or "
                               "space.benchmark.labels) or train=short, with train.budget=K")
-        budget = getattr(stage, "trainings", None)
-        if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
-            raise ConfigError("train.budget", f"strategy=ensemble needs the number of trainings, a positive integer (train.budget=10), got {budget!r}")
+        positive_int(getattr(stage, "trainings", None), "train.budget",
+                     "the number of trainings strategy=ensemble spends, a positive integer (train.budget=10)")
 
     # -- after the search ------------------------------------------------------------------
     def feature_keys(self, space_name: str) -> list[tuple[str, bool]]:

@@ -49,12 +49,9 @@ class Settings:
 
 
 def read_settings(cfg: DictConfig) -> Settings:
-    budget = cfg.search.budget
-    if not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0:
-        raise ConfigError("search.budget", f"must be a positive integer (number of architectures to score), got {budget!r}")
-    n_workers = cfg.search.get("n_workers", 1)
-    if not isinstance(n_workers, int) or isinstance(n_workers, bool) or n_workers < 1:
-        raise ConfigError("search.n_workers", f"must be a positive integer (processes sharing the study), got {n_workers!r}")
+    budget = validate.positive_int(cfg.search.budget, "search.budget", "a positive integer (number of architectures to score)")
+    n_workers = validate.positive_int(cfg.search.get("n_workers", 1), "search.n_workers",
+                                      "a positive integer (processes sharing the study)")
     validate.run_values(cfg)
     threads = resolve_threads(cfg.search.get("threads"), n_workers)
     device = resolve_device(cfg.device)

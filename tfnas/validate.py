@@ -21,7 +21,12 @@ def integer(value: Any, field: str, minimum: int | None = None, what: str = "an 
 
 
 def positive_int(value: Any, field: str, what: str = "a positive integer") -> int:
-    return integer(value, field, 1, what)
+    """An int >= 1; `what` may say what the number counts ("a positive integer (processes ...)")."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(field, f"must be {what}, got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ConfigError(field, f"must be {what}, got {value}")
+    return value
 
 
 def boolean(value: Any, field: str) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tfnas.errors import ConfigError
+from tfnas.validate import positive_int
 from tfnas.training.base import ShortlistStage, space_sections
 from tfnas.training.loop import Budget, train_candidate
 from tfnas.training.short import CURVES_FILE, _collect_curves
@@ -137,8 +138,7 @@ class SuccessiveHalving(ShortlistStage):
         **space_options: dict[str, Any],
     ):
         for field, value in (("top_k", top_k), ("min_steps", min_steps), ("max_steps", max_steps)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"train.{field}", f"must be a positive integer, got {value!r}")
+            positive_int(value, f"train.{field}")
         if max_steps < min_steps:
             raise ConfigError("train.max_steps", f"must be >= train.min_steps ({min_steps}), got {max_steps}")
         if not isinstance(eta, int) or isinstance(eta, bool) or eta < 2:
