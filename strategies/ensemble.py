@@ -27,8 +27,8 @@ class CalibratedEnsemble(RandomSearch):
     """Proposes like `random`; scores every candidate with `metrics[space]` in one shared probe;
     after the search, `spend_trainings` trains train.budget candidates chosen by a Bayesian rank
     ensemble (its posterior mean, or Thompson draws with exploration=thompson), refitted after
-    every training. Trainings are stored in the
-    search's study as they finish, so a resumed run neither loses nor repeats one."""
+    every training. Trainings are stored in the search's study as they finish, so a resumed run
+    neither loses nor repeats one."""
 
     name = "ensemble"
     needs_trainings = True
@@ -144,10 +144,12 @@ class CalibratedEnsemble(RandomSearch):
             if store is not None:
                 store.study.set_user_attr(f"{TRAINING_ATTR}{order:05d}", {"hash": training.hash, "value": training.value})
 
+        prior_mean = None
+        if self.prior == "factor":  # fitted on the healthy candidates: degenerate cells distort the ranks' agreement
+            prior_mean = factor_weights(features[~undefined] if (~undefined).sum() >= 3 else features)
         trainings, model = calibrated_trainings(
             features, hashes, ~undefined, stage.trainings, train, higher, np.random.default_rng([int(seed), 13]),
-            done=done, on_training=persist, greedy=self.exploration == "greedy",
-            prior_mean=factor_weights(features[~undefined] if (~undefined).sum() >= 3 else features) if self.prior == "factor" else None,
+            done=done, on_training=persist, greedy=self.exploration == "greedy", prior_mean=prior_mean,
         )
         if undefined.any():
             print(f"tfnas: ensemble guard: {int(undefined.sum())} of {len(records)} candidates degenerate at initialisation "
