@@ -55,6 +55,9 @@ def main() -> None:
         module, function = SUBCOMMANDS[sys.argv[1]].split(":")
         sys.exit(getattr(importlib.import_module(module), function)(sys.argv[2:]))
     register_help(asked=any(arg in HELP_FLAGS for arg in sys.argv[1:]))  # ${tfnas_help:...} in conf/hydra/help/
+    from tfnas.redaction import redact_hydra_logs
+
+    redact_hydra_logs()
     sys.argv += search_path_override(sys.argv[1:])
     if os.environ.get("HYDRA_FULL_ERROR"):
         _search()

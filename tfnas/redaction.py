@@ -15,8 +15,8 @@ from typing import Any
 MASK = "***"
 # keys whose values are secrets: password, passwd, pass, token, secret, api_key / apikey, credential(s), private_key
 SECRET_KEY = re.compile(r"(^|[._\-])(pass(word|wd)?|token|secret|api[_\-]?key|credentials?|private[_\-]?key)($|[._\-])", re.I)
-# scheme://user:PASSWORD@host
-URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<password>[^\s@/]+)@")
+# scheme://user:PASSWORD@host, also as Hydra escapes it in a multirun job's overrides: scheme\://user\:PASSWORD@host
+URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*\\?://[^\s:/@\\]*\\?:)(?P<password>[^\s@/]+)@")
 # key=value and key: value, for override lists and log lines
 KEY_VALUE = re.compile(r"(?P<key>[A-Za-z0-9_.\-+~]+)(?P<sep>\s*[=:]\s*)(?P<value>[^\s,}\]]+)")
 
@@ -77,3 +77,25 @@ def redact_hydra_files(output_dir: Path) -> None:
             redact_yaml_file(Path(HydraConfig.get().sweep.dir) / "multirun.yaml")
     except ImportError:  # pragma: no cover - hydra is a dependency
         pass
+
+
+def redact_hydra_logs() -> None:
+    """Mask secrets in what Hydra and its launcher plug-ins log (a multirun prints every job's
+    overrides to the console, which ends up in CI logs and terminals' scrollback).
+
+    Hydra installs its own logging handlers when the app starts, so a handler filter set here
+    would be dropped; the record factory is process-wide and survives that."""
+    import logging
+
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_tfnas_redacts", False):
+        return
+
+    def factory(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        if record.name.startswith("hydra"):  # hydra.* and hydra_plugins.*
+            record.msg, record.args = redact_text(record.getMessage()), None
+        return record
+
+    factory._tfnas_redacts = True
+    logging.setLogRecordFactory(factory)
