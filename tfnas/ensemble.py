@@ -134,8 +134,10 @@ def factor_weights(features: np.ndarray, iterations: int = 200) -> np.ndarray:
     """
     X = np.asarray(features, dtype=float)
     n, m = X.shape
-    spread = X.std(axis=0) > 0 if n else np.zeros(m, bool)
-    if n < 3 or spread.sum() < 2:
+    if n < 3:
+        return prior_weights(m)
+    spread = X.std(axis=0) > 0
+    if spread.sum() < 2:
         return prior_weights(m)
     corr = np.zeros((m, m))
     corr[np.ix_(spread, spread)] = np.corrcoef(X[:, spread].T)
@@ -170,12 +172,13 @@ def calibrated_trainings(
     greedy: bool = False,
     prior_mean: np.ndarray | None = None,
 ) -> tuple[list[Training], BayesianRanker]:
-    """Spend `budget` trainings on the candidates (rows of `features`), Thompson sampling a calibrated ensemble.
+    """Spend `budget` trainings on the candidates (rows of `features`), each chosen by a calibrated ensemble.
 
     `done` are trainings already spent (a resumed run): they count towards the budget and inform
     the model, and are never repeated. `train(i)` returns candidate i's target (or None if it
     failed); `on_training(training, order)` persists each one as soon as it is known. `greedy`
-    trains the posterior mean's best every time (no exploration; for the sensitivity study).
+    trains the posterior mean's best every time (the strategy's default); otherwise each training after the
+    first follows weights drawn from the posterior (Thompson sampling).
     `prior_mean`: the weights believed before any training (default: the equal-weight rank average).
     """
     features = np.asarray(features, dtype=float)

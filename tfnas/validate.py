@@ -22,8 +22,7 @@ def integer(value: Any, field: str, minimum: int | None = None, what: str = "an 
 
 def positive_int(value: Any, field: str, what: str = "a positive integer") -> int:
     """An int >= 1; `what` may say what the number counts ("a positive integer (processes ...)")."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(field, f"must be {what}, got {value!r} ({type(value).__name__})")
+    integer(value, field, None, what)  # the type check; the bound's message names no ">= 1"
     if value < 1:
         raise ConfigError(field, f"must be {what}, got {value}")
     return value

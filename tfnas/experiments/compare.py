@@ -343,7 +343,7 @@ def plot(setup: SpaceSetup, result: dict, ks: Sequence[int], checkpoints: Sequen
     palette = plt.get_cmap("tab20").colors  # one colour per pipeline (the default cycle repeats after 10)
     for index, r in enumerate(result["rows"]):
         bold = (r["strategy"], r["metric"]) == rec
-        colour = "k" if bold else palette[(2 * index) % 20 + (2 * index) // 20 % 2]
+        colour = "k" if bold else palette[(2 * index + index // 10) % 20]  # the dark shades, then the light ones
         style = dict(lw=3 if bold else 1.2, color=colour, label=r["label"] + (" (recommended)" if bold else ""))
         for ax, k in ((axes[0], 1), (axes[1], kmax)):
             med = [r["by_evals"][str(n)][str(k)]["median"] for n in checkpoints]
