@@ -13,9 +13,9 @@ batch or seed moves it). Undefined values are flagged and counted, and left out 
 from __future__ import annotations
 
 import argparse
-import sys
 
 from tfnas.experiments.ablation import PAPER_MODELS, run_ablation, variation  # noqa: F401  (variation: tests)
+from tfnas.experiments.script import run_script
 
 
 def main(argv=None) -> int:
@@ -33,4 +33,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

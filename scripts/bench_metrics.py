@@ -16,6 +16,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tfnas.experiments.script import run_script
+
 DEFAULT_GROUPS = "paper=paper;zoo=zoo;zoo_without_grasp=epe_nas,fisher,flops,grad_norm,l2_norm,plain,snip,zen,zico"
 
 
@@ -74,4 +76,4 @@ def _emit(report: str, out: str | None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

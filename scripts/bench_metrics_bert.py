@@ -12,9 +12,8 @@ drift: the GEMM reference is measured in the same run, before and after, and rat
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
+from tfnas.experiments.script import run_script
 
 
 def main(argv=None) -> None:
@@ -39,4 +38,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

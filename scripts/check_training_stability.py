@@ -10,14 +10,13 @@ tensor that went non-finite first. Small model sizes keep it affordable on a 2-c
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+import torch
+from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
 
-import torch  # noqa: E402
-
-from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace  # noqa: E402
-from tfnas.training.stability import check_stability  # noqa: E402
+from tfnas.experiments.script import run_script
+from tfnas.training.stability import check_stability
 
 
 def main(argv=None) -> dict:
@@ -48,4 +47,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -6,13 +6,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-from tfnas.errors import ConfigError  # noqa: E402
-from tfnas.experiments.compare import compare  # noqa: E402
+from tfnas.experiments.compare import compare
+from tfnas.experiments.script import run_script
 
 
 def main(argv=None) -> None:
@@ -29,14 +26,11 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default="compare_out")
     parser.add_argument("--json", default=None, help="write the issue-13 JSON report of the (single) space here")
     args = parser.parse_args(argv)
-    try:
-        compare([s for s in args.spaces.split(",") if s], args.seeds, args.budget, [int(k) for k in args.trainings.split(",")],
-                Path(args.out), labels=args.labels, higher_is_better=args.higher_is_better,
-                cache_dir=Path(args.cache_dir) if args.cache_dir else None, pipelines=args.pipelines,
-                json_path=Path(args.json) if args.json else None, extra=args.override)
-    except ConfigError as err:
-        raise SystemExit(f"compare_strategies: error: {err}") from None
+    compare([s for s in args.spaces.split(",") if s], args.seeds, args.budget, [int(k) for k in args.trainings.split(",")],
+            Path(args.out), labels=args.labels, higher_is_better=args.higher_is_better,
+            cache_dir=Path(args.cache_dir) if args.cache_dir else None, pipelines=args.pipelines,
+            json_path=Path(args.json) if args.json else None, extra=args.override)
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -6,12 +6,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-from tfnas.experiments.compare import sensitivity  # noqa: E402
+from tfnas.experiments.compare import sensitivity
+from tfnas.experiments.script import run_script
 
 
 def main(argv=None) -> None:
@@ -29,4 +27,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

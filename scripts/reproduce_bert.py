@@ -20,8 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-
-from tfnas.errors import TfnasError  # noqa: E402
+from tfnas.experiments.script import run_script
 
 
 def main(argv=None) -> int:
@@ -38,8 +37,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import torch
-
     from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace
+
     from tfnas.experiments.bert_table import analyse
     from tfnas.experiments.pool_scoring import score_pool
     from tfnas.experiments.rnn_table import build_metric, metric_names
@@ -65,8 +64,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TfnasError as err:
-        print(f"reproduce_bert: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_script(main)

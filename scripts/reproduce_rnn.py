@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from tfnas.errors import TfnasError
+from tfnas.experiments.script import run_script
 
 
 def parse_args(argv=None):
@@ -44,6 +45,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
     from tfnas.search_spaces.nas_bench_nlp.space import load_recipes
+
     from tfnas.experiments import rnn_table as rt
 
     recipes = load_recipes(args.recipes)  # first: a broken file is reported before any work
@@ -99,8 +101,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TfnasError as err:
-        print(f"reproduce_rnn: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_script(main)

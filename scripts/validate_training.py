@@ -15,17 +15,16 @@ PTB's training split is not shipped: cells train on PTB valid and are evaluated 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
+import torch
+from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
 
-import torch  # noqa: E402
-
-from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace  # noqa: E402
-from tfnas.errors import ConfigError  # noqa: E402
-from tfnas.training.halving import plan_rungs  # noqa: E402
-from tfnas.experiments.training_validation import validate_budgets  # noqa: E402
+from tfnas.errors import ConfigError
+from tfnas.experiments.script import run_script
+from tfnas.experiments.training_validation import validate_budgets
+from tfnas.training.halving import plan_rungs
 
 
 def budgets_from(args) -> list[int]:
@@ -84,4 +83,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

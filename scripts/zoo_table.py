@@ -15,10 +15,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
 from pathlib import Path
 
-from tfnas.errors import TfnasError
+from tfnas.experiments.script import run_script
 
 BASES = {"rnn": "hidden_cov", "bert": "head_confidence"}
 
@@ -38,11 +37,11 @@ def main(argv=None) -> int:
 
     import torch
 
-    from tfnas.search_space import SPACES
     from tfnas.experiments import zoo_table as zt
     from tfnas.experiments.rnn_table import metric_names
     from tfnas.experiments.throughput import machine_load
     from tfnas.metrics.zoo import ZOO
+    from tfnas.search_space import SPACES
 
     torch.set_num_threads(args.threads)
     base = args.base or BASES[args.space]
@@ -93,8 +92,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TfnasError as err:
-        print(f"zoo_table: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_script(main)

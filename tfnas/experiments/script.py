@@ -1,0 +1,28 @@
+"""How every script in `scripts/` ends: errors a user can act on become one line and exit status 2.
+
+A script's `main(argv)` raises `TfnasError` (ConfigError names the option) for bad input; this turns
+it into ``<script>: error: <field>: <message>`` on stderr, never a traceback, so the scripts obey the
+same rule as the `tfnas` command. Ctrl-C ends with status 130 and one line; what a script streamed
+to its output files before that is already on disk.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable, NoReturn, Sequence
+
+from tfnas.errors import TfnasError
+
+
+def run_script(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None) -> NoReturn:
+    """Call `main(argv)` and exit: its int return value (0 for anything else), 2 on a TfnasError."""
+    prog = Path(sys.argv[0]).stem or "script"
+    try:
+        result = main(argv)
+    except TfnasError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)
