@@ -1,7 +1,6 @@
 """A synthetic search space with a known answer: bit strings scored by agreement with a hidden target."""
 from __future__ import annotations
 
-import numpy as np
 
 from tfnas.search_space import SearchSpace
 from tfnas.metrics.scoring import Evaluation

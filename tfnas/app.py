@@ -18,7 +18,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from tfnas.build import build, build_parts, heartbeat_settings, resolve_device
 from tfnas.executors import make_executor
-from tfnas.errors import ConfigError
 from tfnas.report import write_report
 from tfnas.results import BEST_FILE, SUMMARY_FILE, ResultsWriter, protect_results, rewrite_results, write_json
 from tfnas.redaction import redact as redact_config

@@ -25,10 +25,10 @@ import torch
 from torch import nn
 
 from tfnas.metrics.activation_distance import hamming_kernel
-from tfnas.metrics.lm_pass import LM_NEEDS, LMProbeMixin, run_lm_pass
+from tfnas.metrics.lm_pass import LM_NEEDS, LMProbeMixin, hessian_minibatches, run_lm_pass, wants_lm_pass
 from tfnas.probe import check_served
 import tfnas.search_spaces.nas_bench_bert.lm_probe as lm_probe
-from tfnas.search_spaces.nas_bench_bert.model import FlexiBertModel, MixedConvAttention, SelfAttention
+from tfnas.search_spaces.nas_bench_bert.model import FlexiBertModel, SelfAttention
 
 GRADIENT_NEEDS = {"jacobian", "saliency", "diversity", "head_importance"}
 FORWARD_NEEDS = GRADIENT_NEEDS | {"activation_codes", "head_confidence", "softmax_confidence"}
@@ -100,6 +100,12 @@ def mixing_linears(layer) -> list[tuple[str, torch.Tensor]]:
     return out
 
 
+def check_needs(needs) -> None:
+    """Refuse, with a ConfigError, a need this probe cannot serve (before any pass or any file)."""
+    check_served(needs, KNOWN_NEEDS, "bert")
+    hessian_minibatches(needs)
+
+
 class BertProbe(LMProbeMixin):
     def __init__(self, model: FlexiBertModel, batch: dict, needs: Iterable[str], backward_target: str = "ones"):
         if backward_target not in BACKWARD_TARGETS:
@@ -107,7 +113,7 @@ class BertProbe(LMProbeMixin):
         self.backward_target = backward_target
         self.model = model
         self.needs = set(needs)
-        check_served(self.needs, KNOWN_NEEDS, "bert")
+        check_needs(self.needs)
         self.recorder = Recorder(self.needs)
         self._position_grad: torch.Tensor | None = None
         self._diversity: list[float] = []
@@ -117,7 +123,7 @@ class BertProbe(LMProbeMixin):
         self.batch = batch
         if self.needs & FORWARD_NEEDS:
             self._run(batch)
-        if self.needs & LM_NEEDS:
+        if wants_lm_pass(self.needs):
             self._lm = run_lm_pass(lm_probe.lm_layers(model), lm_probe.chunk_passes(model, batch), self.needs)
 
     # -- the passes ------------------------------------------------------------------

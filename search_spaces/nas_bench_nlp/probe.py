@@ -32,7 +32,7 @@ from typing import Iterable
 import torch
 
 from tfnas.errors import ConfigError
-from tfnas.metrics.lm_pass import LM_NEEDS, LMProbeMixin, run_lm_pass
+from tfnas.metrics.lm_pass import LM_NEEDS, LMProbeMixin, hessian_minibatches, run_lm_pass, wants_lm_pass
 from tfnas.probe import NOISE_PREFIX, check_served, noise_need  # noqa: F401  (noise_need: re-exported)
 import tfnas.search_spaces.nas_bench_nlp.lm_probe as lm_probe
 from tfnas.search_spaces.nas_bench_nlp.recipe import ACTIVATIONS, h_new
@@ -45,6 +45,7 @@ PROVIDES = frozenset(SIMPLE_NEEDS | {"hidden", "jacobian_noise"})
 def check_needs(needs, nlayers: int) -> None:
     """Refuse, with a ConfigError, a need this probe cannot serve (before any pass or any file)."""
     check_served(needs, PROVIDES, "rnn")
+    hessian_minibatches(needs)
     for need in needs:
         if need.startswith("hidden:"):
             try:
@@ -84,7 +85,7 @@ class RNNProbe(LMProbeMixin):
                 self._layer_outputs, _ = model.run_layers(model.embed(tokens), upto=max(layers))
         if amplitudes:
             self._noise_passes(sorted(amplitudes))
-        if self.needs & LM_NEEDS:
+        if wants_lm_pass(self.needs):
             self._lm = run_lm_pass(lm_probe.lm_layers(model), lm_probe.chunk_passes(model, tokens), self.needs)
 
     # -- passes --------------------------------------------------------------------------

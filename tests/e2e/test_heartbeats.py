@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-import pytest
 from optuna.storages.journal import JournalFileBackend
 
-from apprun import TINY, config, interruptible, search
+from apprun import config, interruptible, search
 from tfnas.storage import EvaluationStore
 from tfnas.build import build_space
 

@@ -3,7 +3,6 @@ too short for training is refused before anything is written; BERT with a user's
 import json
 
 import pytest
-import torch
 from apprun import search
 
 from tfnas.data import resource_path

@@ -8,8 +8,6 @@ import sys
 import traceback
 from pathlib import Path
 
-import pytest
-import torch
 from torch.overrides import TorchFunctionMode
 
 import tfnas

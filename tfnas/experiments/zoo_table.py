@@ -29,7 +29,6 @@ from tfnas.experiments.correlation import (
     correlation_matrix,
     partial_spearman,
     rank_correlations,
-    rank_sum,
     ranks,
 )
 from tfnas.experiments.pool_scoring import read_rows

@@ -1,15 +1,19 @@
 """grasp (Wang et al., "Picking Winning Tickets Before Training by Preserving Gradient Flow", ICLR
 2020; as a proxy: Abdelfattah et al., ICLR 2021): sum of -W * (H g) over the layers' weights, H the
-Hessian and g the gradient of the loss (Hg by double back-propagation, exact; temperature 1).
+Hessian and g the gradient of the loss (Hg by double back-propagation; temperature 1).
 
 LM adaptation: L is the space's language-model loss over the whole metric batch (see grad_norm for
-the loss and the layers); H g is summed over the LM pass's minibatches weighted by their tokens,
-which is the Hessian-gradient product of the batch loss.
+the loss and the layers), and g its gradient. H is the Hessian of the loss of the first
+`hessian_minibatches` of the LM pass's minibatches (token-weighted): by default one of the two, an
+unbiased estimate of the batch Hessian that halves the double backward, the pass that dominates the
+zoo's cost; `hessian_minibatches=2` is the whole batch's exact H g.
 """
 from __future__ import annotations
 
+from tfnas.errors import ConfigError
 from tfnas.metrics._layer_sum import LayerSumMetric, tensor_sum
 from tfnas.metrics.base import METRICS
+from tfnas.metrics.lm_pass import HESSIAN_MINIBATCHES, LM_CHUNKS, hessian_need
 
 
 @METRICS.register("grasp")
@@ -17,7 +21,23 @@ class Grasp(LayerSumMetric):
     """Sum over layers of sum -W * Hg."""
 
     name = "grasp"
-    need = "lm_hessian"
+
+    def __init__(self, normalized: bool = False, hessian_minibatches: int = HESSIAN_MINIBATCHES):
+        super().__init__(normalized)
+        if isinstance(hessian_minibatches, bool) or not isinstance(hessian_minibatches, int) or not 1 <= hessian_minibatches <= LM_CHUNKS:
+            raise ConfigError(
+                "metric.hessian_minibatches", f"must be an integer in 1..{LM_CHUNKS} (the LM pass's minibatches), got {hessian_minibatches!r}"
+            )
+        self.hessian_minibatches = hessian_minibatches
+        self.need = hessian_need(hessian_minibatches)
+
+    @property
+    def key(self) -> str:
+        """`grasp` (the default estimate), `grasp_full` (the exact batch Hessian): never one column for both."""
+        if self.hessian_minibatches == HESSIAN_MINIBATCHES:
+            return super().key
+        suffix = "full" if self.hessian_minibatches == LM_CHUNKS else f"h{self.hessian_minibatches}"
+        return f"{self.name}_{suffix}" + ("_norm" if self.normalized else "")
 
     def layer_terms(self, probe) -> list[float]:
         weights = probe.layer_weights()

@@ -8,8 +8,9 @@ it supplies a `ChunkPass` (the LM loss, the inputs the proxies differentiate, th
 compare); `run_lm_pass` then does, per minibatch, one backward of the loss to every layer weight
 (and, for fisher, to every linear map's output), keeps the per-minibatch gradients (zico needs at
 least two minibatches) and their token-weighted sum (the gradient of the loss over the whole
-batch). Hessian-gradient products (grasp) come from one double backward of g.grad(L) after all
-minibatches. Every random draw (mask, noise) is made once for the whole batch, so the values do
+batch). Hessian-gradient products (grasp) come from one double backward after all minibatches, of
+g . grad(L_i) over the first K minibatches i (need ``lm_hessian:K``; K = 1 by default): H is estimated
+from K of the LM_CHUNKS minibatches, g is the whole batch's gradient. Every random draw (mask, noise) is made once for the whole batch, so the values do
 not depend on which proxies share the pass.
 """
 from __future__ import annotations
@@ -20,9 +21,46 @@ from typing import Callable, Sequence
 
 import torch
 
+from tfnas.errors import ConfigError
+from tfnas.probe import need_argument, need_kind
+
 LM_CHUNKS = 2  # minibatches the LM pass splits the metric batch into (zico needs >= 2)
 LM_NEEDS = frozenset({"lm_grad", "lm_hessian", "lm_fisher", "token_jacobian", "zen"})
 ZEN_ALPHA = 0.01  # Zen-NAS's mixup_gamma
+#: minibatches whose Hessian grasp uses by default: one of the two (an unbiased estimate of the batch
+#: Hessian at half the cost of the double backward; `metric.hessian_minibatches=2` gives the exact one)
+HESSIAN_MINIBATCHES = 1
+
+
+def hessian_need(minibatches: int = HESSIAN_MINIBATCHES) -> str:
+    """The need string of Hessian-gradient products estimated from `minibatches` LM minibatches."""
+    return f"lm_hessian:{int(minibatches)}"
+
+
+def hessian_minibatches(needs) -> int | None:
+    """How many minibatches the Hessian of `needs` uses (None: no Hessian asked); ConfigError for a
+    value outside 1..LM_CHUNKS or for two different values in one probe."""
+    values = set()
+    for need in needs:
+        if need_kind(need) != "lm_hessian":
+            continue
+        argument = need_argument(need)
+        try:
+            value = HESSIAN_MINIBATCHES if argument is None else int(argument)
+        except ValueError:
+            value = None
+        if value is None or not 1 <= value <= LM_CHUNKS:
+            raise ConfigError("metric.hessian_minibatches", f"must be an integer in 1..{LM_CHUNKS} (the LM pass's minibatches), got {argument!r}")
+        values.add(value)
+    if len(values) > 1:
+        raise ConfigError(
+            "metric.hessian_minibatches", f"metrics sharing one probe must use one value, got {sorted(values)}; score them in separate runs"
+        )
+    return values.pop() if values else None
+
+
+def wants_lm_pass(needs) -> bool:
+    return any(need_kind(n) in LM_NEEDS for n in needs)
 
 
 @dataclass
@@ -72,8 +110,9 @@ def run_lm_pass(
 
     `chunk_passes[i](want_fisher, want_jacobian, want_zen)` builds minibatch i's graph.
     """
-    want_grad = bool(needs & {"lm_grad", "lm_hessian"})
-    want_hess = "lm_hessian" in needs
+    hessian_chunks = hessian_minibatches(needs)
+    want_hess = hessian_chunks is not None
+    want_grad = want_hess or "lm_grad" in needs
     want_fisher = "lm_fisher" in needs
     want_jac = "token_jacobian" in needs
     want_zen = "zen" in needs
@@ -87,7 +126,8 @@ def run_lm_pass(
     shares: list[float] = []
     rows, classes = [], []
     zen_total = 0.0
-    for run in chunk_passes:
+    for index, run in enumerate(chunk_passes):
+        graph = want_hess and index < hessian_chunks
         with torch.enable_grad():
             chunk = run(want_fisher, want_jac, want_zen)
         total_loss += chunk.share * float(chunk.loss.detach())
@@ -106,10 +146,10 @@ def run_lm_pass(
         if want_grad or want_fisher:
             act_tensors = [a for tensors, _, _ in chunk.acts for a in tensors] if want_fisher else []
             inputs = (flat if want_grad else []) + act_tensors
-            grads = torch.autograd.grad(chunk.loss, inputs, create_graph=want_hess, allow_unused=True)
+            grads = torch.autograd.grad(chunk.loss, inputs, create_graph=graph, allow_unused=True)
             if want_grad:
                 weight_grads = [torch.zeros_like(w) if g is None else g for w, g in zip(flat, grads[: len(flat)])]
-                if want_hess:
+                if graph:
                     grad_graphs.append((chunk.share, weight_grads))
                 result.chunk_grads.append(_split([g.detach() for g in weight_grads], sizes))
             if want_fisher:
@@ -123,7 +163,8 @@ def run_lm_pass(
         ]
     if want_hess:
         g = [x for layer in result.grads for x in layer]
-        z = sum(share * sum((gi * fi).sum() for gi, fi in zip(g, graph)) for share, graph in grad_graphs)
+        used = sum(share for share, _ in grad_graphs)  # H: the token-weighted mean of the used minibatches'
+        z = sum(share / used * sum((gi * fi).sum() for gi, fi in zip(g, graph)) for share, graph in grad_graphs)
         hg = torch.autograd.grad(z, flat, allow_unused=True)
         result.hessian_grads = _split([torch.zeros_like(w) if h is None else h.detach() for w, h in zip(flat, hg)], sizes)
     if want_fisher:
@@ -193,9 +234,9 @@ class LMProbeMixin:
 
     _lm: LMResult | None = None
 
-    def _lm_require(self, need: str) -> LMResult:
-        if need not in self.needs:
-            raise KeyError(f"{need} was not requested from the probe")
+    def _lm_require(self, kind: str) -> LMResult:
+        if not any(need_kind(n) == kind for n in self.needs):
+            raise KeyError(f"{kind} was not requested from the probe")
         return self._lm
 
     def lm_loss(self) -> float:
@@ -216,7 +257,8 @@ class LMProbeMixin:
         return self._lm_require("lm_grad").chunk_grads
 
     def lm_hessian_grads(self) -> list[list[torch.Tensor]]:
-        """Per layer, H g (H: Hessian of the batch LM loss, g: its gradient), for each weight."""
+        """Per layer, H g (H: Hessian of the LM loss of the first K minibatches, an estimate of the
+        batch's; g: the batch loss's gradient), for each weight."""
         return self._lm_require("lm_hessian").hessian_grads
 
     def fisher_terms(self) -> list[torch.Tensor]:

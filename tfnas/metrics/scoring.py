@@ -36,6 +36,7 @@ class Scorer:
         self.device = torch.device(device)
         self.seed = seed
         self.needs = set().union(*(m.needs() for m in self.metrics))
+        space.check_needs(self.needs)  # needs that each pass alone may conflict together
         self.batch = space.metric_batch(self.device)
         for metric in self.metrics:
             metric.check_batch(space, self.batch)

@@ -1,7 +1,6 @@
 """space.corpus: a user's text, read strictly (empty, binary, non-UTF-8, missing split, too short are refused
 with the field and the sizes), split 80/10/10 when it is one file, and turned into a capped vocabulary."""
 import pytest
-import torch
 
 from tfnas.data import resource_path
 from tfnas.data.user_corpus import build_vocabulary, load_texts, words

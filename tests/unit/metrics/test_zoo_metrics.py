@@ -79,10 +79,29 @@ def test_gradient_proxies_match_a_manual_unroll(tiny):
 
 
 def test_grasp_is_minus_theta_times_the_hessian_gradient_product(tiny):
+    """grasp: H from the first minibatch (sequences 0-1), g from the whole batch; grasp_full: both whole."""
     model, tokens, values = tiny
     weights, grads = by_hand_grads(model, tokens)
-    _, hg = torch.autograd.functional.hvp(lambda *w: loss_of(list(w), model, tokens), tuple(weights), tuple(grads))
-    assert values["grasp"] == pytest.approx(float(sum((-w * h).sum() for w, h in zip(weights, hg))), rel=1e-4)
+    expected = {}
+    for key, part in (("grasp", tokens[:, :2]), ("grasp_full", tokens)):
+        _, hg = torch.autograd.functional.hvp(lambda *w, t=part: loss_of(list(w), model, t), tuple(weights), tuple(grads))
+        expected[key] = float(sum((-w * h).sum() for w, h in zip(weights, hg)))
+    assert values["grasp"] == pytest.approx(expected["grasp"], rel=1e-4)
+    full = METRICS.get("grasp")(hessian_minibatches=2)
+    assert full.key == "grasp_full"
+    probe = RNNProbe(model, tokens, full.needs())
+    assert full.compute(probe) == pytest.approx(expected["grasp_full"], rel=1e-4)
+    assert expected["grasp"] != pytest.approx(expected["grasp_full"], rel=1e-2)  # the two estimators differ here
+
+
+def test_a_hessian_minibatch_count_out_of_range_or_mixed_in_one_probe_is_refused():
+    space = NasBenchNLPSpace(model={"emsize": 8, "nhid": 8}, batch_size=4, seq_len=5)
+    with pytest.raises(ConfigError, match="metric.hessian_minibatches"):
+        METRICS.get("grasp")(hessian_minibatches=3)
+    with pytest.raises(ConfigError, match="metric.hessian_minibatches.*one value"):
+        Scorer(space, [METRICS.get("grasp")(), METRICS.get("grasp")(hessian_minibatches=2)])
+    with pytest.raises(ConfigError, match="metric.hessian_minibatches"):
+        space.check_needs({"lm_hessian:x"})
 
 
 def test_zico_uses_the_two_minibatches_of_sequences(tiny):
@@ -221,9 +240,18 @@ def test_bert_gradient_proxies_match_plain_autograd_of_the_mlm_loss():
         word = ws[-1]
         return F.cross_entropy(h @ project @ word.t(), ids[mask])
 
+    def first_minibatch_loss(*ws):  # grasp's H: the first of the two minibatches (sequences 0-1)
+        keep = mask.clone()
+        keep[2:] = False
+        out = torch.func.functional_call(
+            model, {n: w for (n, _), w in zip(_named(model, weights), ws)}, (), {"input_ids": ids.masked_fill(mask, 39)}
+        ).last_hidden_state
+        project = ws[[i for i, (n, _) in enumerate(_named(model, weights)) if n == "embeddings.project.weight"][0]]
+        return F.cross_entropy(out[keep] @ project @ ws[-1].t(), ids[keep])
+
     with torch.nn.attention.sdpa_kernel([torch.nn.attention.SDPBackend.MATH]):
         grads = torch.autograd.grad(loss_fn(*weights), weights)
-        _, hg = torch.autograd.functional.hvp(loss_fn, tuple(w.detach() for w in weights), tuple(grads))
+        _, hg = torch.autograd.functional.hvp(first_minibatch_loss, tuple(w.detach() for w in weights), tuple(grads))
     assert values["grad_norm"] == pytest.approx(float(sum(g.norm() for g in grads)), rel=1e-4)
     assert values["snip"] == pytest.approx(float(sum((w * g).abs().sum() for w, g in zip(weights, grads))), rel=1e-4)
     assert values["plain"] == pytest.approx(float(sum((w * g).sum() for w, g in zip(weights, grads))), rel=1e-3)

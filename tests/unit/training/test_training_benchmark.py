@@ -1,9 +1,6 @@
 """train=benchmark: labelled cells are found by canonical hash and ranked by test loss; others are flagged."""
 import csv
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch

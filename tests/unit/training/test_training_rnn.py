@@ -1,9 +1,6 @@
 """Short training of RNN-space candidates: learning, exact resume, divergence, the train=short stage."""
 import csv
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch

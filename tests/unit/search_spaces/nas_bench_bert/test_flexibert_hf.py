@@ -3,7 +3,6 @@ ModelOutput, gradient checkpointing, the task heads, save/load giving the same o
 import subprocess
 import sys
 
-import pytest
 import torch
 from transformers import AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification
 
