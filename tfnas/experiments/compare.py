@@ -42,9 +42,12 @@ from tfnas.tracking import NoTracker
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "conf"
-# metric tables of the labelled pools at the spaces' default settings (id column, one column per metric key)
-METRIC_TABLES = {"rnn": (ROOT / "results" / "rnn" / "all_metrics.csv", "model_id"),
-                 "bert": (ROOT / "results" / "bert" / "bert_metrics_fast.csv", "id")}
+# metric tables of the labelled pools at the spaces' default settings (id column, one column per metric
+# key): the paper's metrics, then the zero-cost proxy zoo; an earlier table wins a column both hold
+METRIC_TABLES = {"rnn": [(ROOT / "results" / "rnn" / "all_metrics.csv", "model_id"),
+                         (ROOT / "results" / "rnn" / "zoo_metrics.csv", "model_id")],
+                 "bert": [(ROOT / "results" / "bert" / "bert_metrics_fast.csv", "id"),
+                          (ROOT / "results" / "bert" / "zoo_metrics_fast.csv", "id")]}
 # What the README recommends per space, as (strategy, metric) of a row: `python search.py space=S`
 # with the README's flags runs exactly this pipeline.
 RECOMMENDED = {"rnn": ("ensemble", "ensemble"), "bert": ("evolution", "head_confidence")}
@@ -61,16 +64,18 @@ class MetricCache:
     def __init__(self, space, cache_dir: Path):
         self.space = space
         self.values: dict[str, dict[str, float]] = {}
-        table = METRIC_TABLES.get(space.name)
-        if table is not None and table[0].exists():
-            known = known_architectures(space)
-            with open(table[0], newline="", encoding="utf-8") as handle:
+        tables = [(path, id_column) for path, id_column in METRIC_TABLES.get(space.name, []) if path.exists()]
+        known = known_architectures(space) if tables else {}
+        for path, id_column in tables:
+            with open(path, newline="", encoding="utf-8") as handle:
                 for row in csv.DictReader(handle):
-                    arch = known.get(str(row[table[1]]))
+                    arch = known.get(str(row[id_column]))
                     if arch is None:
                         continue
-                    key = space.hash(arch)
-                    self.values.setdefault(key, {k: float(v) for k, v in row.items() if k != table[1] and _is_number(v)})
+                    stored = self.values.setdefault(space.hash(arch), {})
+                    for k, v in row.items():
+                        if k not in (id_column, "undefined", "seconds") and k not in stored and _is_number(v):
+                            stored[k] = float(v)
         self.path = cache_dir / f"{space.name}_computed.json"
         if self.path.exists():
             for key, vals in json.loads(self.path.read_text()).items():
