@@ -34,6 +34,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from tfnas.pool import benchmark_pool
+from tfnas.experiments.pool_scoring import EXTRA_COLUMNS
 from tfnas.build import build, build_parts
 from tfnas.workers import search as _search
 from tfnas.labels import known_architectures
@@ -74,7 +75,7 @@ class MetricCache:
                         continue
                     stored = self.values.setdefault(space.hash(arch), {})
                     for k, v in row.items():
-                        if k not in (id_column, "undefined", "seconds") and k not in stored and _is_number(v):
+                        if k != id_column and k not in EXTRA_COLUMNS and k not in stored and _is_number(v):
                             stored[k] = float(v)
         self.path = cache_dir / f"{space.name}_computed.json"
         if self.path.exists():

@@ -10,10 +10,9 @@ zoo's cost; `hessian_minibatches=2` is the whole batch's exact H g.
 """
 from __future__ import annotations
 
-from tfnas.errors import ConfigError
 from tfnas.metrics._layer_sum import LayerSumMetric, tensor_sum
 from tfnas.metrics.base import METRICS
-from tfnas.metrics.lm_pass import HESSIAN_MINIBATCHES, LM_CHUNKS, hessian_need
+from tfnas.metrics.lm_pass import HESSIAN_MINIBATCHES, LM_CHUNKS, check_hessian_minibatches, hessian_need
 
 
 @METRICS.register("grasp")
@@ -24,11 +23,7 @@ class Grasp(LayerSumMetric):
 
     def __init__(self, normalized: bool = False, hessian_minibatches: int = HESSIAN_MINIBATCHES):
         super().__init__(normalized)
-        if isinstance(hessian_minibatches, bool) or not isinstance(hessian_minibatches, int) or not 1 <= hessian_minibatches <= LM_CHUNKS:
-            raise ConfigError(
-                "metric.hessian_minibatches", f"must be an integer in 1..{LM_CHUNKS} (the LM pass's minibatches), got {hessian_minibatches!r}"
-            )
-        self.hessian_minibatches = hessian_minibatches
+        self.hessian_minibatches = check_hessian_minibatches(hessian_minibatches)
         self.need = hessian_need(hessian_minibatches)
 
     @property

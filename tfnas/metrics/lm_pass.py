@@ -23,6 +23,7 @@ import torch
 
 from tfnas.errors import ConfigError
 from tfnas.probe import need_argument, need_kind
+from tfnas.validate import integer
 
 LM_CHUNKS = 2  # minibatches the LM pass splits the metric batch into (zico needs >= 2)
 LM_NEEDS = frozenset({"lm_grad", "lm_hessian", "lm_fisher", "token_jacobian", "zen"})
@@ -30,6 +31,18 @@ ZEN_ALPHA = 0.01  # Zen-NAS's mixup_gamma
 #: minibatches whose Hessian grasp uses by default: one of the two (an unbiased estimate of the batch
 #: Hessian at half the cost of the double backward; `metric.hessian_minibatches=2` gives the exact one)
 HESSIAN_MINIBATCHES = 1
+
+
+_HESSIAN_FIELD = "metric.hessian_minibatches"
+_HESSIAN_RANGE = f"an integer in 1..{LM_CHUNKS} (the LM pass's minibatches)"
+
+
+def check_hessian_minibatches(value) -> int:
+    """`value` if it is a valid number of minibatches for the Hessian, else ConfigError naming the option."""
+    integer(value, _HESSIAN_FIELD, None, _HESSIAN_RANGE)
+    if not 1 <= value <= LM_CHUNKS:
+        raise ConfigError(_HESSIAN_FIELD, f"must be {_HESSIAN_RANGE}, got {value!r}")
+    return value
 
 
 def hessian_need(minibatches: int = HESSIAN_MINIBATCHES) -> str:
@@ -48,13 +61,11 @@ def hessian_minibatches(needs) -> int | None:
         try:
             value = HESSIAN_MINIBATCHES if argument is None else int(argument)
         except ValueError:
-            value = None
-        if value is None or not 1 <= value <= LM_CHUNKS:
-            raise ConfigError("metric.hessian_minibatches", f"must be an integer in 1..{LM_CHUNKS} (the LM pass's minibatches), got {argument!r}")
-        values.add(value)
+            value = argument  # refused below with the text as given
+        values.add(check_hessian_minibatches(value))
     if len(values) > 1:
         raise ConfigError(
-            "metric.hessian_minibatches", f"metrics sharing one probe must use one value, got {sorted(values)}; score them in separate runs"
+            _HESSIAN_FIELD, f"metrics sharing one probe must use one value, got {sorted(values)}; score them in separate runs"
         )
     return values.pop() if values else None
 
