@@ -9,16 +9,18 @@ the grace period (`optuna.storages.fail_stale_trials`). Optuna implements this f
 "A live worker is never failed" must hold whatever each worker was configured with: a worker
 that fails trials after 0.2 s of silence would fail every trial of a worker that beats every
 10 s. So each claim declares its own worker's grace period (user attribute "grace_s"), and a
-worker fails claims only after the longest grace period declared by any claim in flight (and
-at least its own): a live worker beats within its own grace period, so it is never failed.
+worker fails a claim only after both its own grace period and the one that claim declares: a
+live worker beats within its own grace period, so it is never failed.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
 from typing import Any, Callable
 
+import optuna
 from optuna.storages import JournalStorage
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import TrialState
@@ -60,9 +62,43 @@ def supports_heartbeat(backend: Any) -> bool:
     return isinstance(backend, BaseHeartbeat) and backend.get_heartbeat_interval() is not None
 
 
-def stale_grace(own_grace: float, running_claims: list) -> float:
-    """The grace period to fail with now: at least this worker's, and no shorter than any claim in flight declares."""
-    return max([own_grace] + [float(t.user_attrs.get("grace_s", 0.0)) for t in running_claims])
+def fail_stale_trials(study, backend, own_grace: float) -> list[int]:
+    """Optuna's `fail_stale_trials`, honouring each claim's declared grace period without a race.
+
+    A trial is failed only when its heartbeats stopped for longer than both this worker's grace
+    period and the one its own worker declared. The declaration is read from the storage after
+    the staleness query: a claim sets "grace_s" before its first heartbeat, so any trial the query
+    can flag already carries it (a list of claims read earlier would miss one made just now, and
+    fail a live worker's brand-new claim by this worker's shorter grace period).
+    `backend` is the heartbeat storage itself (Optuna wraps an RDBStorage in a cache that does not
+    pass a grace period through). Returns the ids it failed; the backend's stale-trial callback
+    runs for each.
+    """
+    storage = study._storage
+    backend.grace_period = own_grace
+    candidates = backend._get_stale_trial_ids(study._study_id)
+    by_grace: dict[float, list[int]] = {}
+    for trial_id in candidates:
+        declared = float(backend.get_trial(trial_id).user_attrs.get("grace_s", 0.0))  # uncached
+        by_grace.setdefault(max(own_grace, declared), []).append(trial_id)
+    stale = list(by_grace.pop(own_grace, []))
+    for grace, ids in sorted(by_grace.items()):  # silent past our grace, not yet past theirs: ask again under theirs
+        backend.grace_period = grace
+        still = set(backend._get_stale_trial_ids(study._study_id))
+        stale += [t for t in ids if t in still]
+    backend.grace_period = own_grace
+    failed = []
+    for trial_id in stale:
+        try:
+            if storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
+                failed.append(trial_id)
+        except optuna.exceptions.UpdateFinishedTrialError:  # another worker failed it first
+            pass
+    callback = backend.get_heartbeat_stale_trial_callback()
+    for trial_id in failed:
+        if callback is not None:
+            callback(study, copy.deepcopy(storage.get_trial(trial_id)))
+    return failed
 
 
 class Beat:

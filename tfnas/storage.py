@@ -36,7 +36,7 @@ import sqlalchemy.exc
 from optuna.trial import TrialState
 
 from tfnas.errors import ConfigError
-from tfnas.heartbeat import Beat, NoBeat, stale_grace, supports_heartbeat
+from tfnas.heartbeat import Beat, NoBeat, fail_stale_trials, supports_heartbeat
 from tfnas.redaction import redact_text
 from tfnas.results import Record
 from tfnas.study_feed import StudyFeed
@@ -321,10 +321,7 @@ class EvaluationStore:
                 except optuna.exceptions.UpdateFinishedTrialError:  # another worker failed it first
                     pass
         if supports_heartbeat(self.storage):
-            self.storage.grace_period = stale_grace(self.grace_period, self.running_claims())
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                optuna.storages.fail_stale_trials(self.study)  # calls _on_stale for each trial it failed
+            fail_stale_trials(self.study, self.storage, self.grace_period)  # calls _on_stale for each trial it failed
         failed = self._stale_failed - before
         if failed:
             log.warning("marked %d unfinished evaluation(s) of dead workers as failed; they will be scored again", failed)

@@ -62,6 +62,18 @@ def test_two_stores_share_a_journal_and_its_heartbeats_fail_a_silent_claim(tmp_p
     assert one.retries == [("h2", {"cell": 2})]
 
 
+def test_a_claim_made_since_the_last_refresh_keeps_its_own_grace_period(tmp_path):
+    """The quick worker has not read the slow worker's fresh claim; it must still wait out the claim's 60 s."""
+    url = f"journal:{tmp_path / 'j.log'}"
+    quick = EvaluationStore(url, "tfnas", ["maximize"], "m", heartbeat_interval_s=0.02, grace_period_s=0.05)
+    slow = EvaluationStore(url, "tfnas", ["maximize"], "m", heartbeat_interval_s=10, grace_period_s=60)
+    claim = slow.new_trial()
+    assert slow.try_claim(claim, "h1", {"cell": 1})  # one beat at claim time, the next in 10 s
+    time.sleep(0.1)  # silent past the quick worker's grace period, well within its own
+    assert quick.fail_stale() == 0
+    assert quick.study.trials[claim.number].state == TrialState.RUNNING and quick.retries == []
+
+
 def test_the_feed_reads_only_new_and_unfinished_trials():
     study = optuna.create_study()
     for _ in range(5):
