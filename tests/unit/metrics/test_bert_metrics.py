@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from tfnas.search_spaces.nas_bench_bert import FlexiBertConfig, FlexiBertModel, NasBenchBertSpace
+from tiny_flexibert import tiny_flexibert
+from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace
 from tfnas.search_spaces.nas_bench_bert.probe import BertProbe
 from tfnas.metrics import METRICS, Scorer, metrics_for_space
 from tfnas.metrics.suite import metric_suite
@@ -20,9 +21,7 @@ PROJECTIONS = ("query", "key", "value", "conv_value", "projection")
 
 @pytest.fixture(scope="module")
 def setup():
-    torch.manual_seed(0)
-    config = FlexiBertConfig(hidden_size=8, encoder_layers=LAYERS, embedding_size=4, vocab_size=40, max_position_embeddings=16)
-    model = FlexiBertModel(config).eval()
+    model = tiny_flexibert(LAYERS)
     ids = torch.randint(1, 40, (4, 6))
     batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
     metrics = metric_suite(NasBenchBertSpace())
@@ -141,9 +140,7 @@ def test_probe_leaves_the_model_as_it_found_it(setup):
 
 def test_linear_transform_only_model_has_undefined_softmax_confidence_norm():
     layers = [dict(LAYERS[2]), dict(LAYERS[2])]
-    torch.manual_seed(0)
-    model = FlexiBertModel(FlexiBertConfig(hidden_size=8, encoder_layers=layers, embedding_size=4, vocab_size=40,
-                                           max_position_embeddings=16)).eval()
+    model = tiny_flexibert(layers)
     ids = torch.randint(1, 40, (3, 5))
     probe = BertProbe(model, {"input_ids": ids}, {"softmax_confidence"})
     cls = METRICS.get("head_softmax_confidence")

@@ -8,7 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tfnas.search_spaces.nas_bench_bert import FlexiBertConfig, FlexiBertModel, NasBenchBertSpace
+from tiny_flexibert import tiny_flexibert
+from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace
 from tfnas.search_spaces.nas_bench_bert import lm_probe as bert_lm
 from tfnas.search_spaces.nas_bench_bert.probe import BertProbe
 from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
@@ -217,9 +218,7 @@ LAYERS = [
 
 
 def test_bert_gradient_proxies_match_plain_autograd_of_the_mlm_loss():
-    torch.manual_seed(0)
-    config = FlexiBertConfig(hidden_size=8, encoder_layers=LAYERS, embedding_size=4, vocab_size=40, max_position_embeddings=16)
-    model = FlexiBertModel(config).eval()
+    model = tiny_flexibert(LAYERS)
     ids = torch.randint(1, 39, (4, 10))
     batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
     probe = BertProbe(model, batch, ALL_NEEDS)
