@@ -22,9 +22,6 @@ from tfnas.experiments.pool_scoring import EXTRA_COLUMNS, read_rows  # noqa: F40
 # Metric configs left out of "all": normalised duplicates, and the rank average, which the report
 # computes from the stored columns (ranking the scored population itself).
 NOT_IN_ALL = {"activation_distance_norm", "synaptic_saliency_norm", "rank_average", "hidden_health"}  # hidden_health: a guard, not a ranking proxy
-# Estimator variants left out of every group on every space: grasp_full's exact Hessian cannot share a
-# probe with grasp's estimate (one Hessian per probe); score it on its own (--metrics grasp_full).
-VARIANTS = {"grasp_full", "grasp_full_norm"}
 
 
 def metric_names(spec: str | Sequence[str], space_name: str = "rnn") -> list[str]:
@@ -43,11 +40,11 @@ def metric_names(spec: str | Sequence[str], space_name: str = "rnn") -> list[str
         group = spec[0]
         names = []
         for name in available:
-            if name == "rank_average" or name in VARIANTS or (space_name == "rnn" and name in NOT_IN_ALL):
+            if name == "rank_average" or (space_name == "rnn" and name in NOT_IN_ALL):
                 continue
             metric = build_metric(name)
-            if not metric.applies_to(space) or getattr(metric, "alias_of", None):
-                continue
+            if not metric.applies_to(space) or getattr(metric, "alias_of", None) or metric.variant_of:
+                continue  # aliases duplicate a column; a variant estimator (grasp_full) is scored on its own
             if space_name == "rnn" and getattr(metric, "normalized", False):
                 continue
             in_zoo = metric.name in ZOO

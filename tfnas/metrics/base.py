@@ -28,6 +28,12 @@ class Metric(ABC):
         """Column name in results (a metric with options may distinguish its variants)."""
         return self.name
 
+    @property
+    def variant_of(self) -> str | None:
+        """The key of the default this instance is another estimator of (its own column, left out of
+        the "all"/"paper"/"zoo" groups: only one estimator of a quantity shares a probe); None for a default."""
+        return None
+
     def needs(self) -> set[str]:
         return set()
 

@@ -34,6 +34,13 @@ class Grasp(LayerSumMetric):
         suffix = "full" if self.hessian_minibatches == LM_CHUNKS else f"h{self.hessian_minibatches}"
         return f"{self.name}_{suffix}" + ("_norm" if self.normalized else "")
 
+    @property
+    def variant_of(self) -> str | None:
+        """grasp_full is a variant of grasp: the two Hessians cannot share one probe."""
+        if self.hessian_minibatches == HESSIAN_MINIBATCHES:
+            return None
+        return self.name + ("_norm" if self.normalized else "")
+
     def layer_terms(self, probe) -> list[float]:
         weights = probe.layer_weights()
         return [tensor_sum(-w * h for w, h in zip(ws, hs)) for (_, ws), hs in zip(weights, probe.lm_hessian_grads())]

@@ -57,6 +57,7 @@ def test_unknown_metric_names_the_choices():
     with pytest.raises(ConfigError, match="hidden_cov"):
         metric_names("hiden_cov")
     assert "noise_jacobian_large" in metric_names("all") and "rank_average" not in metric_names("all")
+    assert "grasp" in metric_names("zoo", "bert") and not {"grasp_full", "grasp_full_norm"} & set(metric_names("all", "bert"))
 
 
 def test_ablation_reports_variation_per_metric(tmp_path, capsys):

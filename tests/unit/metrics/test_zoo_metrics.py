@@ -89,7 +89,7 @@ def test_grasp_is_minus_theta_times_the_hessian_gradient_product(tiny):
         expected[key] = float(sum((-w * h).sum() for w, h in zip(weights, hg)))
     assert values["grasp"] == pytest.approx(expected["grasp"], rel=1e-4)
     full = METRICS.get("grasp")(hessian_minibatches=2)
-    assert full.key == "grasp_full"
+    assert full.key == "grasp_full" and full.variant_of == "grasp" and METRICS.get("grasp")().variant_of is None
     probe = RNNProbe(model, tokens, full.needs())
     assert full.compute(probe) == pytest.approx(expected["grasp_full"], rel=1e-4)
     assert expected["grasp"] != pytest.approx(expected["grasp_full"], rel=1e-2)  # the two estimators differ here
