@@ -34,6 +34,50 @@ class SearchResult:
         return sorted(self.records, key=lambda r: r.score, reverse=higher_is_better)[:k]
 
 
+@dataclass
+class BestSoFar:
+    """The best record seen, by the search metric's direction (`sign` +1: higher is better)."""
+
+    sign: float
+    record: Record | None = None
+
+    def consider(self, record: Record) -> None:
+        if self.record is None or self.sign * record.score > self.sign * self.record.score:
+            self.record = record
+
+
+def score_claimed(store: EvaluationStore, space, scorer: Scorer, arch, trial, key: str, metric_key: str,
+                  objectives: list[tuple[str, bool]], gate: DeferredInterrupts, result: SearchResult) -> Record | None:
+    """Claim `key` with `trial`, score `arch` while beating, and store it; the record, or None when
+    another worker holds the architecture or finished the trial (then its result arrives by sync)."""
+    arch_json = space.to_json(arch)
+    try:
+        if not store.try_claim(trial, key, arch_json):
+            return None  # another worker claimed it first
+        with store.beating(trial), gate.allowed():
+            evaluation = scorer(arch)
+        values = [evaluation.scores[k] for k, _ in objectives]
+        if not store.still_first(trial, key):
+            return None  # a lower claim on the same architecture appeared meanwhile: its worker stores it
+        store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values,
+                       params=readable_params(space, arch))
+    except optuna.exceptions.UpdateFinishedTrialError as err:
+        # another worker (or an operator) finished this trial, e.g. failed it as stale: whoever failed
+        # it scores the architecture again; drop this evaluation and go on
+        result.dropped += 1
+        log.warning("trial %d (%s) was finished by someone else (%s); dropping this evaluation", trial.number, key, err)
+        return None
+    return Record(
+        index=trial.number,
+        hash=key,
+        score=evaluation.scores[metric_key],
+        undefined=metric_key in evaluation.undefined,
+        seconds=evaluation.seconds,
+        metrics=evaluation.scores,
+        arch=arch_json,
+    )
+
+
 def retry(store: EvaluationStore, space, by_hash: dict) -> Candidate | None:
     """The next architecture whose claim this worker failed (its worker died), unless it is scored already."""
     while store.retries:
@@ -84,11 +128,7 @@ def run_search(
     known: set[int] = set()
     by_hash: dict[str, Record] = {}
     mine: set[int] = set()
-    best: list[Record] = []  # the best record so far, for the progress bar (kept as records arrive, not re-found)
-
-    def consider(record: Record) -> None:
-        if not best or sign * record.score > sign * best[0].score:
-            best[:] = [record]
+    best = BestSoFar(sign)  # for the progress bar (kept as records arrive, not re-found)
 
     def sync() -> int:
         """Read what changed in the study: show new evaluations to the strategy; return the budget used."""
@@ -97,7 +137,7 @@ def run_search(
                 known.add(trial.number)
                 record = store.record(trial)
                 by_hash[record.hash] = record
-                consider(record)
+                best.consider(record)
                 space.note_evaluated(record.hash)
                 if trial.number not in mine:
                     strategy.observe(space.from_json(record.arch), sign * record.score)
@@ -152,32 +192,9 @@ def run_search(
                 if trial is None:
                     trial = store.new_trial()
                 mine.add(trial.number)
-                arch_json = space.to_json(candidate.arch)
-                try:
-                    if not store.try_claim(trial, key, arch_json):
-                        continue  # another worker claimed it first; its result arrives by sync()
-                    with store.beating(trial), gate.allowed():
-                        evaluation = scorer(candidate.arch)
-                    values = [evaluation.scores[k] for k, _ in objectives]
-                    if not store.still_first(trial, key):
-                        continue  # a lower claim on the same architecture appeared meanwhile: its worker stores it
-                    store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values,
-                                   params=readable_params(space, candidate.arch))
-                except optuna.exceptions.UpdateFinishedTrialError as err:
-                    # another worker (or an operator) finished this trial, e.g. failed it as stale: whoever failed
-                    # it scores the architecture again; drop this evaluation and go on
-                    result.dropped += 1
-                    log.warning("trial %d (%s) was finished by someone else (%s); dropping this evaluation", trial.number, key, err)
+                record = score_claimed(store, space, scorer, candidate.arch, trial, key, metric_key, objectives, gate, result)
+                if record is None:
                     continue
-                record = Record(
-                    index=trial.number,
-                    hash=key,
-                    score=evaluation.scores[metric_key],
-                    undefined=metric_key in evaluation.undefined,
-                    seconds=evaluation.seconds,
-                    metrics=evaluation.scores,
-                    arch=arch_json,
-                )
                 known.add(trial.number)
                 by_hash[key] = record
                 space.note_evaluated(key)
@@ -188,8 +205,8 @@ def run_search(
                     strategy.observe(candidate.arch, sign * record.score)
                 else:
                     strategy.tell(candidate, sign * record.score)
-                consider(record)
-                bar.set_postfix(best=f"{best[0].score:.4g}", refresh=False)
+                best.consider(record)
+                bar.set_postfix(best=f"{best.record.score:.4g}", refresh=False)
     except KeyboardInterrupt:
         # Everything scored so far is already on disk; end cleanly so the summary is written too.
         result.stopped_early = INTERRUPTED
