@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tfnas.errors import ConfigError
-from tfnas.validate import positive_int
+from tfnas.validate import integer, positive_int
 from tfnas.training.base import ShortlistStage, space_sections
 from tfnas.training.loop import Budget, train_candidate
 from tfnas.training.short import CURVES_FILE, _collect_curves
@@ -141,8 +141,7 @@ class SuccessiveHalving(ShortlistStage):
             positive_int(value, f"train.{field}")
         if max_steps < min_steps:
             raise ConfigError("train.max_steps", f"must be >= train.min_steps ({min_steps}), got {max_steps}")
-        if not isinstance(eta, int) or isinstance(eta, bool) or eta < 2:
-            raise ConfigError("train.eta", f"must be an integer >= 2 (keep 1/eta per rung), got {eta!r}")
+        integer(eta, "train.eta", 2)  # each rung keeps 1/eta of the previous one
         self.top_k, self.min_steps, self.max_steps, self.eta = top_k, min_steps, max_steps, eta
         self.checkpoint_every, self.log_every = checkpoint_every, max(1, int(log_every))
         self.resume, self.progress, self.directory = resume, progress, directory
