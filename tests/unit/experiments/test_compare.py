@@ -1,0 +1,40 @@
+"""compare_strategies' measurement on the shipped NAS-Bench-NLP tables (no metric is recomputed)."""
+import csv
+import math
+from pathlib import Path
+
+import pytest
+
+from tfnas.experiments.compare import (ROOT, Pipeline, compare_space, json_report, markdown, setup_space,
+                                       whole_pool_picks)
+
+KS = (1, 3)
+
+
+@pytest.fixture(scope="module")
+def rnn(tmp_path_factory):
+    return setup_space("rnn", None, False, tmp_path_factory.mktemp("cache"))
+
+
+def test_a_metrics_whole_pool_pick_is_the_target_of_its_favourites(rnn):
+    rows = {r["label"]: r["top_k"] for r in whole_pool_picks(rnn, KS)}
+    with open(ROOT / "results" / "rnn" / "all_metrics.csv", newline="") as handle:
+        saliency = {row["model_id"]: float(row["hidden_saliency"]) for row in csv.DictReader(handle)}
+    ids = {h: str(i) for h, i in zip(rnn.pool.hashes, rnn.pool.ids)}
+    favourite = min(rnn.pool.hashes, key=lambda h: saliency[ids[h]])  # hidden saliency: lower is better
+    assert rows["hidden_saliency"]["1"] == rnn.truth[favourite]
+    for top_k in rows.values():  # more trainings never give a worse best (PTB loss: lower is better)
+        assert top_k["3"] <= top_k["1"] and math.isfinite(top_k["3"])
+    assert any(label.startswith("equal-weight rank average") for label in rows)
+
+
+def test_a_single_metric_search_trains_its_best_scored_and_the_report_says_so(rnn):
+    result = compare_space(rnn, [Pipeline("random", "hidden_saliency")], seeds=2, budget=20, ks=KS, checkpoints=[10, 20],
+                           log=lambda *a: None)
+    (row,) = result["rows"]
+    assert row["top_k"]["3"]["median"] <= row["top_k"]["1"]["median"]
+    assert row["by_evals"]["20"]["1"]["median"] == row["top_k"]["1"]["median"]  # the full budget is the last checkpoint
+    text = markdown(rnn, result, 2, 20, KS, [10, 20])
+    assert "random / hidden_saliency" in text and "whole pool of 215" in text
+    with pytest.raises(ValueError, match="exactly one row must be the recommended pipeline"):
+        json_report(result, False, "rnn")  # the recommended ensemble is not among the rows
