@@ -308,7 +308,8 @@ class EvaluationStore:
 
     def fail_stale(self) -> int:
         """Fail claims left RUNNING by dead workers: those whose heartbeats stopped for the grace period
-        (Optuna's `fail_stale_trials`), and at once those of this host whose process is gone (a kill -9).
+        (`tfnas.heartbeat.fail_stale_trials`: this worker's and the claim's own, whichever is longer),
+        and at once those of this host whose process is gone (a kill -9).
         Their architectures go to `retries`, so the evaluation lost with the worker is scored again."""
         self._last_stale_check = time.monotonic()
         before = self._stale_failed
