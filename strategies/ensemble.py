@@ -17,7 +17,7 @@ from tfnas.strategies.evolution import RegularizedEvolution
 from tfnas.strategies.random_search import RandomSearch
 from tfnas.ensemble import Training, calibrated_trainings, factor_weights, predicted_order, signed_ranks
 from tfnas.errors import ConfigError
-from tfnas.validate import positive_int
+from tfnas.validate import integer, positive_int
 
 TRAINING_ATTR = "ensemble_training_"
 
@@ -35,8 +35,10 @@ class CalibratedEnsemble(RandomSearch):
 
     def __init__(self, metrics: dict[str, list[str]] | None = None, guard: dict[str, list[str]] | None = None,
                  exploration: str = "greedy", proposals: str = "random", population_size: int = 20, sample_size: int = 5,
-                 max_resample: int = 100, prior: str = "equal"):
+                 max_resample: int = 100, prior: str = "equal", calibrate_from: int = 2):
         super().__init__(max_resample)
+        self.calibrate_from = integer(calibrate_from, "strategy.calibrate_from", 2,
+                                      "an integer (trainings before the ensemble is first refitted)")
         if prior not in ("equal", "factor"):
             raise ConfigError("strategy.prior", f"must be equal (rank average) or factor (one-factor model of the metrics), got {prior!r}")
         self.prior = prior
@@ -150,6 +152,7 @@ class CalibratedEnsemble(RandomSearch):
         trainings, model = calibrated_trainings(
             features, hashes, ~undefined, stage.trainings, train, higher, np.random.default_rng([int(seed), 13]),
             done=done, on_training=persist, greedy=self.exploration == "greedy", prior_mean=prior_mean,
+            calibrate_from=self.calibrate_from,
         )
         if undefined.any():
             print(f"tfnas: ensemble guard: {int(undefined.sum())} of {len(records)} candidates degenerate at initialisation "

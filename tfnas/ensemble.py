@@ -36,6 +36,10 @@ import numpy as np
 from scipy.stats import rankdata
 
 
+#: the fewest trainings a posterior can be fitted to (standardised targets need two)
+MIN_TRAININGS = 2
+
+
 def signed_ranks(values: np.ndarray, higher_is_better: Sequence[bool]) -> np.ndarray:
     """n x m metric values -> unit-variance centred ranks, oriented so that higher is better by each metric.
 
@@ -76,7 +80,7 @@ class BayesianRanker:
         """Posterior given trained candidates' features (n x m) and targets (n, higher is better)."""
         X, t = np.asarray(features, dtype=float), np.asarray(targets, dtype=float)
         n, m = X.shape
-        if n < 2 or np.ptp(t) == 0:
+        if n < MIN_TRAININGS or np.ptp(t) == 0:
             return self
         t = (t - t.mean()) / t.std()
         Xc = X - X.mean(axis=0)  # the intercept is free
@@ -171,6 +175,7 @@ def calibrated_trainings(
     on_training: Callable[[Training, int], None] | None = None,
     greedy: bool = False,
     prior_mean: np.ndarray | None = None,
+    calibrate_from: int = MIN_TRAININGS,
 ) -> tuple[list[Training], BayesianRanker]:
     """Spend `budget` trainings on the candidates (rows of `features`), each chosen by a calibrated ensemble.
 
@@ -180,6 +185,9 @@ def calibrated_trainings(
     trains the posterior mean's best every time (the strategy's default); otherwise each training after the
     first follows weights drawn from the posterior (Thompson sampling).
     `prior_mean`: the weights believed before any training (default: the equal-weight rank average).
+    `calibrate_from`: the prior alone chooses until this many trainings have succeeded. (Targets are
+    standardised, so two trainings become +1 and -1 whatever their difference, and with no residual
+    the evidence cannot set the noise level; from three on it can. Measured both ways: README.)
     """
     features = np.asarray(features, dtype=float)
     n, m = features.shape
@@ -190,7 +198,7 @@ def calibrated_trainings(
 
     def refit() -> None:
         ok = [t for t in trainings if t.value is not None and math.isfinite(t.value)]
-        if len(ok) >= 2:
+        if len(ok) >= max(calibrate_from, MIN_TRAININGS):
             model.fit(features[[t.index for t in ok]], sign * np.array([t.value for t in ok]))
 
     refit()

@@ -83,6 +83,27 @@ def test_an_unknown_prior_is_refused():
         CalibratedEnsemble(metrics={"rnn": ["hidden_cov"]}, prior="learned")
 
 
+def test_calibrate_from_keeps_the_prior_until_that_many_trainings():
+    """With calibrate_from=3 the first three trainings are the prior's top three; with 2, the third follows a fit."""
+    _, z, target = synthetic(n=300, weights=(0.0, -2.0, 0.0, 2.0), noise=0.1, seed=1)
+    healthy, hashes = np.ones(len(z), bool), [str(i) for i in range(len(z))]
+    prior_top = list(np.argsort(-(z @ prior_weights(4)), kind="stable")[:3])
+    picks = {}
+    for start in (2, 3):
+        trainings, model = calibrated_trainings(z, hashes, healthy, 3, lambda i: float(target[i]), True,
+                                                np.random.default_rng(0), greedy=True, calibrate_from=start)
+        picks[start] = [t.index for t in trainings]
+    assert picks[3] == prior_top and picks[2][:2] == prior_top[:2] and picks[2][2] != prior_top[2]
+
+
+def test_a_calibrate_from_below_two_is_refused():
+    from tfnas.errors import ConfigError
+    from tfnas.strategies.ensemble import CalibratedEnsemble
+
+    with pytest.raises(ConfigError, match="strategy.calibrate_from"):
+        CalibratedEnsemble(metrics={"rnn": ["hidden_cov"]}, calibrate_from=1)
+
+
 def test_degenerate_candidates_are_never_trained_while_healthy_ones_remain():
     _, z, target = synthetic(n=50, seed=2)
     healthy = np.ones(50, bool)
