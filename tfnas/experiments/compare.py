@@ -298,8 +298,9 @@ def whole_pool_picks(setup: SpaceSetup, ks: Sequence[int]) -> list[dict[str, Any
     from tfnas.ensemble import signed_ranks
 
     hib, hashes = setup.higher_is_better, list(setup.pool.hashes)
+    # composed with strategy=ensemble, so that --override strategy.<its option> applies as in the searches
     names = list(compose_config([*setup.base, "strategy=ensemble"]).strategy.metrics[setup.name])
-    metrics = [build(compose_config([*setup.base, f"metric={n}"]).metric, "metric") for n in names]
+    metrics = [build(compose_config([*setup.base, "strategy=ensemble", f"metric={n}"]).metric, "metric") for n in names]
     setup.cache.ensure(setup.pool.archs, metrics)
     values = np.array([[setup.cache.values[h].get(m.key, math.nan) for m in metrics] for h in hashes], dtype=float)
 

@@ -38,3 +38,9 @@ def test_a_single_metric_search_trains_its_best_scored_and_the_report_says_so(rn
     assert "random / hidden_saliency" in text and "whole pool of 215" in text
     with pytest.raises(ValueError, match="exactly one row must be the recommended pipeline"):
         json_report(result, False, "rnn")  # the recommended ensemble is not among the rows
+
+
+def test_an_ensemble_override_does_not_break_the_whole_pool_table(tmp_path):
+    """--override strategy.calibrate_from=3 is an ensemble option; the diagnostic must still compose."""
+    setup = setup_space("rnn", None, False, tmp_path, extra=["strategy.calibrate_from=3"])
+    assert len(whole_pool_picks(setup, KS)) == 10  # nine metrics and their rank average
