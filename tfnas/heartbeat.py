@@ -2,8 +2,8 @@
 
 A worker scoring an architecture records a heartbeat for its claim trial every
 `interval` seconds; any worker fails a RUNNING trial whose last heartbeat is older than
-the grace period (`optuna.storages.fail_stale_trials`). Optuna implements this for
-`RDBStorage`; `HeartbeatJournalStorage` adds the same protocol to the journal storage
+the grace period (`fail_stale_trials` below: Optuna's, with per-claim grace periods). Optuna
+records heartbeats for `RDBStorage`; `HeartbeatJournalStorage` adds the same protocol to the journal storage
 (heartbeats as a trial system attribute stamped with the writer's wall clock).
 
 "A live worker is never failed" must hold whatever each worker was configured with: a worker
