@@ -295,7 +295,7 @@ def whole_pool_picks(setup: SpaceSetup, ks: Sequence[int]) -> list[dict[str, Any
     only by missing some of the metric's favourites. So where no row reaches a target, no amount of
     searching on these proxies will, at that k.
     """
-    from tfnas.ensemble import signed_ranks
+    from tfnas.ensemble import BayesianRanker, predicted_order, prior_weights, signed_ranks
 
     hib, hashes = setup.higher_is_better, list(setup.pool.hashes)
     # composed with strategy=ensemble, so that --override strategy.<its option> applies as in the searches
@@ -312,9 +312,10 @@ def whole_pool_picks(setup: SpaceSetup, ks: Sequence[int]) -> list[dict[str, Any
         column = np.where(np.isfinite(values[:, j]), values[:, j], metric.worst)  # undefined: the metric's worst
         order = np.argsort(-column if metric.higher_is_better else column, kind="stable")
         rows.append({"label": metric.key, "top_k": picks(order)})
-    healthy = np.isfinite(values).all(axis=1)  # the ensemble never trains a candidate with an undefined metric
-    prior = signed_ranks(values[healthy], [m.higher_is_better for m in metrics]).mean(axis=1)
-    order = np.flatnonzero(healthy)[np.argsort(-prior, kind="stable")]
+    # the ensemble's own ranking under its prior (undefined metrics: ranked worst, the candidate last)
+    features = signed_ranks(values, [m.higher_is_better for m in metrics])
+    healthy = np.isfinite(values).all(axis=1)
+    order = predicted_order(features, BayesianRanker(prior_weights(len(metrics))), healthy)
     rows.append({"label": "equal-weight rank average of these (the ensemble's first pick)", "top_k": picks(order)})
     return rows
 

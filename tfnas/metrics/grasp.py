@@ -37,9 +37,7 @@ class Grasp(LayerSumMetric):
     @property
     def variant_of(self) -> str | None:
         """grasp_full is a variant of grasp: the two Hessians cannot share one probe."""
-        if self.hessian_minibatches == HESSIAN_MINIBATCHES:
-            return None
-        return self.name + ("_norm" if self.normalized else "")
+        return None if self.hessian_minibatches == HESSIAN_MINIBATCHES else super().key
 
     def layer_terms(self, probe) -> list[float]:
         weights = probe.layer_weights()
