@@ -39,9 +39,25 @@ def budgets_from(args) -> list[int]:
     return budgets
 
 
+def cells_from(text: str) -> int | None:
+    if text == "all":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError("--cells", f"must be a positive number of cells or 'all', got {text!r}")
+    return int(text)
+
+
+def shard_from(text: str) -> tuple[int, int]:
+    parts = text.split("/")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or not 0 <= int(parts[0]) < int(parts[1]):
+        raise ConfigError("--shard", f"must be K/N with 0 <= K < N (e.g. 0/2 and 1/2 for two processes), got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cells", type=int, default=8, help="labelled cells to train")
+    parser.add_argument("--cells", default="8", help="labelled cells to train, or 'all' (every distinct labelled network)")
+    parser.add_argument("--shard", default="0/1", help="K/N: train every N-th cell from the K-th (N processes share one --out)")
     parser.add_argument("--steps", type=int, default=150, help="one budget (optimizer steps per cell)")
     parser.add_argument("--budgets", default=None, help="comma-separated cumulative step budgets, e.g. 25,50,100")
     parser.add_argument("--min-steps", type=int, default=None, help="budgets = the rungs of train=halving ...")
@@ -64,21 +80,24 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, default=None, help="directory for checkpoints, curves and the report")
     args = parser.parse_args(argv)
     budgets = budgets_from(args)
+    cells = cells_from(args.cells)
+    shard = shard_from(args.shard)
     torch.set_num_threads(args.threads)
     out = args.out or Path(tempfile.mkdtemp(prefix="validate_training_"))
     space = NasBenchNLPSpace(model={"emsize": args.emsize, "nhid": args.nhid, "nlayers": args.nlayers})
     options = {"batch_size": args.batch_size, "bptt": args.bptt, "lr": args.lr, "eval_max_tokens": args.eval_max_tokens,
                "bptt_mode": args.bptt_mode, "recurrent_weights": args.recurrent_weights}
-    print(f"validate_training: {args.cells} cells, budgets {budgets} steps, emsize {args.emsize} nhid {args.nhid}, "
+    print(f"validate_training: {args.cells} cells (shard {args.shard}), budgets {budgets} steps, emsize {args.emsize} nhid {args.nhid}, "
           f"{options}; trained on PTB valid, evaluated on PTB test", flush=True)
-    report = validate_budgets(space, cells=args.cells, budgets=budgets, seed=args.seed, options=options, out=out,
-                              minutes=args.minutes, device=args.device, eta=args.eta, draws=args.bootstrap,
+    report = validate_budgets(space, cells=cells, budgets=budgets, seed=args.seed, options=options, out=out,
+                              minutes=args.minutes, device=args.device, eta=args.eta, draws=args.bootstrap, shard=shard,
                               log=lambda m: print(m, flush=True))
     for b in report["budgets"]:
         print(f"validate_training: {b['steps']} steps: Kendall tau {b['kendall_tau']:.3f} "
               f"[{b['tau_ci95'][0]:.3f}, {b['tau_ci95'][1]:.3f}], Spearman rho {b['spearman_rho']:.3f} "
               f"({b['failed']} failed)", flush=True)
-    print(f"validate_training: report {out / 'validate_training.md'}", flush=True)
+    stem = "validate_training" if shard[1] == 1 else f"validate_training.shard-{shard[0]}-of-{shard[1]}"
+    print(f"validate_training: report {out / (stem + '.md')}", flush=True)
     return report
 
 

@@ -40,6 +40,7 @@ from tfnas.workers import search as _search
 from tfnas.labels import known_architectures
 from tfnas.metrics.scoring import Evaluation, Scorer
 from tfnas.tracking import NoTracker
+from tfnas.experiments.training_validation import halving_order
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "conf"
@@ -139,12 +140,17 @@ class Pipeline:
     strategy: str
     metric: str
     overrides: list[str] = field(default_factory=list)
+    halving: bool = False  # the metric's shortlist goes through successive halving on recorded short-training curves
 
     @property
     def label(self) -> str:
         if self.strategy == "ensemble":
             return "ensemble" if self.metric == "ensemble" else f"ensemble, evolution on {self.metric}"
-        return f"{self.strategy} / {self.metric}"
+        return f"{self.strategy} / {self.metric}" + (" -> halving" if self.halving else "")
+
+    @property
+    def train(self) -> str:
+        return "halving" if self.halving else "benchmark"
 
     @property
     def trains_itself(self) -> bool:
@@ -160,6 +166,57 @@ class SpaceSetup:
     truth: dict[str, float]
     higher_is_better: bool
     cache: MetricCache
+    curves: RecordedCurves | None = None
+
+
+@dataclass
+class RecordedCurves:
+    """Short-training evaluation losses by architecture hash at cumulative step budgets, read from
+    scripts/validate_training.py's CSV: what train=halving would see at each rung, recorded once per
+    cell, so that halving can be replayed in every search of the comparison without training again."""
+
+    path: Path
+    budgets: list[int]
+    losses: dict[str, list[float]]
+    top_k: int
+    eta: int
+    note: str
+
+    def order(self, ranked: Sequence[str]) -> list[str]:
+        """A metric's ranking with its first top_k reordered as successive halving ranks them (the rest keep their order)."""
+        shortlist = list(ranked[:self.top_k])
+        return halving_order({h: self.losses[h] for h in shortlist}, self.budgets, self.eta) + list(ranked[self.top_k:])
+
+
+def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: int) -> RecordedCurves:
+    """Read validate_training.csv; refuse (naming the file) budgets that are not the halving's rungs or pool members without a curve."""
+    from tfnas.errors import ConfigError
+    from tfnas.training.halving import plan_rungs
+
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError("--training-curves", f"{path} does not exist; write it with scripts/validate_training.py --cells all --out DIR")
+    known = known_architectures(space)
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    budgets = sorted(int(c[len("loss_"):]) for c in (rows[0] if rows else {}) if c.startswith("loss_"))
+    if not budgets:
+        raise ConfigError("--training-curves", f"{path} has no loss_<steps> columns; it must be scripts/validate_training.py's CSV")
+    plan = [b for b, _ in plan_rungs(top_k, budgets[0], budgets[-1], eta)]
+    if any(b not in budgets for b in plan):
+        raise ConfigError("--training-curves", f"{path} records budgets {budgets}, which lack the rungs {plan} of halving with eta {eta}")
+    losses = {}
+    for row in rows:
+        arch = known.get(str(row["id"]))
+        if arch is None:
+            continue
+        losses[space.hash(arch)] = [float(row[f"loss_{b}"]) if row.get(f"status_{b}") == "ok" and _is_number(row[f"loss_{b}"])
+                                    and math.isfinite(float(row[f"loss_{b}"])) else math.inf for b in budgets]
+    missing = [h for h in pool_hashes if h not in losses]
+    if missing:
+        raise ConfigError("--training-curves", f"{path} lacks curves of {len(missing)} of the {len(pool_hashes)} pool architectures; "
+                          "run scripts/validate_training.py --cells all over the same --out to complete it")
+    return RecordedCurves(path, budgets, losses, top_k, eta, f"{len(losses)} cells, budgets {budgets} steps")
 
 
 def setup_space(name: str, labels: str | None, higher_is_better: bool, cache_dir: Path, extra: Sequence[str] = (),
@@ -209,8 +266,8 @@ def run_pipeline(setup: SpaceSetup, pipe: Pipeline, seed: int, budget: int, trai
             trained = [e["hash"] for e in sorted((e for e in final if "train_order" in e), key=lambda e: e["train_order"])]
         else:
             sign = 1.0 if parts.metric.higher_is_better else -1.0
-            ranked = sorted(result.records, key=lambda r: -sign * r.score)
-            trained = [r.hash for r in ranked[:trainings]]
+            ranked = [r.hash for r in sorted(result.records, key=lambda r: -sign * r.score)]
+            trained = (setup.curves.order(ranked) if pipe.halving else ranked)[:trainings]
     return {"evaluated": order, "trained": trained}
 
 
@@ -271,10 +328,13 @@ def compare_space(setup: SpaceSetup, pipes: list[Pipeline], seeds: int, budget: 
                 values = {h: setup.cache.values[h][metric.key] for h in out["evaluated"]}
                 values = {h: (v if math.isfinite(v) else metric.worst) for h, v in values.items()}
                 for n in checkpoints:
+                    ranked = prefix_trained(out["evaluated"], values, metric.higher_is_better, n, n)
+                    if pipe.halving:
+                        ranked = setup.curves.order(ranked)
                     for k in (1, kmax):
-                        curve[n][k].append(best_of(prefix_trained(out["evaluated"], values, metric.higher_is_better, n, k), truth, hib))
+                        curve[n][k].append(best_of(ranked[:k], truth, hib))
             bar.update()
-        row = {"strategy": pipe.strategy, "metric": pipe.metric, "label": pipe.label,
+        row = {"strategy": pipe.strategy, "metric": pipe.metric, "train": pipe.train, "label": pipe.label,
                "top_k": {str(k): quartiles(v) for k, v in by_k.items()},
                "by_evals": {str(n): {str(k): quartiles(v) for k, v in c.items()} for n, c in curve.items()},
                "seconds": round(time.perf_counter() - start, 1)}
@@ -320,24 +380,26 @@ def whole_pool_picks(setup: SpaceSetup, ks: Sequence[int]) -> list[dict[str, Any
     return rows
 
 
-def default_pipelines(space_name: str) -> list[Pipeline]:
+def default_pipelines(space_name: str, halving: bool = False) -> list[Pipeline]:
     """Random trainings are added separately; here: every single metric of the ensemble's suite
     (strategy=random, so the proposals are the same draws), evolution with the space's default
-    metric (the pipeline issue 13 found drifting), and the ensemble."""
+    metric (the pipeline issue 13 found drifting), the ensemble and, with recorded short-training
+    curves, the space's default metric followed by successive halving (`search.py train=halving`)."""
     cfg = compose_config([f"space={space_name}", "strategy=ensemble"])
     metrics = list(cfg.strategy.metrics[space_name])
     default_metric = compose_config([f"space={space_name}"]).metric
     default_name = next(m for m in metrics if build(compose_config([f"space={space_name}", f"metric={m}"]).metric, "metric").key
                         == build(default_metric, "metric").key)
     return ([Pipeline("random", m) for m in metrics] + [Pipeline("evolution", default_name)] + [Pipeline("ensemble", "ensemble")]
-            + [Pipeline("ensemble", default_name, ["strategy.proposals=evolution"])])
+            + [Pipeline("ensemble", default_name, ["strategy.proposals=evolution"])]
+            + ([Pipeline("random", default_name, halving=True)] if halving else []))
 
 
 def json_report(space_result: dict, higher_is_better: bool, space_name: str) -> dict[str, Any]:
     """The issue's format: medians only, exactly one recommended row."""
     recommended = RECOMMENDED.get(space_name)
-    rows = [{"strategy": r["strategy"], "metric": r["metric"],
-             "recommended": (r["strategy"], r["metric"]) == recommended,
+    rows = [{"strategy": r["strategy"], "metric": r["metric"], "train": r.get("train", "benchmark"),
+             "recommended": (r["strategy"], r["metric"], r.get("train", "benchmark")) == (*recommended, "benchmark"),
              "top_k": {k: v["median"] for k, v in r["top_k"].items()}} for r in space_result["rows"]]
     if sum(r["recommended"] for r in rows) != 1:
         raise ValueError(f"exactly one row must be the recommended pipeline {recommended} of space {space_name}")
@@ -360,7 +422,7 @@ def markdown(setup: SpaceSetup, result: dict, seeds: int, budget: int, ks: Seque
     lines.append("| random trainings (no proxy) | | " + " | ".join(fmt(result["random_trainings"][str(k)]) for k in ks) + " |")
     rec = RECOMMENDED.get(setup.name)
     for r in result["rows"]:
-        mark = "**yes**" if (r["strategy"], r["metric"]) == rec else ""
+        mark = "**yes**" if (r["strategy"], r["metric"]) == rec and r.get("train", "benchmark") == "benchmark" else ""
         lines.append(f"| {r['label']} | {mark} | " + " | ".join(fmt(r["top_k"][str(k)]) for k in ks) + " |")
     lines += ["", f"The pick vs proxy evaluations (median over seeds; k = 1 / k = {kmax} trainings):", ""]
     head = ["pipeline"] + [f"{n} evals" for n in checkpoints]
@@ -368,6 +430,12 @@ def markdown(setup: SpaceSetup, result: dict, seeds: int, budget: int, ks: Seque
     for r in result["rows"]:
         lines.append(f"| {r['label']} | " + " | ".join(
             f"{r['by_evals'][str(n)]['1']['median']:.3f} / {r['by_evals'][str(n)][str(kmax)]['median']:.3f}" for n in checkpoints) + " |")
+    if setup.curves is not None and any(r.get("train") == "halving" for r in result["rows"]):
+        c = setup.curves
+        lines += ["", f"-> halving: the metric's {c.top_k} best go through successive halving (eta {c.eta}, rungs "
+                  f"{c.budgets[0]}..{c.budgets[-1]} steps) replayed on short-training losses recorded once per cell ({c.path.name}: "
+                  f"{c.note}); the benchmark then trains them in halving's order, and beyond {c.top_k} the metric's next. "
+                  "Its short trainings come on top of the k benchmark trainings."]
     if result.get("whole_pool"):
         lines += ["", f"Each metric's pick had it scored the whole pool of {len(setup.pool)} (best true target among its k best; "
                   "read from the labels, for diagnosis only: no setting is chosen from it):", ""]
@@ -390,7 +458,7 @@ def plot(setup: SpaceSetup, result: dict, ks: Sequence[int], checkpoints: Sequen
     rec = RECOMMENDED.get(setup.name)
     palette = plt.get_cmap("tab20").colors  # one colour per pipeline (the default cycle repeats after 10)
     for index, r in enumerate(result["rows"]):
-        bold = (r["strategy"], r["metric"]) == rec
+        bold = (r["strategy"], r["metric"]) == rec and r.get("train", "benchmark") == "benchmark"
         colour = "k" if bold else palette[(2 * index + index // 10) % 20]  # the dark shades, then the light ones
         style = dict(lw=3 if bold else 1.2, color=colour, label=r["label"] + (" (recommended)" if bold else ""))
         for ax, k in ((axes[0], 1), (axes[1], kmax)):
@@ -419,8 +487,11 @@ def plot(setup: SpaceSetup, result: dict, ks: Sequence[int], checkpoints: Sequen
 
 def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], out: Path, labels: str | None = None,
             higher_is_better: bool = False, cache_dir: Path | None = None, pipelines: str | None = None,
-            json_path: Path | None = None, extra: Sequence[str] = ()) -> dict[str, Any]:
-    """Run the comparison for every space; write <out>/<space>.md/.json/.png and return the JSON reports."""
+            json_path: Path | None = None, extra: Sequence[str] = (), training_curves: Path | None = None) -> dict[str, Any]:
+    """Run the comparison for every space; write <out>/<space>.md/.json/.png and return the JSON reports.
+
+    `training_curves`: scripts/validate_training.py's CSV for space rnn, which adds the halving row
+    (train=halving's top_k and eta, from conf/train/halving.yaml)."""
     torch.set_num_threads(1)
     out.mkdir(parents=True, exist_ok=True)
     cache_dir = cache_dir or ROOT / ".cache" / "compare"
@@ -428,7 +499,10 @@ def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], o
     reports = {}
     for name in spaces:
         setup = setup_space(name, labels, higher_is_better, cache_dir, extra)
-        pipes = default_pipelines(name)
+        if training_curves is not None and name == "rnn":
+            halving = compose_config([*setup.base, "train=halving"]).train
+            setup.curves = load_curves(training_curves, setup.cache.space, setup.pool.hashes, int(halving.top_k), int(halving.eta))
+        pipes = default_pipelines(name, halving=setup.curves is not None)
         if pipelines:
             wanted = set(pipelines.split(","))
             pipes = [p for p in pipes if p.label in wanted or p.strategy in wanted or p.metric in wanted]

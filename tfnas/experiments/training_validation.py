@@ -47,25 +47,49 @@ def bootstrap_ci(x, y, statistic, draws: int = 1000, seed: int = 0, level: float
     return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
 
 
+def halving_order(losses: dict[str, list[float]], budgets: list[int], eta: int) -> list[str]:
+    """Successive halving replayed over recorded losses (cell -> loss at each budget, in `losses`' order
+    as the shortlist's); returns every cell ranked as train=halving ranks them: by the deepest rung
+    reached, then by the loss there, ties by shortlist position."""
+    cells = list(losses)
+    position = {c: i for i, c in enumerate(cells)}
+    plan = plan_rungs(len(cells), budgets[0], budgets[-1], eta)
+    index = {b: i for i, b in enumerate(budgets)}
+    if any(b not in index for b, _ in plan):
+        raise ValueError(f"the recorded budgets {budgets} lack rungs of the plan {[b for b, _ in plan]} (eta {eta})")
+    alive, dropped = cells, []  # dropped: (depth, loss there, position, cell)
+    for rung, (budget, count) in enumerate(plan):
+        at = index[budget]
+        ranked = sorted(alive, key=lambda c: (losses[c][at], position[c]))
+        keep = ranked[:plan[rung + 1][1]] if rung + 1 < len(plan) else ranked
+        dropped += [(rung, losses[c][at], position[c], c) for c in ranked if c not in keep]
+        alive = keep
+    final = [c for c in alive]
+    return final + [c for *_, c in sorted(dropped, key=lambda d: (-d[0], d[1], d[2]))]
+
+
 def replay_halving(losses: dict[str, list[float]], budgets: list[int], eta: int) -> list[str]:
     """Successive halving over recorded losses (cell -> loss at each budget); returns the cells of the last rung."""
-    alive = list(losses)
-    plan = plan_rungs(len(alive), budgets[0], budgets[-1], eta)
-    index = {b: i for i, b in enumerate(budgets)}
-    for rung, (_, count) in enumerate(plan):
-        if rung:
-            prev = index[plan[rung - 1][0]]
-            alive = sorted(alive, key=lambda c: (losses[c][prev], list(losses).index(c)))[:count]
-    return alive
+    plan = plan_rungs(len(losses), budgets[0], budgets[-1], eta)
+    return halving_order(losses, budgets, eta)[:plan[-1][1]]
 
 
-def validate_budgets(space, *, cells: int, budgets: list[int], seed: int, options: dict, out: Path,
-                     minutes: float | None = None, device: str = "cpu", eta: int = 2, draws: int = 1000, log=print) -> dict:
-    """Train `cells` labelled cells through `budgets`; write validate_training.{json,csv,md} under `out`."""
+def validate_budgets(space, *, cells: int | None, budgets: list[int], seed: int, options: dict, out: Path,
+                     minutes: float | None = None, device: str = "cpu", eta: int = 2, draws: int = 1000,
+                     shard: tuple[int, int] = (0, 1), log=print) -> dict:
+    """Train `cells` labelled cells (None: every distinct one) through `budgets`; write validate_training.{json,csv,md} under `out`.
+
+    `shard=(k, n)` trains only every n-th cell from the k-th, so n processes can share the work in one
+    `out`, and writes its report as validate_training.shard-k-of-n.*; a run without a shard over
+    the same `out` then reuses every recorded budget and writes the whole report.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     bench = space.benchmark()
     chosen = labelled_cells(space, cells, seed)
+    index, shards = shard
+    chosen = chosen[index::shards]
+    stem = "validate_training" if shards == 1 else f"validate_training.shard-{index}-of-{shards}"
     rows = []
     for n, (cell_id, recipe) in enumerate(chosen, 1):
         started = time.perf_counter()
@@ -91,10 +115,10 @@ def validate_budgets(space, *, cells: int, budgets: list[int], seed: int, option
                 row["diverged"] = f"step {result.diverged_at}: {result.offending}"
         row["seconds"] = round(time.perf_counter() - started, 1)
         rows.append(row)
-        _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws)
+        _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws, stem)
         log(f"  [{n}/{len(chosen)}] cell {cell_id}: " + ", ".join(f"{b}: {row[f'loss_{b}']:.4f}" for b in budgets)
             + f"  benchmark {row['benchmark_test_loss']:.4f} ({row['seconds']} s)")
-    return _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws)
+    return _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws, stem)
 
 
 def _recorded_eval(directory: Path, budget: int) -> float | None:
@@ -108,7 +132,7 @@ def _recorded_eval(directory: Path, budget: int) -> float | None:
 
 
 def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, seed: int, options: dict, space, eta: int,
-           draws: int) -> dict:
+           draws: int, stem: str = "validate_training") -> dict:
     """Write the report over the cells done so far (the whole check rewrites it after every cell)."""
     target = [r["benchmark_test_loss"] for r in rows]
     per_budget = []
@@ -131,14 +155,14 @@ def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, seed: 
     report = {"cells": len(rows), "planned_cells": planned, "budgets": per_budget, "halving_replay": halving, "seed": seed, "options": options,
               "model": space.model_kwargs, "bootstrap_draws": draws,
               "split_note": "trained on PTB valid, evaluated on PTB test (PTB train is not shipped)", "rows": rows}
-    with open(out / "validate_training.json", "w", encoding="utf-8") as handle:
+    with open(out / f"{stem}.json", "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1, default=str)
-    with open(out / "validate_training.csv", "w", newline="", encoding="utf-8") as handle:
+    with open(out / f"{stem}.csv", "w", newline="", encoding="utf-8") as handle:
         fields = list(dict.fromkeys(k for r in rows for k in r))
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    with open(out / "validate_training.md", "w", encoding="utf-8") as handle:
+    with open(out / f"{stem}.md", "w", encoding="utf-8") as handle:
         partial = "" if len(rows) == planned else f" (partial: {len(rows)} of {planned} planned cells done)"
         handle.write(f"Short-training loss vs NAS-Bench-NLP's PTB test loss, {len(rows)} labelled cells{partial} (seed {seed}), "
                      f"model {space.model_kwargs}, options {options}; 95% percentile bootstrap intervals over cells "

@@ -23,10 +23,16 @@ FIELDS = ["id", "status", "steps", "diverged_at", "offending", "eval_loss", "ben
           "hidden_tuple_size", "nodes", "seconds"]
 
 
-def labelled_cells(space, count: int, seed: int) -> list[tuple[str, Any]]:
-    """`count` pool cells with a finite benchmark loss, drawn without replacement with `seed`."""
+def labelled_cells(space, count: int | None, seed: int) -> list[tuple[str, Any]]:
+    """`count` pool cells with a finite benchmark loss, drawn without replacement with `seed`.
+
+    `count=None`: every distinct network (the first id of each canonical hash), in the benchmark's order.
+    """
     bench = space.benchmark()
     pool = [(cid, rec) for cid, rec in bench.pool() if math.isfinite(bench.query_id(cid)["test_loss"])]
+    if count is None:
+        seen: set[str] = set()
+        return [(cid, rec) for cid, rec in pool if not (space.hash(rec) in seen or seen.add(space.hash(rec)))]
     picks = np.random.default_rng(seed).choice(len(pool), size=min(count, len(pool)), replace=False)
     return [pool[int(i)] for i in picks]
 

@@ -44,3 +44,52 @@ def test_an_ensemble_override_does_not_break_the_whole_pool_table(tmp_path):
     """--override strategy.calibrate_from=3 is an ensemble option; the diagnostic must still compose."""
     setup = setup_space("rnn", None, False, tmp_path, extra=["strategy.calibrate_from=3"])
     assert len(whole_pool_picks(setup, KS)) == 10  # nine metrics and their rank average
+
+
+
+BUDGETS = (25, 50, 100, 200)
+
+
+def _curves_csv(path, rows):
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id"] + [f"{c}_{b}" for b in BUDGETS for c in ("loss", "status")])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _row(cell_id, loss, status="ok"):
+    row = {"id": cell_id}
+    for b in BUDGETS:
+        row[f"loss_{b}"], row[f"status_{b}"] = loss, status
+    return row
+
+
+def test_the_halving_row_trains_the_shortlist_in_halvings_order(rnn, tmp_path):
+    """Curves that make the metric's 8th-best candidate the clear winner: halving sends it to the benchmark first."""
+    from tfnas.errors import ConfigError
+    from tfnas.experiments.compare import load_curves, run_pipeline
+
+    path = tmp_path / "curves.csv"
+    ids = dict(zip(rnn.pool.hashes, rnn.pool.ids))
+    _curves_csv(path, [_row(ids[h], 7.0) for h in rnn.pool.hashes[:-1]])
+    with pytest.raises(ConfigError, match="lacks curves of 1 of the 215"):  # a partial file is refused before any search
+        load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2)
+    ranked = run_pipeline(rnn, Pipeline("random", "hidden_saliency"), 0, 30, 30)["trained"]
+    values = {h: rnn.cache.values[h]["hidden_saliency"] for h in ranked}
+    assert ranked == sorted(ranked, key=lambda h: values[h])  # lower saliency is better
+    eighth, first = ranked[7], ranked[0]
+    rows = [_row(ids[h], 5.0 if h == eighth else 7.0 + 0.001 * i) for i, h in enumerate(rnn.pool.hashes)]
+    rows[rnn.pool.hashes.index(first)] = _row(ids[first], "inf", "failed")  # a diverged cell ranks last in its rung
+    _curves_csv(path, rows)
+    rnn.curves = load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2)
+    try:
+        trained = run_pipeline(rnn, Pipeline("random", "hidden_saliency", halving=True), 0, 30, 10)["trained"]
+        result = compare_space(rnn, [Pipeline("random", "hidden_saliency", halving=True)], seeds=1, budget=30, ks=(1,),
+                               checkpoints=[30], log=lambda *a: None)
+    finally:
+        rnn.curves = None
+    assert trained[0] == eighth and trained[7] == first  # the winner first; the diverged cell last of the eight
+    assert sorted(trained[:8]) == sorted(ranked[:8]) and trained[8:] == ranked[8:10]  # beyond the shortlist: the metric's order
+    (row,) = result["rows"]
+    assert row["train"] == "halving" and row["label"] == "random / hidden_saliency -> halving"
+    assert row["top_k"]["1"]["median"] == row["by_evals"]["30"]["1"]["median"] == rnn.truth[eighth]

@@ -150,3 +150,13 @@ def test_validation_replays_halving_and_bootstraps_over_cells():
     noisy = [v + (5 if v % 3 == 0 else 0) for v in x]
     low, high = bootstrap_ci(x, noisy, kendalltau, draws=500)
     assert -1 <= low < kendalltau(x, noisy)[0] < high <= 1
+
+
+def test_the_replay_on_recorded_curves_ranks_as_the_stage_does(tmp_path):
+    """compare_strategies replays halving on recorded losses; it must give the stage's own final order."""
+    from tfnas.experiments.training_validation import halving_order
+
+    final = SuccessiveHalving(**STAGE).run(CurveSpace(), shortlist(), tmp_path, torch.device("cpu"), 0, Tracker())
+    budgets = [4, 8, 16, 32]
+    losses = {arch_hash(c): [curve_value(c, b) for b in budgets] for c in CURVES}  # in shortlist order
+    assert halving_order(losses, budgets, 2) == [e["hash"] for e in final]
