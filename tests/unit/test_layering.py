@@ -10,8 +10,6 @@ PLUGIN_PACKAGES = ("tfnas.search_spaces", "tfnas.strategies")
 
 def _modules() -> dict[str, Path]:
     """Module name -> file of the installed package, plug-in folders mapped into the namespace."""
-    import tfnas.search_spaces
-    import tfnas.strategies
 
     roots = {"tfnas": PACKAGE}
     for name in PLUGIN_PACKAGES:

@@ -1,7 +1,6 @@
 """compare_strategies' measurement on the shipped NAS-Bench-NLP tables (no metric is recomputed)."""
 import csv
 import math
-from pathlib import Path
 
 import pytest
 
