@@ -47,7 +47,8 @@ CONF = ROOT / "conf"
 # metric tables of the labelled pools at the spaces' default settings (id column, one column per metric
 # key): the paper's metrics, then the zero-cost proxy zoo; an earlier table wins a column both hold
 METRIC_TABLES = {"rnn": [(ROOT / "results" / "rnn" / "all_metrics.csv", "model_id"),
-                         (ROOT / "results" / "rnn" / "zoo_metrics.csv", "model_id")],
+                         (ROOT / "results" / "rnn" / "zoo_metrics.csv", "model_id"),
+                         (ROOT / "results" / "rnn" / "guard_metrics.csv", "model_id")],  # strategy=ensemble's guard
                  "bert": [(ROOT / "results" / "bert" / "bert_metrics_fast.csv", "id"),
                           (ROOT / "results" / "bert" / "zoo_metrics_fast.csv", "id")]}
 # What the README recommends per space, as (strategy, metric) of a row: `python search.py space=S`
@@ -359,10 +360,15 @@ def whole_pool_picks(setup: SpaceSetup, ks: Sequence[int]) -> list[dict[str, Any
 
     hib, hashes = setup.higher_is_better, list(setup.pool.hashes)
     # composed with strategy=ensemble, so that --override strategy.<its option> applies as in the searches
-    names = list(compose_config([*setup.base, "strategy=ensemble"]).strategy.metrics[setup.name])
+    strategy = compose_config([*setup.base, "strategy=ensemble"]).strategy
+    names = list(strategy.metrics[setup.name])
+    guard_names = list(strategy.guard.get(setup.name, []) or [])
     metrics = [build(compose_config([*setup.base, "strategy=ensemble", f"metric={n}"]).metric, "metric") for n in names]
-    setup.cache.ensure(setup.pool.archs, metrics)
+    guards = [build(compose_config([*setup.base, "strategy=ensemble", f"metric={n}"]).metric, "metric") for n in guard_names]
+    setup.cache.ensure(setup.pool.archs, metrics + guards)
     values = np.array([[setup.cache.values[h].get(m.key, math.nan) for m in metrics] for h in hashes], dtype=float)
+    guard_values = np.array([[setup.cache.values[h].get(m.key, math.nan) for m in guards] for h in hashes],
+                            dtype=float).reshape(len(hashes), len(guards))
 
     def picks(order: Sequence[int]) -> dict[str, float]:
         return {str(k): best_of([hashes[i] for i in order[:k]], setup.truth, hib) for k in ks}
@@ -374,7 +380,7 @@ def whole_pool_picks(setup: SpaceSetup, ks: Sequence[int]) -> list[dict[str, Any
         rows.append({"label": metric.key, "top_k": picks(order)})
     # the ensemble's own ranking under its prior (undefined metrics: ranked worst, the candidate last)
     features = signed_ranks(values, [m.higher_is_better for m in metrics])
-    healthy = np.isfinite(values).all(axis=1)
+    healthy = np.isfinite(values).all(axis=1) & np.isfinite(guard_values).all(axis=1)  # as the strategy's guard
     order = predicted_order(features, BayesianRanker(prior_weights(len(metrics))), healthy)
     rows.append({"label": "equal-weight rank average of these (the ensemble's first pick)", "top_k": picks(order)})
     return rows

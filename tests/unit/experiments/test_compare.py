@@ -92,3 +92,15 @@ def test_the_halving_row_trains_the_shortlist_in_halvings_order(rnn, tmp_path):
     (row,) = result["rows"]
     assert row["train"] == "halving" and row["label"] == "random / hidden_saliency -> halving"
     assert row["top_k"]["1"]["median"] == row["by_evals"]["30"]["1"]["median"] == rnn.truth[eighth]
+
+
+
+def test_the_whole_pool_rank_average_skips_cells_the_guard_flags(rnn, monkeypatch):
+    """The ensemble never trains a cell hidden_health flags; its whole-pool row must not either."""
+    assert any(not math.isfinite(v["hidden_health"]) for v in rnn.cache.values.values())  # the shipped guard table is read
+    label = next(r["label"] for r in whole_pool_picks(rnn, KS) if r["label"].startswith("equal-weight"))
+    before = next(r["top_k"] for r in whole_pool_picks(rnn, KS) if r["label"] == label)
+    favourite = next(h for h in rnn.pool.hashes if rnn.truth[h] == before["1"] and math.isfinite(rnn.cache.values[h]["hidden_health"]))
+    monkeypatch.setitem(rnn.cache.values, favourite, {**rnn.cache.values[favourite], "hidden_health": -math.inf})
+    after = next(r["top_k"] for r in whole_pool_picks(rnn, KS) if r["label"] == label)
+    assert after["1"] != before["1"]  # the flagged favourite is no longer the first pick
