@@ -64,8 +64,7 @@ def halving_order(losses: dict[str, list[float]], budgets: list[int], eta: int) 
         keep = ranked[:plan[rung + 1][1]] if rung + 1 < len(plan) else ranked
         dropped += [(rung, losses[c][at], position[c], c) for c in ranked if c not in keep]
         alive = keep
-    final = [c for c in alive]
-    return final + [c for *_, c in sorted(dropped, key=lambda d: (-d[0], d[1], d[2]))]
+    return list(alive) + [c for *_, c in sorted(dropped, key=lambda d: (-d[0], d[1], d[2]))]
 
 
 def replay_halving(losses: dict[str, list[float]], budgets: list[int], eta: int) -> list[str]:
