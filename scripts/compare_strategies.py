@@ -26,13 +26,15 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default="compare_out")
     parser.add_argument("--training-curves", default=None,
                         help="rnn: scripts/validate_training.py's CSV (every cell's short-training losses); adds the halving row")
+    parser.add_argument("--halving-top-k", type=int, default=None,
+                        help="candidates entering the halving's first rung (default: train=halving's top_k)")
     parser.add_argument("--json", default=None, help="write the issue-13 JSON report of the (single) space here")
     args = parser.parse_args(argv)
     compare([s for s in args.spaces.split(",") if s], args.seeds, args.budget, [int(k) for k in args.trainings.split(",")],
             Path(args.out), labels=args.labels, higher_is_better=args.higher_is_better,
             cache_dir=Path(args.cache_dir) if args.cache_dir else None, pipelines=args.pipelines,
             json_path=Path(args.json) if args.json else None, extra=args.override,
-            training_curves=Path(args.training_curves) if args.training_curves else None)
+            training_curves=Path(args.training_curves) if args.training_curves else None, halving_top_k=args.halving_top_k)
 
 
 if __name__ == "__main__":

@@ -195,6 +195,8 @@ def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: 
     from tfnas.training.halving import plan_rungs
 
     path = Path(path)
+    if top_k < 1:
+        raise ConfigError("--halving-top-k", f"must be at least 1, got {top_k}")
     if not path.exists():
         raise ConfigError("--training-curves", f"{path} does not exist; write it with scripts/validate_training.py --cells all --out DIR")
     known = known_architectures(space)
@@ -493,11 +495,12 @@ def plot(setup: SpaceSetup, result: dict, ks: Sequence[int], checkpoints: Sequen
 
 def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], out: Path, labels: str | None = None,
             higher_is_better: bool = False, cache_dir: Path | None = None, pipelines: str | None = None,
-            json_path: Path | None = None, extra: Sequence[str] = (), training_curves: Path | None = None) -> dict[str, Any]:
+            json_path: Path | None = None, extra: Sequence[str] = (), training_curves: Path | None = None,
+            halving_top_k: int | None = None) -> dict[str, Any]:
     """Run the comparison for every space; write <out>/<space>.md/.json/.png and return the JSON reports.
 
     `training_curves`: scripts/validate_training.py's CSV for space rnn, which adds the halving row
-    (train=halving's top_k and eta, from conf/train/halving.yaml)."""
+    (train=halving's top_k, or `halving_top_k`, and eta, from conf/train/halving.yaml)."""
     torch.set_num_threads(1)
     out.mkdir(parents=True, exist_ok=True)
     cache_dir = cache_dir or ROOT / ".cache" / "compare"
@@ -507,7 +510,8 @@ def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], o
         setup = setup_space(name, labels, higher_is_better, cache_dir, extra)
         if training_curves is not None and name == "rnn":
             halving = compose_config([*setup.base, "train=halving"]).train
-            setup.curves = load_curves(training_curves, setup.cache.space, setup.pool.hashes, int(halving.top_k), int(halving.eta))
+            setup.curves = load_curves(training_curves, setup.cache.space, setup.pool.hashes, int(halving_top_k or halving.top_k),
+                                       int(halving.eta))
         pipes = default_pipelines(name, halving=setup.curves is not None)
         if pipelines:
             wanted = set(pipelines.split(","))

@@ -73,6 +73,8 @@ def test_the_halving_row_trains_the_shortlist_in_halvings_order(rnn, tmp_path):
     _curves_csv(path, [_row(ids[h], 7.0) for h in rnn.pool.hashes[:-1]])
     with pytest.raises(ConfigError, match="lacks curves of 1 of the 215"):  # a partial file is refused before any search
         load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2)
+    with pytest.raises(ConfigError, match="--halving-top-k"):
+        load_curves(path, rnn.cache.space, rnn.pool.hashes, 0, 2)
     ranked = run_pipeline(rnn, Pipeline("random", "hidden_saliency"), 0, 30, 30)["trained"]
     values = {h: rnn.cache.values[h]["hidden_saliency"] for h in ranked}
     assert ranked == sorted(ranked, key=lambda h: values[h])  # lower saliency is better
