@@ -219,7 +219,17 @@ def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: 
     if missing:
         raise ConfigError("--training-curves", f"{path} lacks curves of {len(missing)} of the {len(pool_hashes)} pool architectures; "
                           "run scripts/validate_training.py --cells all over the same --out to complete it")
-    return RecordedCurves(path, budgets, losses, top_k, eta, f"{len(losses)} cells, budgets {budgets} steps")
+    return RecordedCurves(path, budgets, losses, top_k, eta, f"{len(losses)} cells, budgets {budgets} steps" + _curves_provenance(path))
+
+
+def _curves_provenance(path: Path) -> str:
+    """The training seed and corpus of recorded curves, from the report validate_training.py writes beside its CSV."""
+    report = path.with_suffix(".json")
+    try:
+        meta = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "; no report beside it, so its training seed and corpus are unknown"
+    return f", training seed {meta.get('seed', '?')}, {meta.get('split_note', 'corpus not recorded')}"
 
 
 def setup_space(name: str, labels: str | None, higher_is_better: bool, cache_dir: Path, extra: Sequence[str] = (),
@@ -444,6 +454,9 @@ def markdown(setup: SpaceSetup, result: dict, seeds: int, budget: int, ks: Seque
                   f"{c.budgets[0]}..{c.budgets[-1]} steps) replayed on short-training losses recorded once per cell ({c.path.name}: "
                   f"{c.note}); the benchmark then trains them in halving's order, and beyond {c.top_k} the metric's next. "
                   "Its short trainings come on top of the k benchmark trainings."]
+        if any(b.startswith("space.benchmark.labels=") for b in setup.base):
+            lines[-1] += (" The labels come from --labels, but the short trainings were recorded on the curves' own corpus, "
+                          "so here they are a proxy like the metrics, not a cheap version of the labels' training.")
     if result.get("whole_pool"):
         lines += ["", f"Each metric's pick had it scored the whole pool of {len(setup.pool)} (best true target among its k best; "
                   "read from the labels, for diagnosis only: no setting is chosen from it):", ""]

@@ -75,6 +75,10 @@ def test_the_halving_row_trains_the_shortlist_in_halvings_order(rnn, tmp_path):
         load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2)
     with pytest.raises(ConfigError, match="--halving-top-k"):
         load_curves(path, rnn.cache.space, rnn.pool.hashes, 0, 2)
+    _curves_csv(path, [_row(ids[h], 7.0) for h in rnn.pool.hashes])
+    assert "training seed and corpus are unknown" in load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2).note
+    path.with_suffix(".json").write_text('{"seed": 3, "split_note": "trained on PTB valid"}')
+    assert load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2).note.endswith("training seed 3, trained on PTB valid")
     ranked = run_pipeline(rnn, Pipeline("random", "hidden_saliency"), 0, 30, 30)["trained"]
     values = {h: rnn.cache.values[h]["hidden_saliency"] for h in ranked}
     assert ranked == sorted(ranked, key=lambda h: values[h])  # lower saliency is better
