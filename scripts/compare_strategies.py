@@ -12,6 +12,15 @@ from tfnas.experiments.compare import compare
 from tfnas.experiments.script import run_script
 
 
+def step_range(text: str) -> tuple[int, int]:
+    """MIN,MAX step budgets of the replayed halving's first and last rungs."""
+    try:
+        low, high = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN,MAX (two step budgets, e.g. 50,400), got {text!r}") from None
+    return low, high
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spaces", default="rnn,bert", help="comma-separated spaces with a tabular benchmark")
@@ -20,7 +29,7 @@ def main(argv=None) -> None:
     parser.add_argument("--trainings", default="1,3,10", help="k: trainings (benchmark queries) per search")
     parser.add_argument("--labels", default=None, help="CSV model_id,target (+ recipe/arch or hash) replacing the benchmark's targets")
     parser.add_argument("--higher-is-better", action="store_true", help="the labels' target is better when higher")
-    parser.add_argument("--pipelines", default=None, help="comma-separated subset (strategy, metric or label names)")
+    parser.add_argument("--pipelines", default=None, help="comma-separated subset (strategy, metric, label or train names: halving)")
     parser.add_argument("--override", action="append", default=[], help="extra Hydra override for every search (repeatable)")
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--out", default="compare_out")
@@ -28,13 +37,16 @@ def main(argv=None) -> None:
                         help="rnn: scripts/validate_training.py's CSV (every cell's short-training losses); adds the halving row")
     parser.add_argument("--halving-top-k", type=int, default=None,
                         help="candidates entering the halving's first rung (default: train=halving's top_k)")
+    parser.add_argument("--halving-steps", type=step_range, default=None,
+                        help="MIN,MAX: first and last rung budgets of the replayed halving (default: train=halving's min_steps, max_steps)")
     parser.add_argument("--json", default=None, help="write the issue-13 JSON report of the (single) space here")
     args = parser.parse_args(argv)
     compare([s for s in args.spaces.split(",") if s], args.seeds, args.budget, [int(k) for k in args.trainings.split(",")],
             Path(args.out), labels=args.labels, higher_is_better=args.higher_is_better,
             cache_dir=Path(args.cache_dir) if args.cache_dir else None, pipelines=args.pipelines,
             json_path=Path(args.json) if args.json else None, extra=args.override,
-            training_curves=Path(args.training_curves) if args.training_curves else None, halving_top_k=args.halving_top_k)
+            training_curves=Path(args.training_curves) if args.training_curves else None, halving_top_k=args.halving_top_k,
+            halving_steps=args.halving_steps)
 
 
 if __name__ == "__main__":

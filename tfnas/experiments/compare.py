@@ -189,8 +189,12 @@ class RecordedCurves:
         return halving_order({h: self.losses[h] for h in shortlist}, self.budgets, self.eta) + list(ranked[self.top_k:])
 
 
-def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: int) -> RecordedCurves:
-    """Read validate_training.csv; refuse (naming the file) budgets that are not the halving's rungs or pool members without a curve."""
+def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: int,
+                steps: tuple[int, int] | None = None) -> RecordedCurves:
+    """Read validate_training.csv; refuse (naming the file) a file that lacks the halving's rungs or a pool member's curve.
+
+    `steps`: (min_steps, max_steps) of the replayed halving, train=halving's own by default; None
+    (tests, old callers): the file's first and last budgets."""
     from tfnas.errors import ConfigError
     from tfnas.training.halving import plan_rungs
 
@@ -205,9 +209,16 @@ def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: 
     budgets = sorted(int(c[len("loss_"):]) for c in (rows[0] if rows else {}) if c.startswith("loss_"))
     if not budgets:
         raise ConfigError("--training-curves", f"{path} has no loss_<steps> columns; it must be scripts/validate_training.py's CSV")
-    plan = [b for b, _ in plan_rungs(top_k, budgets[0], budgets[-1], eta)]
+    low, high = steps if steps is not None else (budgets[0], budgets[-1])
+    if not 1 <= low <= high:
+        raise ConfigError("--halving-steps", f"needs 1 <= MIN <= MAX, got {low},{high}")
+    plan = [b for b, _ in plan_rungs(top_k, low, high, eta)]
     if any(b not in budgets for b in plan):
-        raise ConfigError("--training-curves", f"{path} records budgets {budgets}, which lack the rungs {plan} of halving with eta {eta}")
+        raise ConfigError("--training-curves", f"{path} records budgets {budgets}, which lack the rungs {plan} of halving "
+                          f"from {low} to {high} steps with eta {eta}; record them with scripts/validate_training.py "
+                          f"--min-steps {low} --max-steps {high} --eta {eta}, or replay the recorded ones with "
+                          f"--halving-steps {budgets[0]},{budgets[-1]}")
+    columns = [budgets.index(b) for b in plan]
     losses = {}
     for row in rows:
         arch = known.get(str(row["id"]))
@@ -219,7 +230,8 @@ def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: 
     if missing:
         raise ConfigError("--training-curves", f"{path} lacks curves of {len(missing)} of the {len(pool_hashes)} pool architectures; "
                           "run scripts/validate_training.py --cells all over the same --out to complete it")
-    return RecordedCurves(path, budgets, losses, top_k, eta, f"{len(losses)} cells, budgets {budgets} steps" + _curves_provenance(path))
+    losses = {h: [curve[i] for i in columns] for h, curve in losses.items()}  # the rungs only
+    return RecordedCurves(path, plan, losses, top_k, eta, f"{len(losses)} cells, budgets {budgets} steps" + _curves_provenance(path))
 
 
 def _curves_provenance(path: Path) -> str:
@@ -509,11 +521,12 @@ def plot(setup: SpaceSetup, result: dict, ks: Sequence[int], checkpoints: Sequen
 def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], out: Path, labels: str | None = None,
             higher_is_better: bool = False, cache_dir: Path | None = None, pipelines: str | None = None,
             json_path: Path | None = None, extra: Sequence[str] = (), training_curves: Path | None = None,
-            halving_top_k: int | None = None) -> dict[str, Any]:
+            halving_top_k: int | None = None, halving_steps: tuple[int, int] | None = None) -> dict[str, Any]:
     """Run the comparison for every space; write <out>/<space>.md/.json/.png and return the JSON reports.
 
     `training_curves`: scripts/validate_training.py's CSV for space rnn, which adds the halving row
-    (train=halving's top_k, or `halving_top_k`, and eta, from conf/train/halving.yaml)."""
+    (train=halving's top_k, min_steps, max_steps and eta from conf/train/halving.yaml, or
+    `halving_top_k` and `halving_steps` = (min, max))."""
     torch.set_num_threads(1)
     out.mkdir(parents=True, exist_ok=True)
     cache_dir = cache_dir or ROOT / ".cache" / "compare"
@@ -523,12 +536,13 @@ def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], o
         setup = setup_space(name, labels, higher_is_better, cache_dir, extra)
         if training_curves is not None and name == "rnn":
             halving = compose_config([*setup.base, "train=halving"]).train
+            steps = halving_steps or (int(halving.min_steps), int(halving.max_steps))
             setup.curves = load_curves(training_curves, setup.cache.space, setup.pool.hashes, int(halving_top_k or halving.top_k),
-                                       int(halving.eta))
+                                       int(halving.eta), steps)
         pipes = default_pipelines(name, halving=setup.curves is not None)
         if pipelines:
             wanted = set(pipelines.split(","))
-            pipes = [p for p in pipes if p.label in wanted or p.strategy in wanted or p.metric in wanted]
+            pipes = [p for p in pipes if wanted & {p.label, p.strategy, p.metric, p.train}]
         n = min(budget, len(setup.pool))
         result = compare_space(setup, pipes, seeds, n, ks, [c for c in checkpoints if c <= n])
         report = json_report(result, setup.higher_is_better, name) if RECOMMENDED.get(name) in {(p.strategy, p.metric) for p in pipes} else None

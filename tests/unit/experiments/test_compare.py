@@ -79,6 +79,11 @@ def test_the_halving_row_trains_the_shortlist_in_halvings_order(rnn, tmp_path):
     assert "training seed and corpus are unknown" in load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2).note
     path.with_suffix(".json").write_text('{"seed": 3, "split_note": "trained on PTB valid"}')
     assert load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2).note.endswith("training seed 3, trained on PTB valid")
+    # train=halving's own rungs by default: 50..400 are not all recorded, and the message says how to record them
+    with pytest.raises(ConfigError, match="--min-steps 50 --max-steps 400 --eta 2.*--halving-steps 25,200"):
+        load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2, (50, 400))
+    narrower = load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2, (50, 200))  # a sub-range: its rungs only
+    assert narrower.budgets == [50, 100, 200] and all(len(v) == 3 for v in narrower.losses.values())
     ranked = run_pipeline(rnn, Pipeline("random", "hidden_saliency"), 0, 30, 30)["trained"]
     values = {h: rnn.cache.values[h]["hidden_saliency"] for h in ranked}
     assert ranked == sorted(ranked, key=lambda h: values[h])  # lower saliency is better
