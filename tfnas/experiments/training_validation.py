@@ -174,3 +174,66 @@ def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, seed: 
                      f"(benchmark loss {', '.join(f'{v:.3f}' for v in halving['kept_benchmark_loss'])}); "
                      f"pool best {halving['pool_best']:.3f}, median {halving['pool_median']:.3f}.\n")
     return report
+
+
+def read_curves_csv(path: Path) -> dict[str, dict]:
+    """validate_training.csv as {cell id: {"benchmark": loss, budget: short-training loss (WORST if it failed)}}."""
+    from tfnas.errors import ConfigError
+
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError("--runs", f"{path} does not exist; write it with scripts/validate_training.py --out DIR")
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    budgets = sorted(int(c[len("loss_"):]) for c in (rows[0] if rows else {}) if c.startswith("loss_"))
+    if not budgets:
+        raise ConfigError("--runs", f"{path} has no loss_<steps> columns; it must be scripts/validate_training.py's CSV")
+    curves = {}
+    for line, row in enumerate(rows, 2):
+        try:
+            entry = {"benchmark": float(row["benchmark_test_loss"])}
+            for b in budgets:
+                value = float(row[f"loss_{b}"])
+                entry[b] = value if row.get(f"status_{b}") == "ok" and math.isfinite(value) else WORST
+        except (KeyError, TypeError, ValueError) as err:
+            raise ConfigError("--runs", f"{path} line {line}: unreadable row ({err}); rewrite it with scripts/validate_training.py") from None
+        curves[row["id"]] = entry
+    return curves
+
+
+def seed_agreement(paths: list[Path], draws: int = 1000, seed: int = 0) -> dict:
+    """How reproducible short training is: two validate_training runs of the same cells with different
+    training seeds, per shared budget, Kendall's tau between the runs' losses (with a bootstrap interval
+    over cells) and each run's tau with the benchmark. Failed trainings count as the worst loss, as halving ranks them."""
+    from tfnas.errors import ConfigError
+
+    if len(paths) != 2:
+        raise ConfigError("--runs", f"needs exactly two CSVs (two training seeds of the same cells), got {len(paths)}")
+    a, b = (read_curves_csv(p) for p in paths)
+    cells = sorted(set(a) & set(b))
+    budgets = sorted({k for v in a.values() for k in v if k != "benchmark"} & {k for v in b.values() for k in v if k != "benchmark"})
+    if len(cells) < 3 or not budgets:
+        raise ConfigError("--runs", f"the two runs share {len(cells)} cells and budgets {budgets}: need at least 3 cells and one budget")
+    target = [a[c]["benchmark"] for c in cells]
+    rows = []
+    for budget in budgets:
+        x, y = [a[c][budget] for c in cells], [b[c][budget] for c in cells]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            between = float(kendalltau(x, y)[0])
+            tau_a, tau_b = float(kendalltau(x, target)[0]), float(kendalltau(y, target)[0])
+        rows.append({"steps": budget, "tau_between_seeds": between, "tau_ci95": list(bootstrap_ci(x, y, kendalltau, draws, seed)),
+                     "tau_benchmark": [tau_a, tau_b],
+                     "failed": [sum(v == WORST for v in x), sum(v == WORST for v in y)]})
+    return {"runs": [str(p) for p in paths], "cells": len(cells), "budgets": rows, "bootstrap_draws": draws}
+
+
+def seed_agreement_markdown(report: dict) -> str:
+    lines = [f"Short training under two training seeds: {report['cells']} cells shared by {report['runs'][0]} and "
+             f"{report['runs'][1]}; 95% percentile bootstrap intervals over cells ({report['bootstrap_draws']} draws).", "",
+             "| steps | Kendall tau between the seeds [95% CI] | tau with the benchmark (seed A / seed B) | failed (A / B) |",
+             "|---|---|---|---|"]
+    for r in report["budgets"]:
+        lines.append(f"| {r['steps']} | {r['tau_between_seeds']:.3f} [{r['tau_ci95'][0]:.3f}, {r['tau_ci95'][1]:.3f}] | "
+                     f"{r['tau_benchmark'][0]:.3f} / {r['tau_benchmark'][1]:.3f} | {r['failed'][0]} / {r['failed'][1]} |")
+    return "\n".join(lines) + "\n"
