@@ -47,6 +47,13 @@ def cells_from(text: str) -> int | None:
     return int(text)
 
 
+def ids_from(text: str) -> list[str]:
+    ids = [i.strip() for i in text.split(",") if i.strip()]
+    if not ids or len(set(ids)) != len(ids):
+        raise ConfigError("--ids", f"must be distinct comma-separated benchmark ids (e.g. 1006326,1009703), got {text!r}")
+    return ids
+
+
 def shard_from(text: str) -> tuple[int, int]:
     parts = text.split("/")
     if len(parts) != 2 or not all(p.isdigit() for p in parts) or not 0 <= int(parts[0]) < int(parts[1]):
@@ -57,6 +64,7 @@ def shard_from(text: str) -> tuple[int, int]:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cells", default="8", help="labelled cells to train, or 'all' (every distinct labelled network)")
+    parser.add_argument("--ids", default=None, help="comma-separated benchmark ids to train instead of --cells (e.g. to recheck some)")
     parser.add_argument("--shard", default="0/1", help="K/N: train every N-th cell from the K-th (N processes share one --out)")
     parser.add_argument("--steps", type=int, default=150, help="one budget (optimizer steps per cell)")
     parser.add_argument("--budgets", default=None, help="comma-separated cumulative step budgets, e.g. 25,50,100")
@@ -80,14 +88,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, default=None, help="directory for checkpoints, curves and the report")
     args = parser.parse_args(argv)
     budgets = budgets_from(args)
-    cells = cells_from(args.cells)
+    cells = ids_from(args.ids) if args.ids else cells_from(args.cells)
     shard = shard_from(args.shard)
     torch.set_num_threads(args.threads)
     out = args.out or Path(tempfile.mkdtemp(prefix="validate_training_"))
     space = NasBenchNLPSpace(model={"emsize": args.emsize, "nhid": args.nhid, "nlayers": args.nlayers})
     options = {"batch_size": args.batch_size, "bptt": args.bptt, "lr": args.lr, "eval_max_tokens": args.eval_max_tokens,
                "bptt_mode": args.bptt_mode, "recurrent_weights": args.recurrent_weights}
-    print(f"validate_training: {args.cells} cells (shard {args.shard}), budgets {budgets} steps, emsize {args.emsize} nhid {args.nhid}, "
+    print(f"validate_training: {args.ids or args.cells} cells (shard {args.shard}), budgets {budgets} steps, emsize {args.emsize} nhid {args.nhid}, "
           f"{options}; trained on PTB valid, evaluated on PTB test", flush=True)
     report = validate_budgets(space, cells=cells, budgets=budgets, seed=args.seed, options=options, out=out,
                               minutes=args.minutes, device=args.device, eta=args.eta, draws=args.bootstrap, shard=shard,

@@ -40,7 +40,7 @@ from tfnas.workers import search as _search
 from tfnas.labels import known_architectures
 from tfnas.metrics.scoring import Evaluation, Scorer
 from tfnas.tracking import NoTracker
-from tfnas.experiments.training_validation import halving_order
+from tfnas.experiments.training_validation import halving_order, read_curves_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "conf"
@@ -168,6 +168,7 @@ class SpaceSetup:
     higher_is_better: bool
     cache: MetricCache
     curves: RecordedCurves | None = None
+    labels: str | None = None  # the user's labels file (--labels), None for the benchmark's own targets
 
 
 @dataclass
@@ -201,14 +202,8 @@ def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: 
     path = Path(path)
     if top_k < 1:
         raise ConfigError("--halving-top-k", f"must be at least 1, got {top_k}")
-    if not path.exists():
-        raise ConfigError("--training-curves", f"{path} does not exist; write it with scripts/validate_training.py --cells all --out DIR")
-    known = known_architectures(space)
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    budgets = sorted(int(c[len("loss_"):]) for c in (rows[0] if rows else {}) if c.startswith("loss_"))
-    if not budgets:
-        raise ConfigError("--training-curves", f"{path} has no loss_<steps> columns; it must be scripts/validate_training.py's CSV")
+    recorded = read_curves_csv(path, field="--training-curves", benchmark=False)  # refuses a missing or unreadable file
+    budgets = sorted(next(iter(recorded.values())))
     low, high = steps if steps is not None else (budgets[0], budgets[-1])
     if not 1 <= low <= high:
         raise ConfigError("--halving-steps", f"needs 1 <= MIN <= MAX, got {low},{high}")
@@ -218,19 +213,12 @@ def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: 
                           f"from {low} to {high} steps with eta {eta}; record them with scripts/validate_training.py "
                           f"--min-steps {low} --max-steps {high} --eta {eta}, or replay the recorded ones with "
                           f"--halving-steps {budgets[0]},{budgets[-1]}")
-    columns = [budgets.index(b) for b in plan]
-    losses = {}
-    for row in rows:
-        arch = known.get(str(row["id"]))
-        if arch is None:
-            continue
-        losses[space.hash(arch)] = [float(row[f"loss_{b}"]) if row.get(f"status_{b}") == "ok" and _is_number(row[f"loss_{b}"])
-                                    and math.isfinite(float(row[f"loss_{b}"])) else math.inf for b in budgets]
+    known = known_architectures(space)
+    losses = {space.hash(known[cell]): [curve[b] for b in plan] for cell, curve in recorded.items() if cell in known}
     missing = [h for h in pool_hashes if h not in losses]
     if missing:
         raise ConfigError("--training-curves", f"{path} lacks curves of {len(missing)} of the {len(pool_hashes)} pool architectures; "
                           "run scripts/validate_training.py --cells all over the same --out to complete it")
-    losses = {h: [curve[i] for i in columns] for h, curve in losses.items()}  # the rungs only
     return RecordedCurves(path, plan, losses, top_k, eta, f"{len(losses)} cells, budgets {budgets} steps" + _curves_provenance(path))
 
 
@@ -260,7 +248,8 @@ def setup_space(name: str, labels: str | None, higher_is_better: bool, cache_dir
         pool = pool.restrict(lambda arch: space.hash(arch) in keep)
     bench = space.benchmark()
     truth = {pool.hashes[i]: float(bench.query_id(pool.ids[i])[bench.target]) for i in range(len(pool))}
-    return SpaceSetup(name, base, space, pool, truth, bench.higher_is_better, MetricCache(space.inner if hasattr(space, "inner") else space, cache_dir))
+    return SpaceSetup(name, base, space, pool, truth, bench.higher_is_better,
+                      MetricCache(space.inner if hasattr(space, "inner") else space, cache_dir), labels=labels)
 
 
 def fresh_pool(pool):
@@ -466,7 +455,7 @@ def markdown(setup: SpaceSetup, result: dict, seeds: int, budget: int, ks: Seque
                   f"{c.budgets[0]}..{c.budgets[-1]} steps) replayed on short-training losses recorded once per cell ({c.path.name}: "
                   f"{c.note}); the benchmark then trains them in halving's order, and beyond {c.top_k} the metric's next. "
                   "Its short trainings come on top of the k benchmark trainings."]
-        if any(b.startswith("space.benchmark.labels=") for b in setup.base):
+        if setup.labels:
             lines[-1] += (" The labels come from --labels, but the short trainings were recorded on the curves' own corpus, "
                           "so here they are a proxy like the metrics, not a cheap version of the labels' training.")
     if result.get("whole_pool"):

@@ -24,7 +24,7 @@ from scipy.stats import kendalltau, spearmanr
 from tfnas.training.halving import plan_rungs
 from tfnas.training.checkpoint import read_info
 from tfnas.training.loop import CHECKPOINT_DIR, CURVE_FILE, Budget, train_candidate
-from tfnas.training.stability import labelled_cells
+from tfnas.training.stability import cells_by_id, labelled_cells
 
 WORST = 1e9  # a diverged cell's loss in the rank statistics
 
@@ -73,10 +73,14 @@ def replay_halving(losses: dict[str, list[float]], budgets: list[int], eta: int)
     return halving_order(losses, budgets, eta)[:plan[-1][1]]
 
 
-def validate_budgets(space, *, cells: int | None, budgets: list[int], seed: int, options: dict, out: Path,
+def validate_budgets(space, *, cells: int | list[str] | None, budgets: list[int], seed: int, options: dict, out: Path,
                      minutes: float | None = None, device: str = "cpu", eta: int = 2, draws: int = 1000,
-                     shard: tuple[int, int] = (0, 1), log=print) -> dict:
-    """Train `cells` labelled cells (None: every distinct one) through `budgets`; write validate_training.{json,csv,md} under `out`.
+                     shard: tuple[int, int] = (0, 1), report_every_s: float = 60.0, log=print) -> dict:
+    """Train `cells` labelled cells (None: every distinct one; a list: those benchmark ids) through `budgets`; write validate_training.{json,csv,md} under `out`.
+
+    The report (bootstrap intervals over every cell done) is rewritten at most every `report_every_s`
+    seconds and at the end: the trainings themselves are checkpointed per cell, so a killed check loses
+    no training, and a resumed one that reuses hundreds of cells does not redo the bootstrap per cell.
 
     `shard=(k, n)` trains only every n-th cell from the k-th, so n processes can share the work in one
     `out`, and writes its report as validate_training.shard-k-of-n.*; a run without a shard over
@@ -85,11 +89,12 @@ def validate_budgets(space, *, cells: int | None, budgets: list[int], seed: int,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     bench = space.benchmark()
-    chosen = labelled_cells(space, cells, seed)
+    chosen = cells_by_id(space, cells) if isinstance(cells, list) else labelled_cells(space, cells, seed)
     index, shards = shard
     chosen = chosen[index::shards]
     stem = "validate_training" if shards == 1 else f"validate_training.shard-{index}-of-{shards}"
     rows = []
+    last_report = time.perf_counter()
     for n, (cell_id, recipe) in enumerate(chosen, 1):
         started = time.perf_counter()
         row = {"id": cell_id, "hidden_tuple_size": recipe.hidden_tuple_size, "nodes": len(recipe),
@@ -114,16 +119,21 @@ def validate_budgets(space, *, cells: int | None, budgets: list[int], seed: int,
                 row["diverged"] = f"step {result.diverged_at}: {result.offending}"
         row["seconds"] = round(time.perf_counter() - started, 1)
         rows.append(row)
-        _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws, stem)
+        if time.perf_counter() - last_report >= report_every_s:
+            _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws, stem)
+            last_report = time.perf_counter()
         log(f"  [{n}/{len(chosen)}] cell {cell_id}: " + ", ".join(f"{b}: {row[f'loss_{b}']:.4f}" for b in budgets)
             + f"  benchmark {row['benchmark_test_loss']:.4f} ({row['seconds']} s)")
     return _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws, stem)
 
 
 def _recorded_eval(directory: Path, budget: int) -> float | None:
-    """The evaluation loss written to `directory`'s curve at step `budget` by an earlier run, if its checkpoint got there."""
+    """The evaluation loss written to `directory`'s curve at step `budget` by an earlier run, if its checkpoint got there.
+
+    A training that diverged after `budget` keeps its evaluation there: the resumed check reports the
+    same rungs as the run that trained them (the later rungs fail again from the failed checkpoint)."""
     info = read_info(Path(directory) / CHECKPOINT_DIR)
-    if not info or info.get("status") != "ok" or info.get("step", 0) < budget or not (Path(directory) / CURVE_FILE).exists():
+    if not info or info.get("step", 0) < budget or not (Path(directory) / CURVE_FILE).exists():
         return None
     with open(Path(directory) / CURVE_FILE, newline="", encoding="utf-8") as handle:
         values = [float(r["value"]) for r in csv.DictReader(handle) if r["name"] == "eval_loss" and int(r["step"]) == budget]
@@ -132,7 +142,7 @@ def _recorded_eval(directory: Path, budget: int) -> float | None:
 
 def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, seed: int, options: dict, space, eta: int,
            draws: int, stem: str = "validate_training") -> dict:
-    """Write the report over the cells done so far (the whole check rewrites it after every cell)."""
+    """Write the report over the cells done so far (a partial one names how many of the planned cells it covers)."""
     target = [r["benchmark_test_loss"] for r in rows]
     per_budget = []
     for budget in budgets:
@@ -176,28 +186,31 @@ def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, seed: 
     return report
 
 
-def read_curves_csv(path: Path) -> dict[str, dict]:
-    """validate_training.csv as {cell id: {"benchmark": loss, budget: short-training loss (WORST if it failed)}}."""
+def read_curves_csv(path: Path, field: str = "--runs", benchmark: bool = True) -> dict[str, dict]:
+    """validate_training.csv as {cell id: {budget: short-training loss (WORST if it failed), "benchmark": loss}}.
+
+    `field` names the option that gave the file in errors; `benchmark=False` reads files without the
+    benchmark_test_loss column (the curves alone are what halving replays)."""
     from tfnas.errors import ConfigError
 
     path = Path(path)
     if not path.exists():
-        raise ConfigError("--runs", f"{path} does not exist; write it with scripts/validate_training.py --out DIR")
+        raise ConfigError(field, f"{path} does not exist; write it with scripts/validate_training.py --cells all --out DIR")
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     budgets = sorted(int(c[len("loss_"):]) for c in (rows[0] if rows else {}) if c.startswith("loss_"))
     if not budgets:
-        raise ConfigError("--runs", f"{path} has no loss_<steps> columns; it must be scripts/validate_training.py's CSV")
+        raise ConfigError(field, f"{path} has no loss_<steps> columns; it must be scripts/validate_training.py's CSV")
     curves = {}
     for line, row in enumerate(rows, 2):
         try:
-            entry = {"benchmark": float(row["benchmark_test_loss"])}
+            entry = {"benchmark": float(row["benchmark_test_loss"])} if benchmark else {}
             for b in budgets:
                 value = float(row[f"loss_{b}"])
                 entry[b] = value if row.get(f"status_{b}") == "ok" and math.isfinite(value) else WORST
         except (KeyError, TypeError, ValueError) as err:
-            raise ConfigError("--runs", f"{path} line {line}: unreadable row ({err}); rewrite it with scripts/validate_training.py") from None
-        curves[row["id"]] = entry
+            raise ConfigError(field, f"{path} line {line}: unreadable row ({err}); rewrite it with scripts/validate_training.py") from None
+        curves[str(row["id"])] = entry
     return curves
 
 

@@ -37,6 +37,20 @@ def labelled_cells(space, count: int | None, seed: int) -> list[tuple[str, Any]]
     return [pool[int(i)] for i in picks]
 
 
+def cells_by_id(space, ids: list[str]) -> list[tuple[str, Any]]:
+    """The labelled pool cells with these benchmark ids, in the given order; an id that is not a
+    labelled cell (no finite benchmark loss) is refused, naming it."""
+    from tfnas.errors import ConfigError
+
+    bench = space.benchmark()
+    pool = {cid: rec for cid, rec in bench.pool() if math.isfinite(bench.query_id(cid)["test_loss"])}
+    unknown = [i for i in ids if i not in pool]
+    if unknown:
+        raise ConfigError("--ids", f"{', '.join(unknown)}: not labelled NAS-Bench-NLP cells (ids of the benchmark's pool "
+                          "with a finite PTB test loss, e.g. from validate_training.csv's id column)")
+    return [(i, pool[i]) for i in ids]
+
+
 def _train_one(job: dict) -> dict:
     from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
     from tfnas.training.loop import Budget, train_candidate

@@ -6,7 +6,7 @@ import pytest
 
 from tfnas.errors import ConfigError
 from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
-from tfnas.training.stability import labelled_cells
+from tfnas.training.stability import cells_by_id as labelled_cells_by_id, labelled_cells
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -35,3 +35,29 @@ def test_bad_cell_and_shard_options_are_refused(flag, value):
     with pytest.raises(ConfigError) as err:
         (script.cells_from if flag == "--cells" else script.shard_from)(value)
     assert err.value.field == flag
+
+
+def test_a_resumed_check_keeps_the_rungs_evaluated_before_a_later_divergence(tmp_path):
+    """The merging run reuses recorded rungs: a cell that diverged at step 109, after its rung of 100
+    was evaluated, keeps its losses at 25..100 (they were once reported as failed on resume)."""
+    from tfnas.experiments.training_validation import _recorded_eval
+    from tfnas.training.loop import CHECKPOINT_DIR, CURVE_FILE
+
+    cell = tmp_path / "1009703"
+    (cell / CHECKPOINT_DIR).mkdir(parents=True)
+    (cell / CHECKPOINT_DIR / "state.json").write_text('{"step": 100, "status": "failed", "diverged_at": 109}')
+    (cell / CURVE_FILE).write_text("step,seconds,name,value\n25,2.7,eval_loss,8.31\n50,5.0,eval_loss,7.83\n"
+                                   "100,10.0,train_loss,6.9\n100,10.0,eval_loss,6.84\n")
+    assert [_recorded_eval(cell, b) for b in (25, 50, 100)] == [8.31, 7.83, 6.84]
+    assert _recorded_eval(cell, 200) is None  # never evaluated there: trained (and fails again) on resume
+
+
+def test_cells_by_id_keep_the_order_given_and_refuse_an_unlabelled_id():
+    space = NasBenchNLPSpace()
+    assert _script().ids_from("1009703, 1006326") == ["1009703", "1006326"]
+    assert [c for c, _ in labelled_cells_by_id(space, ["1009703", "1006326"])] == ["1009703", "1006326"]
+    with pytest.raises(ConfigError) as err:
+        labelled_cells_by_id(space, ["1009703", "42"])
+    assert err.value.field == "--ids" and "42" in str(err.value)
+    with pytest.raises(ConfigError):
+        _script().ids_from("1009703,1009703")
