@@ -39,6 +39,8 @@ def main(argv=None) -> None:
                         help="candidates entering the halving's first rung (default: train=halving's top_k)")
     parser.add_argument("--halving-steps", type=step_range, default=None,
                         help="MIN,MAX: first and last rung budgets of the replayed halving (default: train=halving's min_steps, max_steps)")
+    parser.add_argument("--halving-metric", default=None,
+                        help="comma-separated metrics whose shortlists go through the replayed halving (default: the space's default metric)")
     parser.add_argument("--json", default=None, help="write the issue-13 JSON report of the (single) space here")
     args = parser.parse_args(argv)
     compare([s for s in args.spaces.split(",") if s], args.seeds, args.budget, [int(k) for k in args.trainings.split(",")],
@@ -46,7 +48,8 @@ def main(argv=None) -> None:
             cache_dir=Path(args.cache_dir) if args.cache_dir else None, pipelines=args.pipelines,
             json_path=Path(args.json) if args.json else None, extra=args.override,
             training_curves=Path(args.training_curves) if args.training_curves else None, halving_top_k=args.halving_top_k,
-            halving_steps=args.halving_steps)
+            halving_steps=args.halving_steps,
+            halving_metrics=[m for m in (args.halving_metric or "").split(",") if m])
 
 
 if __name__ == "__main__":

@@ -399,11 +399,12 @@ def whole_pool_picks(setup: SpaceSetup, ks: Sequence[int]) -> list[dict[str, Any
     return rows
 
 
-def default_pipelines(space_name: str, halving: bool = False) -> list[Pipeline]:
+def default_pipelines(space_name: str, halving: bool = False, halving_metrics: Sequence[str] = ()) -> list[Pipeline]:
     """Random trainings are added separately; here: every single metric of the ensemble's suite
     (strategy=random, so the proposals are the same draws), evolution with the space's default
     metric (the pipeline issue 13 found drifting), the ensemble and, with recorded short-training
-    curves, the space's default metric followed by successive halving (`search.py train=halving`)."""
+    curves, successive halving (`search.py train=halving`) over the shortlist of each of
+    `halving_metrics` (default: the space's default metric)."""
     cfg = compose_config([f"space={space_name}", "strategy=ensemble"])
     metrics = list(cfg.strategy.metrics[space_name])
     default_metric = compose_config([f"space={space_name}"]).metric
@@ -411,7 +412,7 @@ def default_pipelines(space_name: str, halving: bool = False) -> list[Pipeline]:
                         == build(default_metric, "metric").key)
     return ([Pipeline("random", m) for m in metrics] + [Pipeline("evolution", default_name)] + [Pipeline("ensemble", "ensemble")]
             + [Pipeline("ensemble", default_name, ["strategy.proposals=evolution"])]
-            + ([Pipeline("random", default_name, halving=True)] if halving else []))
+            + ([Pipeline("random", m, halving=True) for m in (halving_metrics or [default_name])] if halving else []))
 
 
 def json_report(space_result: dict, higher_is_better: bool, space_name: str) -> dict[str, Any]:
@@ -510,12 +511,21 @@ def plot(setup: SpaceSetup, result: dict, ks: Sequence[int], checkpoints: Sequen
 def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], out: Path, labels: str | None = None,
             higher_is_better: bool = False, cache_dir: Path | None = None, pipelines: str | None = None,
             json_path: Path | None = None, extra: Sequence[str] = (), training_curves: Path | None = None,
-            halving_top_k: int | None = None, halving_steps: tuple[int, int] | None = None) -> dict[str, Any]:
+            halving_top_k: int | None = None, halving_steps: tuple[int, int] | None = None,
+            halving_metrics: Sequence[str] = ()) -> dict[str, Any]:
     """Run the comparison for every space; write <out>/<space>.md/.json/.png and return the JSON reports.
 
     `training_curves`: scripts/validate_training.py's CSV for space rnn, which adds the halving row
     (train=halving's top_k, min_steps, max_steps and eta from conf/train/halving.yaml, or
-    `halving_top_k` and `halving_steps` = (min, max))."""
+    `halving_top_k` and `halving_steps` = (min, max)) for the shortlist of each of `halving_metrics`
+    (metric configs; default: the space's default metric)."""
+    from tfnas.config import group_options
+    from tfnas.errors import ConfigError
+
+    unknown = [m for m in halving_metrics if m not in group_options("metric")]
+    if unknown:
+        raise ConfigError("--halving-metric", f"{', '.join(unknown)}: not a metric config (conf/metric/*.yaml; "
+                          "`python search.py --help` lists them)")
     torch.set_num_threads(1)
     out.mkdir(parents=True, exist_ok=True)
     cache_dir = cache_dir or ROOT / ".cache" / "compare"
@@ -528,7 +538,7 @@ def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], o
             steps = halving_steps or (int(halving.min_steps), int(halving.max_steps))
             setup.curves = load_curves(training_curves, setup.cache.space, setup.pool.hashes, int(halving_top_k or halving.top_k),
                                        int(halving.eta), steps)
-        pipes = default_pipelines(name, halving=setup.curves is not None)
+        pipes = default_pipelines(name, halving=setup.curves is not None, halving_metrics=halving_metrics)
         if pipelines:
             wanted = set(pipelines.split(","))
             pipes = [p for p in pipes if wanted & {p.label, p.strategy, p.metric, p.train}]

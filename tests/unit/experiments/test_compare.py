@@ -115,3 +115,16 @@ def test_the_whole_pool_rank_average_skips_cells_the_guard_flags(rnn, monkeypatc
     monkeypatch.setitem(rnn.cache.values, favourite, {**rnn.cache.values[favourite], "hidden_health": -math.inf})
     after = next(r["top_k"] for r in whole_pool_picks(rnn, KS) if r["label"] == label)
     assert after["1"] != before["1"]  # the flagged favourite is no longer the first pick
+
+
+def test_halving_rows_follow_the_metrics_asked_for_and_an_unknown_one_is_refused(tmp_path):
+    from tfnas.errors import ConfigError
+    from tfnas.experiments.compare import compare, default_pipelines
+
+    halving = [p for p in default_pipelines("rnn", halving=True) if p.halving]
+    assert [(p.strategy, p.metric) for p in halving] == [("random", "hidden_cov")]  # the space's default metric
+    halving = [p for p in default_pipelines("rnn", halving=True, halving_metrics=["hidden_saliency", "params"]) if p.halving]
+    assert [p.metric for p in halving] == ["hidden_saliency", "params"]
+    with pytest.raises(ConfigError) as err:
+        compare(["rnn"], 1, 10, [1], tmp_path / "out", halving_metrics=["hidden_salience"])
+    assert err.value.field == "--halving-metric" and not (tmp_path / "out").exists()  # refused before anything is written
