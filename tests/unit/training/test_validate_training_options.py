@@ -61,3 +61,24 @@ def test_cells_by_id_keep_the_order_given_and_refuse_an_unlabelled_id():
     assert err.value.field == "--ids" and "42" in str(err.value)
     with pytest.raises(ConfigError):
         _script().ids_from("1009703,1009703")
+
+
+def test_a_check_writes_its_report_and_a_rerun_reuses_every_rung(tmp_path):
+    """Two tiny cells through two budgets; the report is written at the end whatever the throttle,
+    and a second run over the same --out trains nothing (it reads the recorded evaluations)."""
+    import torch
+
+    from tfnas.experiments.training_validation import validate_budgets
+
+    torch.manual_seed(0)
+    space = NasBenchNLPSpace(model={"emsize": 8, "nhid": 8, "nlayers": 1})
+    options = {"batch_size": 2, "bptt": 8, "eval_max_tokens": 64, "bptt_mode": "fixed"}
+    kwargs = dict(cells=["1000050", "1000146"], budgets=[2, 4], seed=0, options=options, out=tmp_path, draws=20,
+                  report_every_s=1e9, log=lambda *a: None)
+    first = validate_budgets(space, **kwargs)
+    assert first["cells"] == 2 and [b["steps"] for b in first["budgets"]] == [2, 4]
+    assert all((tmp_path / f"validate_training.{ext}").exists() for ext in ("csv", "json", "md"))
+    curve = (tmp_path / "1000050" / "curve.csv").read_text()
+    again = validate_budgets(space, **kwargs)
+    assert (tmp_path / "1000050" / "curve.csv").read_text() == curve  # nothing was trained again
+    assert [(r["loss_2"], r["loss_4"]) for r in again["rows"]] == [(r["loss_2"], r["loss_4"]) for r in first["rows"]]
