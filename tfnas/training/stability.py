@@ -23,13 +23,18 @@ FIELDS = ["id", "status", "steps", "diverged_at", "offending", "eval_loss", "ben
           "hidden_tuple_size", "nodes", "seconds"]
 
 
+def _labelled_pool(space) -> list[tuple[str, Any]]:
+    """The benchmark's (id, recipe) pairs with a finite PTB test loss, in the benchmark's order."""
+    bench = space.benchmark()
+    return [(cid, rec) for cid, rec in bench.pool() if math.isfinite(bench.query_id(cid)["test_loss"])]
+
+
 def labelled_cells(space, count: int | None, seed: int) -> list[tuple[str, Any]]:
     """`count` pool cells with a finite benchmark loss, drawn without replacement with `seed`.
 
     `count=None`: every distinct network (the first id of each canonical hash), in the benchmark's order.
     """
-    bench = space.benchmark()
-    pool = [(cid, rec) for cid, rec in bench.pool() if math.isfinite(bench.query_id(cid)["test_loss"])]
+    pool = _labelled_pool(space)
     if count is None:
         seen: set[str] = set()
         return [(cid, rec) for cid, rec in pool if not (space.hash(rec) in seen or seen.add(space.hash(rec)))]
@@ -42,8 +47,7 @@ def cells_by_id(space, ids: list[str]) -> list[tuple[str, Any]]:
     labelled cell (no finite benchmark loss) is refused, naming it."""
     from tfnas.errors import ConfigError
 
-    bench = space.benchmark()
-    pool = {cid: rec for cid, rec in bench.pool() if math.isfinite(bench.query_id(cid)["test_loss"])}
+    pool = dict(_labelled_pool(space))
     unknown = [i for i in ids if i not in pool]
     if unknown:
         raise ConfigError("--ids", f"{', '.join(unknown)}: not labelled NAS-Bench-NLP cells (ids of the benchmark's pool "
