@@ -1,16 +1,20 @@
-"""How far can a short training run be trusted? Rank correlation with NAS-Bench-NLP's 50-epoch PTB loss, per budget.
+"""How far can a short training run be trusted? Rank correlation with a tabular benchmark's target, per budget.
 
-Trains `--cells` labelled NAS-Bench-NLP cells (drawn with `--seed` from the benchmark's pool of
-275) with the same trainer and loop as `train=short` / `train=halving` through cumulative step
-budgets, evaluating at each, and reports per budget Kendall's tau and Spearman's rho between the
-short-training evaluation loss and the benchmark's test loss, with 95% bootstrap intervals over
-cells, plus successive halving replayed on the recorded losses (tfnas.experiments.training_validation).
+Trains `--cells` labelled architectures of `--space` (drawn with `--seed` from the benchmark's pool)
+with the same trainer and loop as `train=short` / `train=halving` through cumulative step budgets,
+evaluating at each, and reports per budget Kendall's tau and Spearman's rho between the
+short-training evaluation loss and the benchmark's target (NAS-Bench-NLP: 50-epoch PTB test loss;
+NAS-Bench-BERT: GLUE, negated so that a positive tau means agreement), with 95% bootstrap intervals
+over cells, plus successive halving replayed on the recorded losses (tfnas.experiments.training_validation).
 Budgets: `--budgets 25,50,100` explicitly, or the rungs of train=halving from `--min-steps`,
 `--max-steps`, `--eta`, or one budget with `--steps`.
-PTB's training split is not shipped: cells train on PTB valid and are evaluated on PTB test.
+rnn: PTB's training split is not shipped, so cells train on PTB valid and are evaluated on PTB test.
+bert: ELECTRA pretraining on WikiText-2 valid, evaluated on WikiText-2 test.
 
     python scripts/validate_training.py --cells 12 --min-steps 25 --max-steps 200 --eta 2 \
         --emsize 64 --nhid 96 --batch-size 10 --eval-max-tokens 10000 --out results/validate_training
+    python scripts/validate_training.py --space bert --cells 40 --min-steps 25 --max-steps 200 \
+        --batch-size 8 --seq-len 64 --out results/validate_training/bert
 """
 from __future__ import annotations
 
@@ -19,9 +23,10 @@ import tempfile
 from pathlib import Path
 
 import torch
-from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
 
+from tfnas.build import build
 from tfnas.errors import ConfigError
+from tfnas.experiments.compare import compose_config
 from tfnas.experiments.script import run_script
 from tfnas.experiments.training_validation import validate_budgets
 from tfnas.training.halving import plan_rungs
@@ -61,8 +66,35 @@ def shard_from(text: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
+# Each space's training flags (argparse dest -> trainer option) and the defaults this check uses where the
+# trainer's differ; a flag given for the other space is refused.
+SPACE_FLAGS = {
+    "rnn": {"batch_size": 20, "bptt": 70, "lr": 1e-3, "eval_max_tokens": None, "bptt_mode": "variable",
+            "recurrent_weights": "frozen"},
+    "bert": {"batch_size": None, "seq_len": None, "lr": None},
+}
+MODEL_FLAGS = {"rnn": {"emsize": 64, "nhid": 96, "nlayers": 3}, "bert": {}}  # -> space.model.<name>
+
+
+def space_and_options(args):
+    """The space (built from its Hydra config, as search.py builds it) and the trainer options the flags give."""
+    if args.space not in SPACE_FLAGS:
+        raise ConfigError("--space", f"must be one of {', '.join(SPACE_FLAGS)}, got {args.space!r}")
+    every = {k for flags in (*SPACE_FLAGS.values(), *MODEL_FLAGS.values()) for k in flags}
+    mine = {**SPACE_FLAGS[args.space], **MODEL_FLAGS[args.space]}
+    for dest in sorted(every - set(mine)):
+        if getattr(args, dest) is not None:
+            raise ConfigError(f"--{dest.replace('_', '-')}", f"does not apply to --space {args.space}; drop it")
+    value = {dest: default if getattr(args, dest) is None else getattr(args, dest) for dest, default in mine.items()}
+    model = [f"space.model.{k}={value[k]}" for k in MODEL_FLAGS[args.space]]
+    space = build(compose_config([f"space={args.space}", *model]).space, "space")
+    options = {k: value[k] for k in SPACE_FLAGS[args.space] if value[k] is not None or k == "eval_max_tokens"}
+    return space, options
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--space", default="rnn", help="rnn (NAS-Bench-NLP) or bert (NAS-Bench-BERT)")
     parser.add_argument("--cells", default="8", help="labelled cells to train, or 'all' (every distinct labelled network)")
     parser.add_argument("--ids", default=None, help="comma-separated benchmark ids to train instead of --cells (e.g. to recheck some)")
     parser.add_argument("--shard", default="0/1", help="K/N: train every N-th cell from the K-th (N processes share one --out)")
@@ -72,15 +104,16 @@ def main(argv=None) -> dict:
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--eta", type=int, default=2)
     parser.add_argument("--minutes", type=float, default=None, help="also a wall-clock cap per budget")
-    parser.add_argument("--emsize", type=int, default=64)
-    parser.add_argument("--nhid", type=int, default=96)
-    parser.add_argument("--nlayers", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=20)
-    parser.add_argument("--bptt", type=int, default=70)
-    parser.add_argument("--bptt-mode", default="variable", choices=["variable", "fixed"])
-    parser.add_argument("--recurrent-weights", default="frozen", choices=["frozen", "trained"])
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--eval-max-tokens", type=int, default=None, help="default: the whole PTB test split")
+    parser.add_argument("--emsize", type=int, default=None, help="rnn: default 64")
+    parser.add_argument("--nhid", type=int, default=None, help="rnn: default 96")
+    parser.add_argument("--nlayers", type=int, default=None, help="rnn: default 3")
+    parser.add_argument("--batch-size", type=int, default=None, help="rnn: default 20; bert: train=halving's (16)")
+    parser.add_argument("--bptt", type=int, default=None, help="rnn: default 70")
+    parser.add_argument("--bptt-mode", default=None, choices=["variable", "fixed"], help="rnn: default variable")
+    parser.add_argument("--recurrent-weights", default=None, choices=["frozen", "trained"], help="rnn: default frozen")
+    parser.add_argument("--seq-len", type=int, default=None, help="bert: tokens per sequence (default train=halving's, 128)")
+    parser.add_argument("--lr", type=float, default=None, help="rnn: default 1e-3; bert: train=halving's (5e-4)")
+    parser.add_argument("--eval-max-tokens", type=int, default=None, help="rnn: default the whole PTB test split")
     parser.add_argument("--seed", type=int, default=0, help="draws the cells and seeds every model")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap draws for the intervals")
     parser.add_argument("--threads", type=int, default=1)
@@ -92,11 +125,9 @@ def main(argv=None) -> dict:
     shard = shard_from(args.shard)
     torch.set_num_threads(args.threads)
     out = args.out or Path(tempfile.mkdtemp(prefix="validate_training_"))
-    space = NasBenchNLPSpace(model={"emsize": args.emsize, "nhid": args.nhid, "nlayers": args.nlayers})
-    options = {"batch_size": args.batch_size, "bptt": args.bptt, "lr": args.lr, "eval_max_tokens": args.eval_max_tokens,
-               "bptt_mode": args.bptt_mode, "recurrent_weights": args.recurrent_weights}
-    print(f"validate_training: {args.ids or args.cells} cells (shard {args.shard}), budgets {budgets} steps, emsize {args.emsize} nhid {args.nhid}, "
-          f"{options}; trained on PTB valid, evaluated on PTB test", flush=True)
+    space, options = space_and_options(args)
+    print(f"validate_training: {args.space}, {args.ids or args.cells} cells (shard {args.shard}), budgets {budgets} steps, "
+          f"model {getattr(space, 'model_kwargs', {})}, {options}", flush=True)
     report = validate_budgets(space, cells=cells, budgets=budgets, seed=args.seed, options=options, out=out,
                               minutes=args.minutes, device=args.device, eta=args.eta, draws=args.bootstrap, shard=shard,
                               log=lambda m: print(m, flush=True))

@@ -40,7 +40,7 @@ from tfnas.workers import search as _search
 from tfnas.labels import known_architectures
 from tfnas.metrics.scoring import Evaluation, Scorer
 from tfnas.tracking import NoTracker
-from tfnas.experiments.training_validation import halving_order, read_curves_csv
+from tfnas.experiments.training_validation import halving_order, read_curves_csv, recorded_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "conf"
@@ -224,10 +224,8 @@ def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: 
 
 def _curves_provenance(path: Path) -> str:
     """The training seed and corpus of recorded curves, from the report validate_training.py writes beside its CSV."""
-    report = path.with_suffix(".json")
-    try:
-        meta = json.loads(report.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    meta = recorded_settings(path)
+    if not meta:
         return "; no report beside it, so its training seed and corpus are unknown"
     return f", training seed {meta.get('seed', '?')}, {meta.get('split_note', 'corpus not recorded')}"
 

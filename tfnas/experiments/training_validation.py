@@ -1,12 +1,14 @@
-"""How far can short training be trusted? Rank correlation of each budget's loss with NAS-Bench-NLP's.
+"""How far can short training be trusted? Rank correlation of each budget's loss with the benchmark's.
 
-Trains labelled NAS-Bench-NLP cells with the `train=short` RNN trainer through a list of
-cumulative step budgets (the rungs of `train=halving`), evaluating at each, and reports per
+Trains labelled architectures of a space with a tabular benchmark (NAS-Bench-NLP cells with the
+`train=short` RNN trainer, NAS-Bench-BERT architectures with the ELECTRA pretrainer) through a list
+of cumulative step budgets (the rungs of `train=halving`), evaluating at each, and reports per
 budget Kendall's tau and Spearman's rho between the short-training evaluation loss and the
-benchmark's 50-epoch PTB test loss, with percentile bootstrap confidence intervals over cells
-(Efron & Tibshirani, 1993). It also replays successive halving on the recorded losses and
-reports the benchmark loss of the cell it would keep. A cell whose training diverges counts as
-the worst at that budget and after, as train=short and train=halving rank it.
+benchmark's target (PTB test loss; GLUE, negated so that a positive tau always means "ranks like
+the benchmark"), with percentile bootstrap confidence intervals over cells (Efron & Tibshirani,
+1993). It also replays successive halving on the recorded losses and reports the benchmark target
+of the cell it would keep. A cell whose training diverges counts as the worst at that budget and
+after, as train=short and train=halving rank it.
 """
 from __future__ import annotations
 
@@ -87,18 +89,22 @@ def validate_budgets(space, *, cells: int | list[str] | None, budgets: list[int]
     the same `out` then reuses every recorded budget and writes the whole report.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     bench = space.benchmark()
     chosen = cells_by_id(space, cells) if isinstance(cells, list) else labelled_cells(space, cells, seed)
     index, shards = shard
     chosen = chosen[index::shards]
     stem = "validate_training" if shards == 1 else f"validate_training.shard-{index}-of-{shards}"
+    # the trainer resolves and checks the options (and the data) before anything is written
+    data_note = space.trainer_class()(space, chosen[0][1], seed=seed, device=torch.device(device), options=options).data_note
+    out.mkdir(parents=True, exist_ok=True)
+    column = target_column(bench)
+    context = {"seed": seed, "options": options, "space": space, "eta": eta, "draws": draws, "stem": stem,
+               "benchmark": bench, "data_note": data_note}
     rows = []
     last_report = time.perf_counter()
     for n, (cell_id, recipe) in enumerate(chosen, 1):
         started = time.perf_counter()
-        row = {"id": cell_id, "hidden_tuple_size": recipe.hidden_tuple_size, "nodes": len(recipe),
-               "benchmark_test_loss": bench.query_id(cell_id)["test_loss"]}
+        row = {"id": cell_id, **_describe(recipe), column: bench.query_id(cell_id)[bench.target]}
         failed = False
         for budget in budgets:
             if failed:
@@ -120,11 +126,23 @@ def validate_budgets(space, *, cells: int | list[str] | None, budgets: list[int]
         row["seconds"] = round(time.perf_counter() - started, 1)
         rows.append(row)
         if time.perf_counter() - last_report >= report_every_s:
-            _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws, stem)
+            _write(out, rows, budgets, len(chosen), **context)
             last_report = time.perf_counter()
         log(f"  [{n}/{len(chosen)}] cell {cell_id}: " + ", ".join(f"{b}: {row[f'loss_{b}']:.4f}" for b in budgets)
-            + f"  benchmark {row['benchmark_test_loss']:.4f} ({row['seconds']} s)")
-    return _write(out, rows, budgets, len(chosen), seed, options, space, eta, draws, stem)
+            + f"  benchmark {row[column]:.4f} ({row['seconds']} s)")
+    return _write(out, rows, budgets, len(chosen), **context)
+
+
+def target_column(bench) -> str:
+    """The CSV column of the benchmark's target (benchmark_test_loss for NAS-Bench-NLP, benchmark_glue for NAS-Bench-BERT)."""
+    return f"benchmark_{bench.target}"
+
+
+def _describe(arch) -> dict:
+    """A cell's size at a glance in the CSV (NAS-Bench-NLP recipes: hidden tuple size and nodes); nothing for other spaces."""
+    if hasattr(arch, "hidden_tuple_size"):
+        return {"hidden_tuple_size": arch.hidden_tuple_size, "nodes": len(arch)}
+    return {}
 
 
 def _recorded_eval(directory: Path, budget: int) -> float | None:
@@ -140,10 +158,12 @@ def _recorded_eval(directory: Path, budget: int) -> float | None:
     return values[-1] if values else None
 
 
-def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, seed: int, options: dict, space, eta: int,
-           draws: int, stem: str = "validate_training") -> dict:
+def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, *, seed: int, options: dict, space, eta: int,
+           draws: int, stem: str, benchmark, data_note: str) -> dict:
     """Write the report over the cells done so far (a partial one names how many of the planned cells it covers)."""
-    target = [r["benchmark_test_loss"] for r in rows]
+    column, sign = target_column(benchmark), (-1.0 if benchmark.higher_is_better else 1.0)
+    value = [r[column] for r in rows]
+    target = [sign * v for v in value]  # loss-like: a positive tau means short training ranks like the benchmark
     per_budget = []
     for budget in budgets:
         short = [r[f"loss_{budget}"] if math.isfinite(r[f"loss_{budget}"]) else WORST for r in rows]
@@ -158,12 +178,14 @@ def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, seed: 
                            "failed": sum(r[f"status_{budget}"] != "ok" for r in rows)})
     losses = {r["id"]: [r[f"loss_{b}"] if math.isfinite(r[f"loss_{b}"]) else WORST for b in budgets] for r in rows}
     kept = replay_halving(losses, budgets, eta) if len(budgets) > 1 else [min(losses, key=lambda c: losses[c][-1])]
-    by_id = {r["id"]: r["benchmark_test_loss"] for r in rows}
-    halving = {"eta": eta, "kept": kept, "kept_benchmark_loss": [by_id[c] for c in kept],
-               "pool_best": min(target), "pool_median": float(np.median(target))}
-    report = {"cells": len(rows), "planned_cells": planned, "budgets": per_budget, "halving_replay": halving, "seed": seed, "options": options,
-              "model": space.model_kwargs, "bootstrap_draws": draws,
-              "split_note": "trained on PTB valid, evaluated on PTB test (PTB train is not shipped)", "rows": rows}
+    by_id = {r["id"]: r[column] for r in rows}
+    best = max if benchmark.higher_is_better else min
+    halving = {"eta": eta, "kept": kept, "kept_benchmark": [by_id[c] for c in kept],
+               "pool_best": best(value), "pool_median": float(np.median(value))}
+    report = {"benchmark": benchmark.name, "target": benchmark.target, "higher_is_better": benchmark.higher_is_better,
+              "cells": len(rows), "planned_cells": planned, "budgets": per_budget, "halving_replay": halving, "seed": seed,
+              "options": options, "model": getattr(space, "model_kwargs", {}), "bootstrap_draws": draws,
+              "split_note": data_note, "rows": rows}
     with open(out / f"{stem}.json", "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1, default=str)
     with open(out / f"{stem}.csv", "w", newline="", encoding="utf-8") as handle:
@@ -173,24 +195,28 @@ def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, seed: 
         writer.writerows(rows)
     with open(out / f"{stem}.md", "w", encoding="utf-8") as handle:
         partial = "" if len(rows) == planned else f" (partial: {len(rows)} of {planned} planned cells done)"
-        handle.write(f"Short-training loss vs NAS-Bench-NLP's PTB test loss, {len(rows)} labelled cells{partial} (seed {seed}), "
-                     f"model {space.model_kwargs}, options {options}; 95% percentile bootstrap intervals over cells "
-                     f"({draws} draws). Trained on PTB valid, evaluated on PTB test.\n\n")
+        direction = (f" Tau and rho are with -{benchmark.target} ({benchmark.target} is better when higher), so a positive "
+                     "value means that short training ranks like the benchmark." if benchmark.higher_is_better else "")
+        handle.write(f"Short-training loss vs {benchmark.name}'s {benchmark.target}, {len(rows)} labelled architectures{partial} "
+                     f"(seed {seed}), model {report['model']}, options {options}; 95% percentile bootstrap intervals over cells "
+                     f"({draws} draws). {data_note[:1].upper() + data_note[1:]}.{direction}\n\n")
         handle.write("| steps | Kendall tau [95% CI] | Spearman rho [95% CI] | failed |\n|---|---|---|---|\n")
         for b in per_budget:
             handle.write(f"| {b['steps']} | {b['kendall_tau']:.3f} [{b['tau_ci95'][0]:.3f}, {b['tau_ci95'][1]:.3f}] | "
                          f"{b['spearman_rho']:.3f} [{b['rho_ci95'][0]:.3f}, {b['rho_ci95'][1]:.3f}] | {b['failed']} |\n")
         handle.write(f"\nSuccessive halving (eta {eta}) replayed on these losses keeps {', '.join(kept)} "
-                     f"(benchmark loss {', '.join(f'{v:.3f}' for v in halving['kept_benchmark_loss'])}); "
+                     f"(benchmark {benchmark.target} {', '.join(f'{v:.3f}' for v in halving['kept_benchmark'])}); "
                      f"pool best {halving['pool_best']:.3f}, median {halving['pool_median']:.3f}.\n")
     return report
 
 
 def read_curves_csv(path: Path, field: str = "--runs", benchmark: bool = True) -> dict[str, dict]:
-    """validate_training.csv as {cell id: {budget: short-training loss (WORST if it failed), "benchmark": loss}}.
+    """validate_training.csv as {cell id: {budget: short-training loss (WORST if it failed), "benchmark": target}}.
 
     `field` names the option that gave the file in errors; `benchmark=False` reads files without the
-    benchmark_test_loss column (the curves alone are what halving replays)."""
+    benchmark_<target> column (the curves alone are what halving replays). A higher-is-better target
+    (benchmark_glue; the report's JSON beside the CSV says which) is read negated, so that "benchmark"
+    is always lower-is-better like the losses."""
     from tfnas.errors import ConfigError
 
     path = Path(path)
@@ -201,10 +227,14 @@ def read_curves_csv(path: Path, field: str = "--runs", benchmark: bool = True) -
     budgets = sorted(int(c[len("loss_"):]) for c in (rows[0] if rows else {}) if c.startswith("loss_"))
     if not budgets:
         raise ConfigError(field, f"{path} has no loss_<steps> columns; it must be scripts/validate_training.py's CSV")
+    columns = [c for c in (rows[0] if rows else {}) if c.startswith("benchmark_")]
+    if benchmark and len(columns) != 1:
+        raise ConfigError(field, f"{path} needs one benchmark_<target> column (benchmark_test_loss, benchmark_glue), has {columns}")
+    sign = -1.0 if recorded_settings(path).get("higher_is_better") else 1.0
     curves = {}
     for line, row in enumerate(rows, 2):
         try:
-            entry = {"benchmark": float(row["benchmark_test_loss"])} if benchmark else {}
+            entry = {"benchmark": sign * float(row[columns[0]])} if benchmark else {}
             for b in budgets:
                 value = float(row[f"loss_{b}"])
                 entry[b] = value if row.get(f"status_{b}") == "ok" and math.isfinite(value) else WORST
@@ -212,6 +242,14 @@ def read_curves_csv(path: Path, field: str = "--runs", benchmark: bool = True) -
             raise ConfigError(field, f"{path} line {line}: unreadable row ({err}); rewrite it with scripts/validate_training.py") from None
         curves[str(row["id"])] = entry
     return curves
+
+
+def recorded_settings(csv_path: Path) -> dict:
+    """The report JSON written beside a validate_training CSV (seed, options, corpus, target direction); {} if absent."""
+    try:
+        return json.loads(Path(csv_path).with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def seed_agreement(paths: list[Path], draws: int = 1000, seed: int = 0) -> dict:

@@ -24,9 +24,9 @@ FIELDS = ["id", "status", "steps", "diverged_at", "offending", "eval_loss", "ben
 
 
 def _labelled_pool(space) -> list[tuple[str, Any]]:
-    """The benchmark's (id, recipe) pairs with a finite PTB test loss, in the benchmark's order."""
+    """The benchmark's (id, architecture) pairs with a finite target (NAS-Bench-NLP: PTB test loss), in the benchmark's order."""
     bench = space.benchmark()
-    return [(cid, rec) for cid, rec in bench.pool() if math.isfinite(bench.query_id(cid)["test_loss"])]
+    return [(cid, rec) for cid, rec in bench.pool() if math.isfinite(bench.query_id(cid)[bench.target])]
 
 
 def labelled_cells(space, count: int | None, seed: int) -> list[tuple[str, Any]]:
@@ -50,8 +50,9 @@ def cells_by_id(space, ids: list[str]) -> list[tuple[str, Any]]:
     pool = dict(_labelled_pool(space))
     unknown = [i for i in ids if i not in pool]
     if unknown:
-        raise ConfigError("--ids", f"{', '.join(unknown)}: not labelled NAS-Bench-NLP cells (ids of the benchmark's pool "
-                          "with a finite PTB test loss, e.g. from validate_training.csv's id column)")
+        bench = space.benchmark()
+        raise ConfigError("--ids", f"{', '.join(unknown)}: not labelled {bench.name} architectures (ids of the benchmark's pool "
+                          f"with a finite {bench.target}, e.g. from validate_training.csv's id column)")
     return [(i, pool[i]) for i in ids]
 
 

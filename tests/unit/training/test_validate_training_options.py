@@ -82,3 +82,35 @@ def test_a_check_writes_its_report_and_a_rerun_reuses_every_rung(tmp_path):
     again = validate_budgets(space, **kwargs)
     assert (tmp_path / "1000050" / "curve.csv").read_text() == curve  # nothing was trained again
     assert [(r["loss_2"], r["loss_4"]) for r in again["rows"]] == [(r["loss_2"], r["loss_4"]) for r in first["rows"]]
+
+
+def test_the_bert_space_is_checked_against_glue_with_the_sign_that_means_agreement(tmp_path):
+    """--space bert: ELECTRA pretraining of labelled NAS-Bench-BERT architectures, tau with -GLUE (higher is better)."""
+    import csv
+    import json
+
+    from scipy.stats import kendalltau
+
+    from tfnas.experiments.training_validation import WORST, read_curves_csv
+
+    report = _script().main(["--space", "bert", "--ids", "0,1,2,3", "--budgets", "1,2", "--batch-size", "2", "--seq-len", "16",
+                             "--bootstrap", "20", "--out", str(tmp_path)])
+    rows = list(csv.DictReader(open(tmp_path / "validate_training.csv", encoding="utf-8")))
+    assert [r["id"] for r in rows] == ["0", "1", "2", "3"] and "benchmark_glue" in rows[0] and "nodes" not in rows[0]
+    meta = json.loads((tmp_path / "validate_training.json").read_text())
+    assert meta["target"] == "glue" and meta["higher_is_better"] and "WikiText-2" in meta["split_note"]
+    loss = [float(r["loss_2"]) if r["status_2"] == "ok" else WORST for r in rows]
+    glue = [float(r["benchmark_glue"]) for r in rows]
+    assert report["budgets"][1]["kendall_tau"] == pytest.approx(kendalltau(loss, [-g for g in glue])[0])
+    assert report["halving_replay"]["pool_best"] == max(glue)
+    curves = read_curves_csv(tmp_path / "validate_training.csv")
+    assert [curves[r["id"]]["benchmark"] for r in rows] == [-g for g in glue]  # read lower-is-better, like the losses
+
+
+@pytest.mark.parametrize("argv, field", [(["--space", "bert", "--bptt", "5"], "--bptt"),
+                                         (["--space", "rnn", "--seq-len", "16"], "--seq-len"),
+                                         (["--space", "cnn"], "--space")])
+def test_a_flag_of_the_other_space_is_refused_before_anything_is_written(tmp_path, argv, field):
+    with pytest.raises(ConfigError) as err:
+        _script().main([*argv, "--cells", "2", "--steps", "1", "--out", str(tmp_path / "out")])
+    assert err.value.field == field and not (tmp_path / "out").exists()
