@@ -106,13 +106,13 @@ def validate_budgets(space, *, cells: int | list[str] | None, budgets: list[int]
         started = time.perf_counter()
         row = {"id": cell_id, **_describe(recipe), column: bench.query_id(cell_id)[bench.target]}
         failed = False
+        recorded = _recorded_evals(out / cell_id)
         for budget in budgets:
             if failed:
                 row[f"loss_{budget}"], row[f"status_{budget}"] = math.inf, "failed"
                 continue
-            recorded = _recorded_eval(out / cell_id, budget)
-            if recorded is not None:  # a resumed check: this budget was trained and evaluated before
-                row[f"loss_{budget}"], row[f"status_{budget}"] = recorded, "ok"
+            if budget in recorded:  # a resumed check: this budget was trained and evaluated before
+                row[f"loss_{budget}"], row[f"status_{budget}"] = recorded[budget], "ok"
                 continue
             trainer = space.trainer_class()(space, recipe, seed=seed, device=torch.device(device), options=options)
             fingerprint = {"id": cell_id, "seed": seed, "options": json.loads(json.dumps(trainer.options, default=str))}
@@ -145,17 +145,19 @@ def _describe(arch) -> dict:
     return {}
 
 
-def _recorded_eval(directory: Path, budget: int) -> float | None:
-    """The evaluation loss written to `directory`'s curve at step `budget` by an earlier run, if its checkpoint got there.
+def _recorded_evals(directory: Path) -> dict[int, float]:
+    """{step: evaluation loss} written to `directory`'s curve by an earlier run, up to the step its checkpoint got to.
 
-    A training that diverged after `budget` keeps its evaluation there: the resumed check reports the
-    same rungs as the run that trained them (the later rungs fail again from the failed checkpoint)."""
+    A training that diverged after a budget keeps its evaluation there: the resumed check reports the
+    same rungs as the run that trained them (the later rungs fail again from the failed checkpoint).
+    One read of the curve per cell, whatever the number of budgets."""
     info = read_info(Path(directory) / CHECKPOINT_DIR)
-    if not info or info.get("step", 0) < budget or not (Path(directory) / CURVE_FILE).exists():
-        return None
+    if not info or not (Path(directory) / CURVE_FILE).exists():
+        return {}
+    reached = info.get("step", 0)
     with open(Path(directory) / CURVE_FILE, newline="", encoding="utf-8") as handle:
-        values = [float(r["value"]) for r in csv.DictReader(handle) if r["name"] == "eval_loss" and int(r["step"]) == budget]
-    return values[-1] if values else None
+        return {int(r["step"]): float(r["value"]) for r in csv.DictReader(handle)
+                if r["name"] == "eval_loss" and int(r["step"]) <= reached}  # the last of repeated steps wins
 
 
 def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, *, seed: int, options: dict, space, eta: int,

@@ -40,7 +40,7 @@ def test_bad_cell_and_shard_options_are_refused(flag, value):
 def test_a_resumed_check_keeps_the_rungs_evaluated_before_a_later_divergence(tmp_path):
     """The merging run reuses recorded rungs: a cell that diverged at step 109, after its rung of 100
     was evaluated, keeps its losses at 25..100 (they were once reported as failed on resume)."""
-    from tfnas.experiments.training_validation import _recorded_eval
+    from tfnas.experiments.training_validation import _recorded_evals
     from tfnas.training.loop import CHECKPOINT_DIR, CURVE_FILE
 
     cell = tmp_path / "1009703"
@@ -48,8 +48,9 @@ def test_a_resumed_check_keeps_the_rungs_evaluated_before_a_later_divergence(tmp
     (cell / CHECKPOINT_DIR / "state.json").write_text('{"step": 100, "status": "failed", "diverged_at": 109}')
     (cell / CURVE_FILE).write_text("step,seconds,name,value\n25,2.7,eval_loss,8.31\n50,5.0,eval_loss,7.83\n"
                                    "100,10.0,train_loss,6.9\n100,10.0,eval_loss,6.84\n")
-    assert [_recorded_eval(cell, b) for b in (25, 50, 100)] == [8.31, 7.83, 6.84]
-    assert _recorded_eval(cell, 200) is None  # never evaluated there: trained (and fails again) on resume
+    recorded = _recorded_evals(cell)
+    assert [recorded[b] for b in (25, 50, 100)] == [8.31, 7.83, 6.84]
+    assert 200 not in recorded  # never evaluated there: trained (and fails again) on resume
 
 
 def test_cells_by_id_keep_the_order_given_and_refuse_an_unlabelled_id():
