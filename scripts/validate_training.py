@@ -28,7 +28,7 @@ from tfnas.build import build
 from tfnas.errors import ConfigError
 from tfnas.experiments.compare import compose_config
 from tfnas.experiments.script import run_script
-from tfnas.experiments.training_validation import validate_budgets
+from tfnas.experiments.training_validation import read_metric_scores, validate_budgets
 from tfnas.training.halving import plan_rungs
 
 
@@ -119,6 +119,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=None, help="directory for checkpoints, curves and the report")
+    parser.add_argument("--metrics-csv", type=Path, default=None,
+                        help="a metrics CSV of the pool (e.g. results/bert/bert_metrics_fast.csv): the report adds each metric's tau on the same cells")
     args = parser.parse_args(argv)
     budgets = budgets_from(args)
     cells = ids_from(args.ids) if args.ids else cells_from(args.cells)
@@ -126,11 +128,12 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     out = args.out or Path(tempfile.mkdtemp(prefix="validate_training_"))
     space, options = space_and_options(args)
+    scores = read_metric_scores(args.metrics_csv) if args.metrics_csv else None
     print(f"validate_training: {args.space}, {args.ids or args.cells} cells (shard {args.shard}), budgets {budgets} steps, "
           f"model {getattr(space, 'model_kwargs', {})}, {options}", flush=True)
     report = validate_budgets(space, cells=cells, budgets=budgets, seed=args.seed, options=options, out=out,
                               minutes=args.minutes, device=args.device, eta=args.eta, draws=args.bootstrap, shard=shard,
-                              log=lambda m: print(m, flush=True))
+                              log=lambda m: print(m, flush=True), metric_scores=scores)
     for b in report["budgets"]:
         print(f"validate_training: {b['steps']} steps: Kendall tau {b['kendall_tau']:.3f} "
               f"[{b['tau_ci95'][0]:.3f}, {b['tau_ci95'][1]:.3f}], Spearman rho {b['spearman_rho']:.3f} "

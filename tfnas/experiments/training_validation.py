@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from scipy.stats import kendalltau, spearmanr
 
+from tfnas.errors import ConfigError
 from tfnas.training.halving import plan_rungs
 from tfnas.training.checkpoint import read_info
 from tfnas.training.loop import CHECKPOINT_DIR, CURVE_FILE, Budget, train_candidate
@@ -77,7 +78,8 @@ def replay_halving(losses: dict[str, list[float]], budgets: list[int], eta: int)
 
 def validate_budgets(space, *, cells: int | list[str] | None, budgets: list[int], seed: int, options: dict, out: Path,
                      minutes: float | None = None, device: str = "cpu", eta: int = 2, draws: int = 1000,
-                     shard: tuple[int, int] = (0, 1), report_every_s: float = 60.0, log=print) -> dict:
+                     shard: tuple[int, int] = (0, 1), report_every_s: float = 60.0, log=print,
+                     metric_scores: dict[str, dict[str, float]] | None = None) -> dict:
     """Train `cells` labelled cells (None: every distinct one; a list: those benchmark ids) through `budgets`; write validate_training.{json,csv,md} under `out`.
 
     The report (bootstrap intervals over every cell done) is rewritten at most every `report_every_s`
@@ -87,6 +89,9 @@ def validate_budgets(space, *, cells: int | list[str] | None, budgets: list[int]
     `shard=(k, n)` trains only every n-th cell from the k-th, so n processes can share the work in one
     `out`, and writes its report as validate_training.shard-k-of-n.*; a run without a shard over
     the same `out` then reuses every recorded budget and writes the whole report.
+
+    `metric_scores` ({id: {metric: value}}, e.g. from scripts/reproduce_*.py's CSV): the report also gives
+    each training-free metric's tau with the benchmark on the same cells, the bar short training has to clear.
     """
     out = Path(out)
     bench = space.benchmark()
@@ -94,12 +99,16 @@ def validate_budgets(space, *, cells: int | list[str] | None, budgets: list[int]
     index, shards = shard
     chosen = chosen[index::shards]
     stem = "validate_training" if shards == 1 else f"validate_training.shard-{index}-of-{shards}"
-    # the trainer resolves and checks the options (and the data) before anything is written
+    # the trainer resolves and checks the options (and the data), and the scores must cover the cells, before anything is written
+    missing = [cid for cid, _ in chosen if metric_scores and cid not in metric_scores]
+    if missing:
+        raise ConfigError("--metrics-csv", f"has no scores for {len(missing)} of the {len(chosen)} cells to check (e.g. {missing[0]}); "
+                          "give the CSV that scores the whole benchmark pool (scripts/reproduce_rnn.py / reproduce_bert.py)")
     data_note = space.trainer_class()(space, chosen[0][1], seed=seed, device=torch.device(device), options=options).data_note
     out.mkdir(parents=True, exist_ok=True)
     column = target_column(bench)
     context = {"seed": seed, "options": options, "space": space, "eta": eta, "draws": draws, "stem": stem,
-               "benchmark": bench, "data_note": data_note}
+               "benchmark": bench, "data_note": data_note, "metric_scores": metric_scores}
     rows = []
     last_report = time.perf_counter()
     for n, (cell_id, recipe) in enumerate(chosen, 1):
@@ -133,6 +142,43 @@ def validate_budgets(space, *, cells: int | list[str] | None, budgets: list[int]
     return _write(out, rows, budgets, len(chosen), **context)
 
 
+def _metric_taus(rows: list[dict], scores: dict | None, target: list[float]) -> dict[str, float]:
+    """Each metric's Kendall tau with the benchmark target over `rows`' cells (those every metric scored)."""
+    if not scores or not rows:
+        return {}
+    names = sorted(set.intersection(*(set(scores[r["id"]]) for r in rows)))
+    taus = {}
+    for name in names:
+        values = [scores[r["id"]][name] for r in rows]
+        if all(math.isfinite(v) for v in values):
+            taus[name] = float(kendalltau(values, target)[0])
+    return taus
+
+
+def read_metric_scores(path: Path) -> dict[str, dict[str, float]]:
+    """A metrics CSV keyed by `id` or `model_id` (scripts/reproduce_rnn.py / reproduce_bert.py) as {id: {metric: value}}.
+
+    Bookkeeping columns (undefined, seconds) are left out; unreadable values are NaN."""
+    from tfnas.experiments.pool_scoring import EXTRA_COLUMNS
+
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError("--metrics-csv", f"{path} does not exist; write it with scripts/reproduce_rnn.py or reproduce_bert.py")
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    key = next((k for k in ("id", "model_id") if rows and k in rows[0]), None)
+    if key is None:
+        raise ConfigError("--metrics-csv", f"{path} needs an id (or model_id) column and one column per metric")
+
+    def number(text: str) -> float:
+        try:
+            return float(text)
+        except (TypeError, ValueError):
+            return math.nan
+
+    return {str(r[key]): {k: number(v) for k, v in r.items() if k != key and k not in EXTRA_COLUMNS} for r in rows}
+
+
 def target_column(bench) -> str:
     """The CSV column of the benchmark's target (benchmark_test_loss for NAS-Bench-NLP, benchmark_glue for NAS-Bench-BERT)."""
     return f"benchmark_{bench.target}"
@@ -161,7 +207,7 @@ def _recorded_evals(directory: Path) -> dict[int, float]:
 
 
 def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, *, seed: int, options: dict, space, eta: int,
-           draws: int, stem: str, benchmark, data_note: str) -> dict:
+           draws: int, stem: str, benchmark, data_note: str, metric_scores: dict | None = None) -> dict:
     """Write the report over the cells done so far (a partial one names how many of the planned cells it covers)."""
     column, sign = target_column(benchmark), (-1.0 if benchmark.higher_is_better else 1.0)
     value = [r[column] for r in rows]
@@ -187,7 +233,7 @@ def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, *, see
     report = {"benchmark": benchmark.name, "target": benchmark.target, "higher_is_better": benchmark.higher_is_better,
               "cells": len(rows), "planned_cells": planned, "budgets": per_budget, "halving_replay": halving, "seed": seed,
               "options": options, "model": getattr(space, "model_kwargs", {}), "bootstrap_draws": draws,
-              "split_note": data_note, "rows": rows}
+              "split_note": data_note, "metrics_on_these_cells": _metric_taus(rows, metric_scores, value), "rows": rows}
     with open(out / f"{stem}.json", "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1, default=str)
     with open(out / f"{stem}.csv", "w", newline="", encoding="utf-8") as handle:
@@ -201,7 +247,7 @@ def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, *, see
                      "value means that short training ranks like the benchmark." if benchmark.higher_is_better else "")
         handle.write(f"Short-training loss vs {benchmark.name}'s {benchmark.target}, {len(rows)} labelled architectures{partial} "
                      f"(seed {seed}), model {report['model']}, options {options}; 95% percentile bootstrap intervals over cells "
-                     f"({draws} draws). {data_note[:1].upper() + data_note[1:]}.{direction}\n\n")
+                     f"({draws} draws); {data_note}.{direction}\n\n")
         handle.write("| steps | Kendall tau [95% CI] | Spearman rho [95% CI] | failed |\n|---|---|---|---|\n")
         for b in per_budget:
             handle.write(f"| {b['steps']} | {b['kendall_tau']:.3f} [{b['tau_ci95'][0]:.3f}, {b['tau_ci95'][1]:.3f}] | "
@@ -209,6 +255,12 @@ def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, *, see
         handle.write(f"\nSuccessive halving (eta {eta}) replayed on these losses keeps {', '.join(kept)} "
                      f"(benchmark {benchmark.target} {', '.join(f'{v:.3f}' for v in halving['kept_benchmark'])}); "
                      f"pool best {halving['pool_best']:.3f}, median {halving['pool_median']:.3f}.\n")
+        if report["metrics_on_these_cells"]:
+            handle.write(f"\nTraining-free metrics on the same cells: Kendall tau with {benchmark.target} itself (not negated: "
+                         "each metric's sign is its own direction; compare the size with the short-training taus above).\n\n"
+                         "| metric | Kendall tau |\n|---|---|\n")
+            for name, tau in sorted(report["metrics_on_these_cells"].items(), key=lambda kv: -abs(kv[1])):
+                handle.write(f"| {name} | {tau:.3f} |\n")
     return report
 
 
@@ -219,8 +271,6 @@ def read_curves_csv(path: Path, field: str = "--runs", benchmark: bool = True) -
     benchmark_<target> column (the curves alone are what halving replays). A higher-is-better target
     (benchmark_glue; the report's JSON beside the CSV says which) is read negated, so that "benchmark"
     is always lower-is-better like the losses."""
-    from tfnas.errors import ConfigError
-
     path = Path(path)
     if not path.exists():
         raise ConfigError(field, f"{path} does not exist; write it with scripts/validate_training.py --cells all --out DIR")
@@ -258,8 +308,6 @@ def seed_agreement(paths: list[Path], draws: int = 1000, seed: int = 0) -> dict:
     """How reproducible short training is: two validate_training runs of the same cells with different
     training seeds, per shared budget, Kendall's tau between the runs' losses (with a bootstrap interval
     over cells) and each run's tau with the benchmark. Failed trainings count as the worst loss, as halving ranks them."""
-    from tfnas.errors import ConfigError
-
     if len(paths) != 2:
         raise ConfigError("--runs", f"needs exactly two CSVs (two training seeds of the same cells), got {len(paths)}")
     a, b = (read_curves_csv(p) for p in paths)

@@ -94,8 +94,16 @@ def test_the_bert_space_is_checked_against_glue_with_the_sign_that_means_agreeme
 
     from tfnas.experiments.training_validation import WORST, read_curves_csv
 
+    from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace
+
+    bench = NasBenchBertSpace().benchmark()
+    scores = tmp_path / "metrics.csv"  # a "metric" that is GLUE itself: tau 1; bookkeeping columns are not metrics
+    scores.write_text("id,copy,seconds\n" + "".join(f"{i},{bench.query_id(str(i))['glue']},{9 - i}\n" for i in range(4)))
     report = _script().main(["--space", "bert", "--ids", "0,1,2,3", "--budgets", "1,2", "--batch-size", "2", "--seq-len", "16",
-                             "--bootstrap", "20", "--out", str(tmp_path)])
+                             "--bootstrap", "20", "--out", str(tmp_path / "out"), "--metrics-csv", str(scores)])
+    tmp_path = tmp_path / "out"
+    assert report["metrics_on_these_cells"] == {"copy": pytest.approx(1.0)}
+    assert "| copy | 1.000 |" in (tmp_path / "validate_training.md").read_text()
     rows = list(csv.DictReader(open(tmp_path / "validate_training.csv", encoding="utf-8")))
     assert [r["id"] for r in rows] == ["0", "1", "2", "3"] and "benchmark_glue" in rows[0] and "nodes" not in rows[0]
     meta = json.loads((tmp_path / "validate_training.json").read_text())
@@ -109,6 +117,7 @@ def test_the_bert_space_is_checked_against_glue_with_the_sign_that_means_agreeme
 
 
 @pytest.mark.parametrize("argv, field", [(["--space", "bert", "--bptt", "5"], "--bptt"),
+                                         (["--space", "bert", "--metrics-csv", str(ROOT / "results" / "rnn" / "all_metrics.csv")], "--metrics-csv"),
                                          (["--space", "rnn", "--seq-len", "16"], "--seq-len"),
                                          (["--space", "cnn"], "--space")])
 def test_a_flag_of_the_other_space_is_refused_before_anything_is_written(tmp_path, argv, field):
