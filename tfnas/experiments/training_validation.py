@@ -100,6 +100,8 @@ def validate_budgets(space, *, cells: int | list[str] | None, budgets: list[int]
     chosen = chosen[index::shards]
     stem = "validate_training" if shards == 1 else f"validate_training.shard-{index}-of-{shards}"
     # the trainer resolves and checks the options (and the data), and the scores must cover the cells, before anything is written
+    if not chosen:
+        raise ConfigError("--shard", f"shard {index}/{shards} has no cells to check; use fewer shards than cells")
     missing = [cid for cid, _ in chosen if metric_scores and cid not in metric_scores]
     if missing:
         raise ConfigError("--metrics-csv", f"has no scores for {len(missing)} of the {len(chosen)} cells to check (e.g. {missing[0]}); "
@@ -257,7 +259,8 @@ def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, *, see
                      f"pool best {halving['pool_best']:.3f}, median {halving['pool_median']:.3f}.\n")
         if report["metrics_on_these_cells"]:
             handle.write(f"\nTraining-free metrics on the same cells: Kendall tau with {benchmark.target} itself (not negated: "
-                         "each metric's sign is its own direction; compare the size with the short-training taus above).\n\n"
+                         "each metric's sign is its own direction; compare the size with the short-training taus above; a metric "
+                         "undefined on any of these cells is left out).\n\n"
                          "| metric | Kendall tau |\n|---|---|\n")
             for name, tau in sorted(report["metrics_on_these_cells"].items(), key=lambda kv: -abs(kv[1])):
                 handle.write(f"| {name} | {tau:.3f} |\n")

@@ -119,7 +119,8 @@ def test_the_bert_space_is_checked_against_glue_with_the_sign_that_means_agreeme
 @pytest.mark.parametrize("argv, field", [(["--space", "bert", "--bptt", "5"], "--bptt"),
                                          (["--space", "bert", "--metrics-csv", str(ROOT / "results" / "rnn" / "all_metrics.csv")], "--metrics-csv"),
                                          (["--space", "rnn", "--seq-len", "16"], "--seq-len"),
-                                         (["--space", "cnn"], "--space")])
+                                         (["--space", "cnn"], "--space"),
+                                         (["--ids", "1009703", "--shard", "1/2"], "--shard")])
 def test_a_flag_of_the_other_space_is_refused_before_anything_is_written(tmp_path, argv, field):
     with pytest.raises(ConfigError) as err:
         _script().main([*argv, "--cells", "2", "--steps", "1", "--out", str(tmp_path / "out")])
