@@ -329,12 +329,16 @@ def seed_agreement(paths: list[Path], draws: int = 1000, seed: int = 0) -> dict:
         rows.append({"steps": budget, "tau_between_seeds": between, "tau_ci95": list(bootstrap_ci(x, y, kendalltau, draws, seed)),
                      "tau_benchmark": [tau_a, tau_b],
                      "failed": [sum(v == WORST for v in x), sum(v == WORST for v in y)]})
-    return {"runs": [str(p) for p in paths], "cells": len(cells), "budgets": rows, "bootstrap_draws": draws}
+    negated = any(recorded_settings(p).get("higher_is_better") for p in paths)
+    return {"runs": [str(p) for p in paths], "cells": len(cells), "budgets": rows, "bootstrap_draws": draws,
+            "benchmark_negated": negated}
 
 
 def seed_agreement_markdown(report: dict) -> str:
     lines = [f"Short training under two training seeds: {report['cells']} cells shared by {report['runs'][0]} and "
-             f"{report['runs'][1]}; 95% percentile bootstrap intervals over cells ({report['bootstrap_draws']} draws).", "",
+             f"{report['runs'][1]}; 95% percentile bootstrap intervals over cells ({report['bootstrap_draws']} draws)."
+             + (" The benchmark's target is better when higher, so its tau is with the negated target: positive means "
+                "short training ranks like the benchmark." if report.get("benchmark_negated") else ""), "",
              "| steps | Kendall tau between the seeds [95% CI] | tau with the benchmark (seed A / seed B) | failed (A / B) |",
              "|---|---|---|---|"]
     for r in report["budgets"]:

@@ -30,6 +30,23 @@ def test_two_seeds_that_agree_and_disagree_are_told_apart(tmp_path):
     assert "| 50 |" in seed_agreement_markdown(report)
 
 
+def test_a_higher_is_better_target_is_read_negated_as_its_report_says(tmp_path):
+    """validate_training --space bert writes benchmark_glue and higher_is_better in its JSON: a short-training
+    loss that falls as GLUE rises agrees with the benchmark (positive tau)."""
+    runs = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.csv"
+        with open(path, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["id", "benchmark_glue", "loss_25", "status_25"])
+            writer.writeheader()
+            writer.writerows({"id": f"c{i}", "benchmark_glue": 70 + i, "loss_25": 0.4 - 0.01 * i, "status_25": "ok"} for i in range(5))
+        path.with_suffix(".json").write_text('{"higher_is_better": true}')
+        runs.append(path)
+    report = seed_agreement(runs, draws=50)
+    assert report["benchmark_negated"] and report["budgets"][0]["tau_benchmark"] == [pytest.approx(1.0)] * 2
+    assert "negated target" in seed_agreement_markdown(report)
+
+
 def test_bad_runs_are_refused_naming_the_option(tmp_path):
     a = _run(tmp_path / "a.csv", [(8.0, 6.0)] * 4)
     with pytest.raises(ConfigError, match="--runs.*exactly two"):
