@@ -34,7 +34,8 @@ def main(argv=None) -> None:
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--out", default="compare_out")
     parser.add_argument("--training-curves", default=None,
-                        help="rnn: scripts/validate_training.py's CSV (every cell's short-training losses); adds the halving row")
+                        help="scripts/validate_training.py's CSV with every pool architecture's short-training losses "
+                             "(--space and --cells all; recorded for rnn); adds the halving row")
     parser.add_argument("--halving-top-k", type=int, default=None,
                         help="candidates entering the halving's first rung (default: train=halving's top_k)")
     parser.add_argument("--halving-steps", type=step_range, default=None,

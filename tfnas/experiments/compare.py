@@ -211,14 +211,14 @@ def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: 
     if any(b not in budgets for b in plan):
         raise ConfigError("--training-curves", f"{path} records budgets {budgets}, which lack the rungs {plan} of halving "
                           f"from {low} to {high} steps with eta {eta}; record them with scripts/validate_training.py "
-                          f"--min-steps {low} --max-steps {high} --eta {eta}, or replay the recorded ones with "
+                          f"--space {space.name} --min-steps {low} --max-steps {high} --eta {eta}, or replay the recorded ones with "
                           f"--halving-steps {budgets[0]},{budgets[-1]}")
     known = known_architectures(space)
     losses = {space.hash(known[cell]): [curve[b] for b in plan] for cell, curve in recorded.items() if cell in known}
     missing = [h for h in pool_hashes if h not in losses]
     if missing:
         raise ConfigError("--training-curves", f"{path} lacks curves of {len(missing)} of the {len(pool_hashes)} pool architectures; "
-                          "run scripts/validate_training.py --cells all over the same --out to complete it")
+                          f"run scripts/validate_training.py --space {space.name} --cells all over the same --out to complete it")
     return RecordedCurves(path, plan, losses, top_k, eta, f"{len(losses)} cells, budgets {budgets} steps" + _curves_provenance(path))
 
 

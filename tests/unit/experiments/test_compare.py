@@ -71,7 +71,7 @@ def test_the_halving_row_trains_the_shortlist_in_halvings_order(rnn, tmp_path):
     path = tmp_path / "curves.csv"
     ids = dict(zip(rnn.pool.hashes, rnn.pool.ids))
     _curves_csv(path, [_row(ids[h], 7.0) for h in rnn.pool.hashes[:-1]])
-    with pytest.raises(ConfigError, match="lacks curves of 1 of the 215"):  # a partial file is refused before any search
+    with pytest.raises(ConfigError, match="lacks curves of 1 of the 215.*--space rnn --cells all"):  # refused before any search
         load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2)
     with pytest.raises(ConfigError, match="--halving-top-k"):
         load_curves(path, rnn.cache.space, rnn.pool.hashes, 0, 2)
@@ -80,7 +80,7 @@ def test_the_halving_row_trains_the_shortlist_in_halvings_order(rnn, tmp_path):
     path.with_suffix(".json").write_text('{"seed": 3, "split_note": "trained on PTB valid"}')
     assert load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2).note.endswith("training seed 3, trained on PTB valid")
     # train=halving's own rungs by default: 50..400 are not all recorded, and the message says how to record them
-    with pytest.raises(ConfigError, match="--min-steps 50 --max-steps 400 --eta 2.*--halving-steps 25,200"):
+    with pytest.raises(ConfigError, match="--space rnn --min-steps 50 --max-steps 400 --eta 2.*--halving-steps 25,200"):
         load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2, (50, 400))
     narrower = load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2, (50, 200))  # a sub-range: its rungs only
     assert narrower.budgets == [50, 100, 200] and all(len(v) == 3 for v in narrower.losses.values())
