@@ -285,7 +285,7 @@ def read_curves_csv(path: Path, field: str = "--runs", benchmark: bool = True) -
     columns = [c for c in (rows[0] if rows else {}) if c.startswith("benchmark_")]
     if benchmark and len(columns) != 1:
         raise ConfigError(field, f"{path} needs one benchmark_<target> column (benchmark_test_loss, benchmark_glue), has {columns}")
-    sign = -1.0 if recorded_settings(path).get("higher_is_better") else 1.0
+    sign = -1.0 if benchmark and recorded_settings(path).get("higher_is_better") else 1.0  # halving needs no target
     curves = {}
     for line, row in enumerate(rows, 2):
         try:
