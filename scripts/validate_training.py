@@ -66,29 +66,26 @@ def shard_from(text: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
-# Each space's training flags (argparse dest -> trainer option) and the defaults this check uses where the
-# trainer's differ; a flag given for the other space is refused.
-SPACE_FLAGS = {
-    "rnn": {"batch_size": 20, "bptt": 70, "lr": 1e-3, "eval_max_tokens": None, "bptt_mode": "variable",
-            "recurrent_weights": "frozen"},
-    "bert": {"batch_size": None, "seq_len": None, "lr": None},
-}
-MODEL_FLAGS = {"rnn": {"emsize": 64, "nhid": 96, "nlayers": 3}, "bert": {}}  # -> space.model.<name>
+# Each space's training flags (argparse dest = trainer option; unset: the trainer's own default) and model
+# flags with this check's defaults (-> space.model.<name>); a flag given for the other space is refused.
+TRAINING_FLAGS = {"rnn": ("batch_size", "bptt", "lr", "eval_max_tokens", "bptt_mode", "recurrent_weights"),
+                  "bert": ("batch_size", "seq_len", "lr")}
+MODEL_FLAGS = {"rnn": {"emsize": 64, "nhid": 96, "nlayers": 3}, "bert": {}}
 
 
 def space_and_options(args):
     """The space (built from its Hydra config, as search.py builds it) and the trainer options the flags give."""
-    if args.space not in SPACE_FLAGS:
-        raise ConfigError("--space", f"must be one of {', '.join(SPACE_FLAGS)}, got {args.space!r}")
-    every = {k for flags in (*SPACE_FLAGS.values(), *MODEL_FLAGS.values()) for k in flags}
-    mine = {**SPACE_FLAGS[args.space], **MODEL_FLAGS[args.space]}
-    for dest in sorted(every - set(mine)):
+    if args.space not in TRAINING_FLAGS:
+        raise ConfigError("--space", f"must be one of {', '.join(TRAINING_FLAGS)}, got {args.space!r}")
+    mine = {*TRAINING_FLAGS[args.space], *MODEL_FLAGS[args.space]}
+    every = {k for flags in (*TRAINING_FLAGS.values(), *MODEL_FLAGS.values()) for k in flags}
+    for dest in sorted(every - mine):
         if getattr(args, dest) is not None:
             raise ConfigError(f"--{dest.replace('_', '-')}", f"does not apply to --space {args.space}; drop it")
-    value = {dest: default if getattr(args, dest) is None else getattr(args, dest) for dest, default in mine.items()}
-    model = [f"space.model.{k}={value[k]}" for k in MODEL_FLAGS[args.space]]
+    model = [f"space.model.{k}={default if getattr(args, k) is None else getattr(args, k)}"
+             for k, default in MODEL_FLAGS[args.space].items()]
     space = build(compose_config([f"space={args.space}", *model]).space, "space")
-    options = {k: value[k] for k in SPACE_FLAGS[args.space] if value[k] is not None or k == "eval_max_tokens"}
+    options = {k: getattr(args, k) for k in TRAINING_FLAGS[args.space] if getattr(args, k) is not None}
     return space, options
 
 
