@@ -366,6 +366,13 @@ def whole_pool_picks(setup: SpaceSetup, ks: Sequence[int]) -> list[dict[str, Any
     trains its k best returns exactly this once it has scored everything; it can return better
     only by missing some of the metric's favourites. So where no row reaches a target, no amount of
     searching on these proxies will, at that k.
+
+    Two more readings of the same labels: each row's `best_rank`, where the pool's best
+    architecture falls in that row's order (1 = first trained), and a last row that fits the
+    suite's ranks to *all* the labels by least squares: an oracle no search has, and what
+    strategy=ensemble's linear model tends to as its trainings grow. It is a reference, not a
+    bound: a least-squares fit serves the whole pool, and some other weights (one metric alone,
+    say) can put a better architecture first.
     """
     from tfnas.ensemble import BayesianRanker, predicted_order, prior_weights, signed_ranks
 
@@ -381,20 +388,37 @@ def whole_pool_picks(setup: SpaceSetup, ks: Sequence[int]) -> list[dict[str, Any
     guard_values = np.array([[setup.cache.values[h].get(m.key, math.nan) for m in guards] for h in hashes],
                             dtype=float).reshape(len(hashes), len(guards))
 
-    def picks(order: Sequence[int]) -> dict[str, float]:
-        return {str(k): best_of([hashes[i] for i in order[:k]], setup.truth, hib) for k in ks}
+    truth = np.array([setup.truth[h] for h in hashes], dtype=float)
+    pool_best = int(np.argmax(truth) if hib else np.argmin(truth))
+
+    def row(label: str, order: Sequence[int]) -> dict[str, Any]:
+        order = [int(i) for i in order]
+        return {"label": label, "top_k": {str(k): best_of([hashes[i] for i in order[:k]], setup.truth, hib) for k in ks},
+                "best_rank": order.index(pool_best) + 1}
 
     rows = []
     for j, metric in enumerate(metrics):
         column = np.where(np.isfinite(values[:, j]), values[:, j], metric.worst)  # undefined: the metric's worst
-        order = np.argsort(-column if metric.higher_is_better else column, kind="stable")
-        rows.append({"label": metric.key, "top_k": picks(order)})
+        rows.append(row(metric.key, np.argsort(-column if metric.higher_is_better else column, kind="stable")))
     # the ensemble's own ranking under its prior (undefined metrics: ranked worst, the candidate last)
     features = signed_ranks(values, [m.higher_is_better for m in metrics])
     healthy = np.isfinite(values).all(axis=1) & np.isfinite(guard_values).all(axis=1)  # as the strategy's guard
-    order = predicted_order(features, BayesianRanker(prior_weights(len(metrics))), healthy)
-    rows.append({"label": "equal-weight rank average of these (the ensemble's first pick)", "top_k": picks(order)})
+    rows.append(row("equal-weight rank average of these (the ensemble's first pick)",
+                    predicted_order(features, BayesianRanker(prior_weights(len(metrics))), healthy)))
+    rows.append(row("least-squares fit of these ranks to all the labels (an oracle: the ensemble's model told every label)",
+                    oracle_order(features, truth if hib else -truth, healthy)))
     return rows
+
+
+def oracle_order(features: np.ndarray, target: np.ndarray, healthy: np.ndarray) -> list[int]:
+    """Candidates by a least-squares fit (with intercept) of `target` (higher is better) on the
+    features over the healthy candidates, healthy ones first: what strategy=ensemble's linear
+    model would rank if it had been told every label."""
+    design = np.c_[features, np.ones(len(features))]
+    fit = healthy if healthy.sum() > features.shape[1] else np.ones(len(features), dtype=bool)
+    weights = np.linalg.lstsq(design[fit], target[fit], rcond=None)[0]
+    predicted = design @ weights
+    return sorted(range(len(predicted)), key=lambda i: (not healthy[i], -predicted[i]))
 
 
 def default_pipelines(space_name: str, halving: bool = False, halving_metrics: Sequence[str] = ()) -> list[Pipeline]:
@@ -460,10 +484,11 @@ def markdown(setup: SpaceSetup, result: dict, seeds: int, budget: int, ks: Seque
     if result.get("whole_pool"):
         lines += ["", f"Each metric's pick had it scored the whole pool of {len(setup.pool)} (best true target among its k best; "
                   "read from the labels, for diagnosis only: no setting is chosen from it):", ""]
-        head = ["metric"] + [f"k={k}" for k in ks]
+        head = ["metric"] + [f"k={k}" for k in ks] + [f"rank of the pool's best ({best:.3f}) of {len(setup.pool)}"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for r in result["whole_pool"]:
-            lines.append(f"| {r['label']} | " + " | ".join(f"{r['top_k'][str(k)]:.3f}" for k in ks) + " |")
+            lines.append(f"| {r['label']} | " + " | ".join(f"{r['top_k'][str(k)]:.3f}" for k in ks)
+                         + f" | {r.get('best_rank', '')} |")
     return "\n".join(lines) + "\n"
 
 

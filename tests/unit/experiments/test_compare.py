@@ -27,6 +27,36 @@ def test_a_metrics_whole_pool_pick_is_the_target_of_its_favourites(rnn):
     assert any(label.startswith("equal-weight rank average") for label in rows)
 
 
+def test_each_whole_pool_row_says_where_the_pools_best_falls(rnn):
+    rows = {r["label"]: r for r in whole_pool_picks(rnn, KS)}
+    with open(ROOT / "results" / "rnn" / "all_metrics.csv", newline="") as handle:
+        saliency = {row["model_id"]: float(row["hidden_saliency"]) for row in csv.DictReader(handle)}
+    ids = {h: str(i) for h, i in zip(rnn.pool.hashes, rnn.pool.ids)}
+    best = min(rnn.pool.hashes, key=rnn.truth.get)
+    by_hand = 1 + sum(saliency[ids[h]] < saliency[ids[best]] for h in rnn.pool.hashes)  # no ties among these values
+    assert rows["hidden_saliency"]["best_rank"] == by_hand
+    oracle = next(r for label, r in rows.items() if label.startswith("least-squares fit"))
+    assert 1 <= oracle["best_rank"] <= len(rnn.pool)
+    assert "rank of the pool's best" in markdown(rnn, {"rows": [], "random_trainings": {str(k): {"median": 0, "q1": 0, "q3": 0}
+                                                                                        for k in KS},
+                                                       "whole_pool": list(rows.values())}, 1, 10, KS, [])
+
+
+def test_the_oracle_ranks_by_the_least_squares_fit_and_puts_flagged_candidates_last():
+    import numpy as np
+
+    from tfnas.experiments.compare import oracle_order
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(40, 3))
+    target = features @ np.array([2.0, -1.0, 0.0]) + 5.0  # an exact linear target: the fit recovers its order
+    healthy = np.ones(40, dtype=bool)
+    healthy[int(np.argmax(target))] = False
+    order = oracle_order(features, target, healthy)
+    assert order[:-1] == [int(i) for i in np.argsort(-target) if healthy[i]]
+    assert order[-1] == int(np.argmax(target))  # the best target, but flagged: last
+
+
 def test_a_single_metric_search_trains_its_best_scored_and_the_report_says_so(rnn):
     result = compare_space(rnn, [Pipeline("random", "hidden_saliency")], seeds=2, budget=20, ks=KS, checkpoints=[10, 20],
                            log=lambda *a: None)
@@ -42,7 +72,7 @@ def test_a_single_metric_search_trains_its_best_scored_and_the_report_says_so(rn
 def test_an_ensemble_override_does_not_break_the_whole_pool_table(tmp_path):
     """--override strategy.calibrate_from=3 is an ensemble option; the diagnostic must still compose."""
     setup = setup_space("rnn", None, False, tmp_path, extra=["strategy.calibrate_from=3"])
-    assert len(whole_pool_picks(setup, KS)) == 10  # nine metrics and their rank average
+    assert len(whole_pool_picks(setup, KS)) == 11  # nine metrics, their rank average and the least-squares oracle
 
 
 
