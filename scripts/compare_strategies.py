@@ -34,8 +34,9 @@ def main(argv=None) -> None:
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--out", default="compare_out")
     parser.add_argument("--training-curves", default=None,
-                        help="scripts/validate_training.py's CSV with every pool architecture's short-training losses "
-                             "(--space and --cells all; recorded for rnn); adds the halving row")
+                        help="comma-separated CSVs of scripts/validate_training.py (short-training losses; each applies to the "
+                             "space whose benchmark column it has); adds the halving row. Architectures the shortlists reach without a curve "
+                             "are listed in OUT/<space>_missing_curves.txt, with the command that records them")
     parser.add_argument("--halving-top-k", type=int, default=None,
                         help="candidates entering the halving's first rung (default: train=halving's top_k)")
     parser.add_argument("--halving-steps", type=step_range, default=None,
@@ -48,7 +49,7 @@ def main(argv=None) -> None:
             Path(args.out), labels=args.labels, higher_is_better=args.higher_is_better,
             cache_dir=Path(args.cache_dir) if args.cache_dir else None, pipelines=args.pipelines,
             json_path=Path(args.json) if args.json else None, extra=args.override,
-            training_curves=Path(args.training_curves) if args.training_curves else None, halving_top_k=args.halving_top_k,
+            training_curves=[Path(p) for p in (args.training_curves or '').split(',') if p], halving_top_k=args.halving_top_k,
             halving_steps=args.halving_steps,
             halving_metrics=[m for m in (args.halving_metric or "").split(",") if m])
 

@@ -174,8 +174,12 @@ class SpaceSetup:
 @dataclass
 class RecordedCurves:
     """Short-training evaluation losses by architecture hash at cumulative step budgets, read from
-    scripts/validate_training.py's CSV: what train=halving would see at each rung, recorded once per
-    cell, so that halving can be replayed in every search of the comparison without training again."""
+    scripts/validate_training.py's CSVs: what train=halving would see at each rung, recorded once per
+    cell, so that halving can be replayed in every search of the comparison without training again.
+
+    Only the architectures that enter a shortlist need a curve. One that lacks it is collected in
+    `missing` (the shortlist then keeps the metric's order), so that the comparison can list every
+    architecture to record after one pass instead of failing at the first."""
 
     path: Path
     budgets: list[int]
@@ -183,43 +187,91 @@ class RecordedCurves:
     top_k: int
     eta: int
     note: str
+    missing: set[str] = field(default_factory=set)
 
     def order(self, ranked: Sequence[str]) -> list[str]:
         """A metric's ranking with its first top_k reordered as successive halving ranks them (the rest keep their order)."""
         shortlist = list(ranked[:self.top_k])
+        lacking = [h for h in shortlist if h not in self.losses]
+        if lacking:
+            self.missing.update(lacking)
+            return list(ranked)
         return halving_order({h: self.losses[h] for h in shortlist}, self.budgets, self.eta) + list(ranked[self.top_k:])
 
 
-def load_curves(path: Path, space, pool_hashes: Sequence[str], top_k: int, eta: int,
+def load_curves(paths: Path | Sequence[Path], space, top_k: int, eta: int,
                 steps: tuple[int, int] | None = None) -> RecordedCurves:
-    """Read validate_training.csv; refuse (naming the file) a file that lacks the halving's rungs or a pool member's curve.
+    """Read validate_training.csv files of one space (their cells pooled; a cell in two files: the first
+    file's curve); refuse, naming the file, one that lacks the halving's rungs, or files recorded with
+    different training seeds or options (their losses would not be comparable).
 
     `steps`: (min_steps, max_steps) of the replayed halving, train=halving's own by default; None
-    (tests, old callers): the file's first and last budgets."""
+    (tests, old callers): the first file's first and last budgets."""
     from tfnas.errors import ConfigError
     from tfnas.training.halving import plan_rungs
 
-    path = Path(path)
+    paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     if top_k < 1:
         raise ConfigError("--halving-top-k", f"must be at least 1, got {top_k}")
-    recorded = read_curves_csv(path, field="--training-curves", benchmark=False)  # refuses a missing or unreadable file
-    budgets = sorted(next(iter(recorded.values())))
-    low, high = steps if steps is not None else (budgets[0], budgets[-1])
+    recorded = [read_curves_csv(path, field="--training-curves", benchmark=False) for path in paths]  # refuses a missing or unreadable file
+    settings = [{k: recorded_settings(path).get(k) for k in ("seed", "options", "model")} for path in paths]
+    for path, setting in zip(paths[1:], settings[1:]):
+        if setting != settings[0]:
+            raise ConfigError("--training-curves", f"{path} was recorded with {setting}, {paths[0]} with {settings[0]}; "
+                              "pool only curves trained with the same seed and training flags")
+    first = sorted(next(iter(recorded[0].values())))
+    low, high = steps if steps is not None else (first[0], first[-1])
     if not 1 <= low <= high:
         raise ConfigError("--halving-steps", f"needs 1 <= MIN <= MAX, got {low},{high}")
     plan = [b for b, _ in plan_rungs(top_k, low, high, eta)]
-    if any(b not in budgets for b in plan):
-        raise ConfigError("--training-curves", f"{path} records budgets {budgets}, which lack the rungs {plan} of halving "
-                          f"from {low} to {high} steps with eta {eta}; record them with scripts/validate_training.py "
-                          f"--space {space.name} --min-steps {low} --max-steps {high} --eta {eta}, or replay the recorded ones with "
-                          f"--halving-steps {budgets[0]},{budgets[-1]}")
+    for path, curves in zip(paths, recorded):
+        budgets = sorted(next(iter(curves.values())))
+        if any(b not in budgets for b in plan):
+            raise ConfigError("--training-curves", f"{path} records budgets {budgets}, which lack the rungs {plan} of halving "
+                              f"from {low} to {high} steps with eta {eta}; record them with scripts/validate_training.py "
+                              f"--space {space.name} --min-steps {low} --max-steps {high} --eta {eta}, or replay the recorded ones with "
+                              f"--halving-steps {budgets[0]},{budgets[-1]}")
     known = known_architectures(space)
-    losses = {space.hash(known[cell]): [curve[b] for b in plan] for cell, curve in recorded.items() if cell in known}
-    missing = [h for h in pool_hashes if h not in losses]
-    if missing:
-        raise ConfigError("--training-curves", f"{path} lacks curves of {len(missing)} of the {len(pool_hashes)} pool architectures; "
-                          f"run scripts/validate_training.py --space {space.name} --cells all over the same --out to complete it")
-    return RecordedCurves(path, plan, losses, top_k, eta, f"{len(losses)} cells, budgets {budgets} steps" + _curves_provenance(path))
+    losses: dict[str, list[float]] = {}
+    for curves in recorded:
+        for cell, curve in curves.items():
+            if cell in known:
+                losses.setdefault(space.hash(known[cell]), [curve[b] for b in plan])
+    notes = "; ".join(f"{path.name}{_curves_provenance(path)}" for path in paths)
+    return RecordedCurves(paths[0], plan, losses, top_k, eta, f"{len(losses)} cells, rungs {plan} steps: {notes}")
+
+
+def curves_for(space, paths: Sequence[Path]) -> list[Path]:
+    """The curve files that belong to `space` (the space itself, not its --labels): those whose CSV has the
+    column of its benchmark's target (benchmark_test_loss, benchmark_glue), and those without any benchmark column."""
+    from tfnas.experiments.training_validation import target_column
+
+    bench = space.benchmark()
+    wanted = target_column(bench) if bench is not None else None
+    chosen = []
+    for path in map(Path, paths):
+        header = path.open(encoding="utf-8").readline().strip().split(",") if path.exists() else []
+        columns = [c for c in header if c.startswith("benchmark_")]
+        if not columns or wanted in columns:  # a missing file is refused by load_curves, naming it
+            chosen.append(path)
+    return chosen
+
+
+def refuse_missing_curves(setup: "SpaceSetup", out: Path) -> None:
+    """After the searches: list every shortlisted architecture without a curve in a file, and say how to record them."""
+    from tfnas.errors import ConfigError
+
+    curves = setup.curves
+    ids = dict(zip(setup.pool.hashes, setup.pool.ids))
+    missing = sorted((str(ids[h]) for h in curves.missing), key=lambda i: (len(i), i))
+    listing = out / f"{setup.name}_missing_curves.txt"
+    listing.write_text(",".join(missing) + "\n")
+    low, high = curves.budgets[0], curves.budgets[-1]
+    raise ConfigError("--training-curves", f"{len(missing)} architectures that the halving shortlists reach have no recorded curve "
+                      f"(ids in {listing}); record them with scripts/validate_training.py --space {setup.name} "
+                      f"--ids $(cat {listing}) --min-steps {low} --max-steps {high} --eta {curves.eta} --out DIR and the same seed and "
+                      f"training flags as {curves.path}, then pass --training-curves {curves.path},DIR/validate_training.csv; "
+                      "no report was written")
 
 
 def _curves_provenance(path: Path) -> str:
@@ -475,8 +527,8 @@ def markdown(setup: SpaceSetup, result: dict, seeds: int, budget: int, ks: Seque
     if setup.curves is not None and any(r.get("train") == "halving" for r in result["rows"]):
         c = setup.curves
         lines += ["", f"-> halving: the metric's {c.top_k} best go through successive halving (eta {c.eta}, rungs "
-                  f"{c.budgets[0]}..{c.budgets[-1]} steps) replayed on short-training losses recorded once per cell ({c.path.name}: "
-                  f"{c.note}); the benchmark then trains them in halving's order, and beyond {c.top_k} the metric's next. "
+                  f"{c.budgets[0]}..{c.budgets[-1]} steps) replayed on short-training losses recorded once per cell ({c.note}); "
+                  f"the benchmark then trains them in halving's order, and beyond {c.top_k} the metric's next. "
                   "Its short trainings come on top of the k benchmark trainings."]
         if setup.labels:
             lines[-1] += (" The labels come from --labels, but the short trainings were recorded on the curves' own corpus, "
@@ -533,12 +585,13 @@ def plot(setup: SpaceSetup, result: dict, ks: Sequence[int], checkpoints: Sequen
 
 def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], out: Path, labels: str | None = None,
             higher_is_better: bool = False, cache_dir: Path | None = None, pipelines: str | None = None,
-            json_path: Path | None = None, extra: Sequence[str] = (), training_curves: Path | None = None,
+            json_path: Path | None = None, extra: Sequence[str] = (), training_curves: Sequence[Path] = (),
             halving_top_k: int | None = None, halving_steps: tuple[int, int] | None = None,
             halving_metrics: Sequence[str] = ()) -> dict[str, Any]:
     """Run the comparison for every space; write <out>/<space>.md/.json/.png and return the JSON reports.
 
-    `training_curves`: scripts/validate_training.py's CSV for space rnn, which adds the halving row
+    `training_curves`: scripts/validate_training.py's CSVs (each applies to the space whose benchmark
+    target it records; one without a benchmark column to every space), which add the halving row
     (train=halving's top_k, min_steps, max_steps and eta from conf/train/halving.yaml, or
     `halving_top_k` and `halving_steps` = (min, max)) for the shortlist of each of `halving_metrics`
     (metric configs; default: the space's default metric)."""
@@ -556,17 +609,19 @@ def compare(spaces: Sequence[str], seeds: int, budget: int, ks: Sequence[int], o
     reports = {}
     for name in spaces:
         setup = setup_space(name, labels, higher_is_better, cache_dir, extra)
-        if training_curves is not None and name == "rnn":
+        files = curves_for(setup.cache.space, training_curves)
+        if files:
             halving = compose_config([*setup.base, "train=halving"]).train
             steps = halving_steps or (int(halving.min_steps), int(halving.max_steps))
-            setup.curves = load_curves(training_curves, setup.cache.space, setup.pool.hashes, int(halving_top_k or halving.top_k),
-                                       int(halving.eta), steps)
+            setup.curves = load_curves(files, setup.cache.space, int(halving_top_k or halving.top_k), int(halving.eta), steps)
         pipes = default_pipelines(name, halving=setup.curves is not None, halving_metrics=halving_metrics)
         if pipelines:
             wanted = set(pipelines.split(","))
             pipes = [p for p in pipes if wanted & {p.label, p.strategy, p.metric, p.train}]
         n = min(budget, len(setup.pool))
         result = compare_space(setup, pipes, seeds, n, ks, [c for c in checkpoints if c <= n])
+        if setup.curves is not None and setup.curves.missing:
+            refuse_missing_curves(setup, out)
         report = json_report(result, setup.higher_is_better, name) if RECOMMENDED.get(name) in {(p.strategy, p.metric) for p in pipes} else None
         (out / f"{name}.md").write_text(markdown(setup, result, seeds, n, ks, [c for c in checkpoints if c <= n]))
         (out / f"{name}_detail.json").write_text(json.dumps(result, indent=1))

@@ -100,19 +100,16 @@ def test_the_halving_row_trains_the_shortlist_in_halvings_order(rnn, tmp_path):
 
     path = tmp_path / "curves.csv"
     ids = dict(zip(rnn.pool.hashes, rnn.pool.ids))
-    _curves_csv(path, [_row(ids[h], 7.0) for h in rnn.pool.hashes[:-1]])
-    with pytest.raises(ConfigError, match="lacks curves of 1 of the 215.*--space rnn --cells all"):  # refused before any search
-        load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2)
     with pytest.raises(ConfigError, match="--halving-top-k"):
-        load_curves(path, rnn.cache.space, rnn.pool.hashes, 0, 2)
+        load_curves(path, rnn.cache.space, 0, 2)
     _curves_csv(path, [_row(ids[h], 7.0) for h in rnn.pool.hashes])
-    assert "training seed and corpus are unknown" in load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2).note
+    assert "training seed and corpus are unknown" in load_curves(path, rnn.cache.space, 8, 2).note
     path.with_suffix(".json").write_text('{"seed": 3, "split_note": "trained on PTB valid"}')
-    assert load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2).note.endswith("training seed 3, trained on PTB valid")
+    assert load_curves(path, rnn.cache.space, 8, 2).note.endswith("training seed 3, trained on PTB valid")
     # train=halving's own rungs by default: 50..400 are not all recorded, and the message says how to record them
     with pytest.raises(ConfigError, match="--space rnn --min-steps 50 --max-steps 400 --eta 2.*--halving-steps 25,200"):
-        load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2, (50, 400))
-    narrower = load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2, (50, 200))  # a sub-range: its rungs only
+        load_curves(path, rnn.cache.space, 8, 2, (50, 400))
+    narrower = load_curves(path, rnn.cache.space, 8, 2, (50, 200))  # a sub-range: its rungs only
     assert narrower.budgets == [50, 100, 200] and all(len(v) == 3 for v in narrower.losses.values())
     ranked = run_pipeline(rnn, Pipeline("random", "hidden_saliency"), 0, 30, 30)["trained"]
     values = {h: rnn.cache.values[h]["hidden_saliency"] for h in ranked}
@@ -121,7 +118,7 @@ def test_the_halving_row_trains_the_shortlist_in_halvings_order(rnn, tmp_path):
     rows = [_row(ids[h], 5.0 if h == eighth else 7.0 + 0.001 * i) for i, h in enumerate(rnn.pool.hashes)]
     rows[rnn.pool.hashes.index(first)] = _row(ids[first], "inf", "failed")  # a diverged cell ranks last in its rung
     _curves_csv(path, rows)
-    rnn.curves = load_curves(path, rnn.cache.space, rnn.pool.hashes, 8, 2)
+    rnn.curves = load_curves(path, rnn.cache.space, 8, 2)
     try:
         trained = run_pipeline(rnn, Pipeline("random", "hidden_saliency", halving=True), 0, 30, 10)["trained"]
         result = compare_space(rnn, [Pipeline("random", "hidden_saliency", halving=True)], seeds=1, budget=30, ks=(1,),
@@ -158,3 +155,40 @@ def test_halving_rows_follow_the_metrics_asked_for_and_an_unknown_one_is_refused
     with pytest.raises(ConfigError) as err:
         compare(["rnn"], 1, 10, [1], tmp_path / "out", halving_metrics=["hidden_salience"])
     assert err.value.field == "--halving-metric" and not (tmp_path / "out").exists()  # refused before anything is written
+
+
+def test_shortlisted_architectures_without_a_curve_are_listed_with_the_command_and_no_report_is_written(rnn, tmp_path):
+    """Only the architectures the halving shortlists reach need curves; the comparison lists every one that lacks
+    its curve (ready for validate_training.py --ids), and a second file recorded alike completes the first."""
+    from tfnas.errors import ConfigError
+    from tfnas.experiments.compare import compare, run_pipeline
+
+    ids = dict(zip(rnn.pool.hashes, rnn.pool.ids))
+    ranked = run_pipeline(rnn, Pipeline("random", "hidden_cov"), 0, 30, 30)["trained"]  # seed 0's 30 candidates, best first
+    favourite = ranked[0]  # in every shortlist of the comparison below
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    _curves_csv(first, [_row(ids[h], 7.0) for h in rnn.pool.hashes if h != favourite])
+    out = tmp_path / "out"
+    with pytest.raises(ConfigError) as err:
+        compare(["rnn"], 1, 30, [1], out, pipelines="halving", training_curves=[first], halving_steps=(25, 200))
+    assert err.value.field == "--training-curves" and f"--ids $(cat {out / 'rnn_missing_curves.txt'})" in str(err.value)
+    assert (out / "rnn_missing_curves.txt").read_text().strip() == str(ids[favourite])
+    assert not (out / "rnn.md").exists()  # no report from a comparison that could not replay every shortlist
+    _curves_csv(second, [_row(ids[favourite], 5.0)])
+    first.with_suffix(".json").write_text('{"seed": 0, "options": {"batch_size": 10}}')
+    second.with_suffix(".json").write_text('{"seed": 1, "options": {"batch_size": 10}}')
+    with pytest.raises(ConfigError, match="pool only curves trained with the same seed"):
+        compare(["rnn"], 1, 30, [1], out, pipelines="halving", training_curves=[first, second], halving_steps=(25, 200))
+    second.with_suffix(".json").write_text('{"seed": 0, "options": {"batch_size": 10}}')
+    report = compare(["rnn"], 1, 30, [1], out, pipelines="halving", training_curves=[first, second], halving_steps=(25, 200))
+    assert report == {} and (out / "rnn.md").exists() and "-> halving" in (out / "rnn.md").read_text()
+
+
+def test_each_curves_file_applies_to_the_space_whose_benchmark_it_records(rnn, tmp_path):
+    from tfnas.experiments.compare import curves_for
+
+    nlp = ROOT / "results" / "validate_training" / "all_cells" / "validate_training.csv"
+    bert = ROOT / "results" / "validate_training" / "bert" / "validate_training.csv"
+    bare = tmp_path / "bare.csv"  # no benchmark column: every space
+    _curves_csv(bare, [_row("1", 7.0)])
+    assert curves_for(rnn.cache.space, [nlp, bert, bare]) == [nlp, bare]
