@@ -237,7 +237,7 @@ def load_curves(paths: Path | Sequence[Path], space, top_k: int, eta: int,
         for cell, curve in curves.items():
             if cell in known:
                 losses.setdefault(space.hash(known[cell]), [curve[b] for b in plan])
-    notes = "; ".join(f"{path.name}{_curves_provenance(path)}" for path in paths)
+    notes = "; ".join(f"{path.parent.name}/{path.name}{_curves_provenance(path)}" for path in paths)
     return RecordedCurves(paths[0], plan, losses, top_k, eta, f"{len(losses)} cells, rungs {plan} steps: {notes}")
 
 
