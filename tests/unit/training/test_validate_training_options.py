@@ -83,6 +83,8 @@ def test_a_check_writes_its_report_and_a_rerun_reuses_every_rung(tmp_path):
     again = validate_budgets(space, **kwargs)
     assert (tmp_path / "1000050" / "curve.csv").read_text() == curve  # nothing was trained again
     assert [(r["loss_2"], r["loss_4"]) for r in again["rows"]] == [(r["loss_2"], r["loss_4"]) for r in first["rows"]]
+    seconds = [r["seconds"] for r in first["rows"]]
+    assert all(s > 0 for s in seconds) and [r["seconds"] for r in again["rows"]] == seconds  # training seconds, not this run's
 
 
 def test_the_bert_space_is_checked_against_glue_with_the_sign_that_means_agreement(tmp_path):
