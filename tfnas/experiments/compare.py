@@ -181,7 +181,7 @@ class RecordedCurves:
     `missing` (the shortlist then keeps the metric's order), so that the comparison can list every
     architecture to record after one pass instead of failing at the first."""
 
-    path: Path
+    paths: list[Path]
     budgets: list[int]
     losses: dict[str, list[float]]
     top_k: int
@@ -238,7 +238,7 @@ def load_curves(paths: Path | Sequence[Path], space, top_k: int, eta: int,
             if cell in known:
                 losses.setdefault(space.hash(known[cell]), [curve[b] for b in plan])
     notes = "; ".join(f"{path.parent.name}/{path.name}{_curves_provenance(path)}" for path in paths)
-    return RecordedCurves(paths[0], plan, losses, top_k, eta, f"{len(losses)} cells, rungs {plan} steps: {notes}")
+    return RecordedCurves(paths, plan, losses, top_k, eta, f"{len(losses)} cells, rungs {plan} steps: {notes}")
 
 
 def curves_for(space, paths: Sequence[Path]) -> list[Path]:
@@ -270,7 +270,7 @@ def refuse_missing_curves(setup: "SpaceSetup", out: Path) -> None:
     raise ConfigError("--training-curves", f"{len(missing)} architectures that the halving shortlists reach have no recorded curve "
                       f"(ids in {listing}); record them with scripts/validate_training.py --space {setup.name} "
                       f"--ids $(cat {listing}) --min-steps {low} --max-steps {high} --eta {curves.eta} --out DIR and the same seed and "
-                      f"training flags as {curves.path}, then pass --training-curves {curves.path},DIR/validate_training.csv; "
+                      f"training flags as {curves.paths[0]}, then pass --training-curves {','.join(map(str, curves.paths))},DIR/validate_training.csv; "
                       "no report was written")
 
 
