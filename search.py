@@ -1,8 +1,7 @@
-"""The clone's entry point: `python search.py space=rnn strategy=evolution metric=hidden_cov`.
+"""The clone's entry point: `python search.py space=rnn strategy=evolution metric=hidden_cov` is `tfnas search ...`."""
+import sys
 
-The same app as the installed `tfnas` command and `python -m tfnas`.
-"""
 from tfnas.cli import main
 
 if __name__ == "__main__":
-    main()
+    main(["search", *sys.argv[1:]])

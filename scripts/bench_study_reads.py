@@ -1,33 +1,7 @@
-"""Seconds per evaluation at the start and at the end of a 2,000-evaluation search, per storage.
+"""`python scripts/bench_study_reads.py ARGS` is `tfnas bench study-reads ARGS` (kept for old commands)."""
+import sys
 
-    python scripts/bench_study_reads.py --budget 2000 --out results/study_reads
-"""
-import argparse
-import tempfile
-from pathlib import Path
-
-from tfnas.errors import ConfigError
-from tfnas.experiments.script import run_script
-from tfnas.experiments.study_reads import plot, run
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--budget", type=int, default=2000)
-    parser.add_argument("--out", type=Path, default=Path("results/study_reads"))
-    parser.add_argument("--storages", default="sqlite,journal", help="comma-separated: sqlite, journal")
-    parser.add_argument("--window", type=int, default=200, help="evaluations averaged at the start and at the end")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as work:
-        kinds = {"sqlite": f"{work}/sqlite/study.db", "journal": f"journal:{work}/journal.log"}
-        unknown = sorted(set(args.storages.split(",")) - set(kinds))
-        if unknown:
-            raise ConfigError("--storages", f"unknown {unknown}; choose from: {', '.join(kinds)}")
-        storages = {name: kinds[name] for name in args.storages.split(",")}
-        for row in run(storages, args.budget, args.out, Path(work), args.window):
-            print(row)
-    print(plot(args.out))
-
+from tfnas.cli import main
 
 if __name__ == "__main__":
-    run_script(main)
+    main([*"bench study-reads".split(), *sys.argv[1:]])

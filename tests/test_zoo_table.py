@@ -49,9 +49,7 @@ def test_rank_sum_gain_is_positive_for_a_complementary_metric():
 
 
 def test_inapplicable_proxy_is_refused_before_the_output_file_exists(tmp_path):
-    spec = importlib.util.spec_from_file_location("reproduce_rnn", ROOT / "scripts" / "reproduce_rnn.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    from tfnas.commands import reproduce_rnn as script
     out = tmp_path / "scores.csv"
     space = json.dumps({"model": {"emsize": 8, "nhid": 8}, "batch_size": 1, "seq_len": 4})
     with pytest.raises(ConfigError, match="space.batch_size"):

@@ -1,4 +1,4 @@
-"""`tfnas export RUN_DIR --rank 1 --out DIR`: one shortlisted architecture of a finished run as a model folder.
+"""Export one shortlisted architecture of a finished run as a model folder.
 
 The run's own summary.json (its resolved config) rebuilds the space, best.json gives the
 architecture at `--rank` (the final ranking, after any training), and the space writes the
@@ -9,12 +9,10 @@ checkpoint when `train=short` trained it, else from the seeded initialisation th
 """
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
-from tfnas.errors import ConfigError, TfnasError
+from tfnas.errors import ConfigError
 
 PROVENANCE_FILE = "tfnas_export.json"
 
@@ -92,25 +90,3 @@ def _model_card(record: dict) -> str:
         lines.append(f"Searched (and trained, if at all) on the corpus `{record['corpus']}`.")
     lines += ["", "Load it:", "", "```python", record["load"], "```", ""]
     return "\n".join(lines)
-
-
-def main(argv: list[str]) -> int:
-    """The `tfnas export` subcommand; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="tfnas export",
-        description="Write one shortlisted architecture of a finished run as a reusable model folder "
-                    "(BERT: a self-contained Hugging Face folder; RNN: safetensors + config + vocabulary).")
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished run directory (summary.json, best.json)")
-    parser.add_argument("--rank", type=int, default=1, help="which entry of best.json (1 = the best; default 1)")
-    parser.add_argument("--out", default=None, help="output folder (default RUN_DIR/export/rank<N>)")
-    parser.add_argument("--overwrite", action="store_true", help="write into a non-empty --out")
-    args = parser.parse_args(argv)
-    try:
-        record = export_run(args.run_dir, args.rank, args.out, args.overwrite)
-    except TfnasError as err:
-        print(f"tfnas export: error: {err}", file=sys.stderr)
-        return 2
-    out = args.out or Path(args.run_dir) / "export" / f"rank{args.rank}"
-    print(f"tfnas export: rank {record['rank']} ({record['hash'][:12]}, {record['weights']}) -> {out}")
-    print(f"load it with: {record['load']}")
-    return 0

@@ -11,7 +11,9 @@ from apprun import search
 
 from tfnas.app import run
 from tfnas.config import compose
-from tfnas.export import export_run, main
+from tfnas.cli import main as tfnas
+from tfnas.commands.export import main
+from tfnas.export import export_run
 
 BERT = ["space=bert", "space.batch_size=2", "space.seq_len=16", "+space.model.embedding_size=16", "metric=params",
         "search.budget=2", "search.top_k=2", "strategy=pruned", "strategy.rule='num_layers == 2 and hidden_size == 128'"]
@@ -97,14 +99,14 @@ def test_rnn_export_and_loader(tmp_path, capsys, monkeypatch):
     assert json.loads((tmp_path / "m2" / "tfnas_export.json").read_text())["trained"] is None
     assert untrained.nhid == 24
 
-    assert main([str(tmp_path / "run"), "--rank", "9"]) == 2
-    assert "--rank: must be between 1 and 2" in capsys.readouterr().err
-    assert main([str(tmp_path / "run"), "--out", str(tmp_path / "m1")]) == 2
-    assert "not empty" in capsys.readouterr().err
-    assert main([str(tmp_path / "nothing")]) == 2
-    from tfnas import cli  # `tfnas export ...` is dispatched before Hydra sees the arguments
-
+    for argv, said in (([str(tmp_path / "run"), "--rank", "9"], "--rank: must be between 1 and 2"),
+                       ([str(tmp_path / "run"), "--out", str(tmp_path / "m1")], "not empty"),
+                       ([str(tmp_path / "nothing")], "RUN_DIR")):
+        with pytest.raises(SystemExit) as exit_:
+            tfnas(["export", *argv])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and err.startswith("tfnas export: error:") and said in err, err
     monkeypatch.setattr(sys, "argv", ["tfnas", "export", str(tmp_path / "run"), "--rank", "0"])
     with pytest.raises(SystemExit) as exit_:
-        cli.main()
+        tfnas()  # `tfnas export ...` is dispatched before Hydra sees the arguments
     assert exit_.value.code == 2 and "--rank: must be between 1 and 2" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import pytest
 
 from apprun import search
 from tfnas.errors import ConfigError
-from tfnas.report.__main__ import cli as report_cli
+from tfnas.cli import main as tfnas
 from tfnas.results import read_results
 
 
@@ -101,4 +101,13 @@ def test_a_broken_row_inside_the_file_is_one_error_line(finished, tmp_path, caps
     (run_dir / "results.csv").write_text("".join(lines))
     assert report_cli([str(run_dir)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("tfnas: report: error:") and "line 2" in err and len(err.splitlines()) == 1
+    assert err.startswith("tfnas report: error:") and "line 2" in err and len(err.splitlines()) == 1
+
+
+def report_cli(argv) -> int:
+    """`tfnas report ARGV` in this process; its exit status."""
+    try:
+        tfnas(["report", *argv])
+    except SystemExit as stop:
+        return stop.code
+    return 0

@@ -102,7 +102,7 @@ def test_every_job_of_a_sweep_is_a_full_offline_run_with_its_report(tmp_path):
     assert not network.exists(), network.read_text()
     assert not (tmp_path / "wandb").exists()
     assert not [p for p in (tmp_path / "home").rglob("*wandb*")]  # nothing of wandb's outside the run directory
-    from tfnas.report.__main__ import main
+    from tfnas.commands.report import main
 
     assert main([str(sweep)]) == 0
     assert "| random | hidden_cov |" in (sweep / "comparison.md").read_text()

@@ -1,8 +1,7 @@
-"""How every script in `scripts/` ends: errors a user can act on become one line and exit status 2.
+"""How every `tfnas` subcommand ends: errors a user can act on become one line and exit status 2.
 
-A script's `main(argv)` raises `TfnasError` (ConfigError names the option) for bad input; this turns
-it into ``<script>: error: <field>: <message>`` on stderr, never a traceback, so the scripts obey the
-same rule as the `tfnas` command. Ctrl-C ends with status 130 and one line; what a script streamed
+A command's `main(argv)` raises `TfnasError` (ConfigError names the option) for bad input; this turns
+it into ``tfnas <command>: error: <field>: <message>`` on stderr, never a traceback. Ctrl-C ends with status 130 and one line; what a script streamed
 to its output files before that is already on disk.
 """
 from __future__ import annotations
@@ -14,9 +13,11 @@ from typing import Callable, NoReturn, Sequence
 from tfnas.errors import TfnasError
 
 
-def run_script(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None) -> NoReturn:
-    """Call `main(argv)` and exit: its int return value (0 for anything else), 2 on a TfnasError."""
-    prog = Path(sys.argv[0]).stem or "script"
+def run_script(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None,
+               prog: str | None = None) -> NoReturn:
+    """Call `main(argv)` and exit: its int return value (0 for anything else), 2 on a TfnasError.
+    `prog` names the command in the error line (default: the program's file name)."""
+    prog = prog or Path(sys.argv[0]).stem or "tfnas"
     try:
         result = main(argv)
     except TfnasError as err:

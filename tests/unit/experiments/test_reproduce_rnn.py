@@ -1,6 +1,6 @@
-"""Report generation of scripts/reproduce_rnn.py on a few architectures at tiny size (streaming, rerun skip)."""
+"""Report generation of `tfnas reproduce rnn` on a few architectures at tiny size (streaming, rerun skip)."""
 import csv
-import importlib.util
+import importlib
 import json
 from pathlib import Path
 
@@ -11,10 +11,7 @@ TINY = json.dumps({"model": {"emsize": 16, "nhid": 24, "nlayers": 3}, "batch_siz
 
 
 def load_script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f"tfnas.commands.{name}")
 
 
 def test_report_figures_and_rerun_skip(tmp_path, capsys):
@@ -61,7 +58,7 @@ def test_unknown_metric_names_the_choices():
 
 
 def test_ablation_reports_variation_per_metric(tmp_path, capsys):
-    script = load_script("ablate_rnn")
+    script = load_script("ablate")
     out = tmp_path / "ablation.csv"
     assert script.main(["--metrics", "hidden_cov,params", "--archs", "3", "--repeats", "3", "--out", str(out),
                         "--space", TINY, "--threads", "1"]) == 0

@@ -1,28 +1,23 @@
-"""Every script ends through tfnas.experiments.script.run_script: bad input is one line and exit 2."""
-import ast
-import importlib.util
-from pathlib import Path
+"""Every `tfnas` subcommand ends through tfnas.experiments.script.run_script: bad input is one line and exit 2."""
+import importlib
 
 import pytest
 
+from tfnas.cli import main as tfnas
+from tfnas.commands import COMMANDS
 from tfnas.errors import ConfigError
 from tfnas.experiments.script import run_script
 
-ROOT = Path(__file__).resolve().parents[3]
-SCRIPTS = sorted((ROOT / "scripts").glob("*.py"))
 
-
-def test_a_tfnas_error_is_one_line_on_stderr_and_exit_2(capsys, monkeypatch):
-    monkeypatch.setattr("sys.argv", ["scripts/some_script.py"])
-
+def test_a_tfnas_error_is_one_line_on_stderr_and_exit_2(capsys):
     def main(argv):
         raise ConfigError("--budgets", "must be increasing")
 
     with pytest.raises(SystemExit) as exit_info:
-        run_script(main, [])
+        run_script(main, [], prog="tfnas some-command")
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert err == "some_script: error: --budgets: must be increasing\n"
+    assert err == "tfnas some-command: error: --budgets: must be increasing\n"
 
 
 def test_main_return_value_is_the_exit_status():
@@ -32,22 +27,30 @@ def test_main_return_value_is_the_exit_status():
         assert exit_info.value.code == status
 
 
-@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
-def test_every_script_takes_argv_and_ends_with_run_script(path):
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    mains = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main"]
-    assert mains and mains[0].args.args and mains[0].args.args[0].arg == "argv", f"{path.name}: main(argv=None)"
-    guard = tree.body[-1]
-    assert isinstance(guard, ast.If) and "__main__" in ast.unparse(guard.test)
-    assert ast.unparse(guard.body[0]).strip() == "run_script(main)", f"{path.name} must end with run_script(main)"
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_has_a_main_taking_argv(name):
+    module = importlib.import_module(COMMANDS[name][0])
+    assert callable(module.main)
+    assert module.main.__code__.co_varnames[:1] == ("argv",), f"{name}: main(argv=None)"
 
 
-def test_an_unknown_metric_in_bench_metrics_exits_2_naming_the_option(capsys):
-    spec = importlib.util.spec_from_file_location("bench_metrics", ROOT / "scripts" / "bench_metrics.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_an_unknown_metric_in_bench_exits_2_naming_the_option(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        run_script(module.main, ["--metrics", "no_such_metric"])
+        tfnas(["bench", "--metrics", "no_such_metric"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "--metrics" in err and "no_such_metric" in err and "Traceback" not in err
+    assert err.startswith("tfnas bench: error:") and "--metrics" in err and "no_such_metric" in err and "Traceback" not in err
+
+
+def test_reproduce_needs_a_space(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        tfnas(["reproduce", "--limit", "3"])
+    assert exit_info.value.code == 2 and "rnn or bert" in capsys.readouterr().err
+
+
+def test_top_level_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        tfnas(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert all(f"  {name} " in out for name in COMMANDS)

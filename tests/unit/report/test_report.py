@@ -5,7 +5,7 @@ import math
 import pytest
 
 from tfnas.report import write_report
-from tfnas.report.__main__ import main as report_main
+from tfnas.commands.report import main as report_main
 from tfnas.results import BEST_FILE, SUMMARY_FILE, Record, ResultsWriter, read_results, write_json
 
 PNG = b"\x89PNG\r\n\x1a\n"

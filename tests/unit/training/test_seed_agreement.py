@@ -60,12 +60,7 @@ def test_bad_runs_are_refused_naming_the_option(tmp_path):
 
 
 def test_the_script_writes_the_report(tmp_path, capsys):
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("seed_script", Path(__file__).parents[3] / "scripts" / "training_seed_agreement.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    from tfnas.commands import seed_agreement as script
     a = _run(tmp_path / "a.csv", [(8.0 + i, 6.0 + i) for i in range(5)])
     b = _run(tmp_path / "b.csv", [(8.0 - i, 6.0 + i) for i in range(5)])
     script.main(["--runs", f"{a},{b}", "--bootstrap", "50", "--out", str(tmp_path / "out")])

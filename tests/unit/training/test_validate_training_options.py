@@ -12,10 +12,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("validate_training", ROOT / "scripts" / "validate_training.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from tfnas.commands import validate_training
+
+    return validate_training
 
 
 def test_all_cells_are_the_distinct_labelled_networks_and_shards_split_them():

@@ -1,14 +1,11 @@
 """The qualitative analysis finds the paper's pruning rule from the data; the reproduction script streams and resumes."""
 import csv
-import sys
-from pathlib import Path
 
 import pytest
 
 from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace
 from tfnas.analysis import field_effects, ordinal_baseline, pruning_rule
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "scripts"))
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +38,7 @@ def test_ordinal_depth_width_baseline(rows):
 
 
 def test_reproduce_streams_and_resumes(tmp_path, capsys):
-    import reproduce_bert
+    from tfnas.commands import reproduce_bert
 
     from tfnas.experiments.pool_scoring import score_pool
     from tfnas.experiments.rnn_table import metric_names

@@ -81,16 +81,12 @@ def test_malformed_recipes_files_name_file_entry_and_field(tmp_path, text, fragm
 
 
 def test_reproduce_rnn_prints_one_line_for_a_bad_recipes_file(tmp_path, monkeypatch, capsys):
-    import runpy
-    import sys
-    from pathlib import Path
+    from tfnas.cli import main
 
     path = tmp_path / "recipes.json"
     path.write_text("{broken")
-    script = Path(__file__).parents[4] / "scripts" / "reproduce_rnn.py"
-    monkeypatch.setattr(sys, "argv", [str(script), "--recipes", str(path), "--out", str(tmp_path / "o.csv")])
-    with pytest.raises(SystemExit) as code:
-        runpy.run_path(str(script), run_name="__main__")  # the script's own entry point, in this process
+    with pytest.raises(SystemExit) as code:  # the command's own entry point, in this process
+        main(["reproduce", "rnn", "--recipes", str(path), "--out", str(tmp_path / "o.csv")])
     err = capsys.readouterr().err
     assert code.value.code == 2 and len(err.strip().splitlines()) == 1
     assert "not a JSON file" in err and str(path) in err

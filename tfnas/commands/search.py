@@ -1,0 +1,81 @@
+"""`tfnas search` (also plain `tfnas key=value ...`, `python -m tfnas` and the clone's `search.py`): one Hydra app.
+
+`tfnas space=rnn strategy=evolution metric=hidden_cov` runs a search; `-m` sweeps (Hydra multirun).
+Errors a user can act on -- tfnas's own, Hydra's config errors, a run directory that cannot be
+created -- end the command with one line on stderr and exit status 2, never a traceback
+(set HYDRA_FULL_ERROR=1 to see Hydra's tracebacks).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
+from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
+
+from tfnas.config import CONFIG_NAME, CONFIG_PATH, search_path_override
+from tfnas.errors import TfnasError
+from tfnas.help import HELP_FLAGS
+from tfnas.help import register as register_help
+
+_in_task = False  # set once Hydra hands over: an OSError before that is Hydra's (the run directory)
+
+
+@hydra.main(config_path=CONFIG_PATH, config_name=CONFIG_NAME, version_base="1.3")
+def _search(cfg: DictConfig) -> float | None:
+    global _in_task
+    _in_task = True
+    from tfnas.app import run
+    from tfnas.redaction import redact_hydra_files
+
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    redact_hydra_files(output_dir)
+    try:
+        summary = run(cfg, output_dir)
+    except TfnasError as err:
+        print(f"tfnas: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    best = summary.get("best")
+    return None if best is None else best["score"]
+
+
+def main(argv=None) -> None:
+    """The Hydra app with plug-in configs on its search path; `argv` are its overrides and flags (Hydra reads sys.argv)."""
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    register_help(asked=any(arg in HELP_FLAGS for arg in sys.argv[1:]))  # ${tfnas_help:...} in conf/hydra/help/
+    from tfnas.redaction import redact_hydra_logs
+
+    redact_hydra_logs()
+    sys.argv += search_path_override(sys.argv[1:])
+    if os.environ.get("HYDRA_FULL_ERROR"):
+        _search()
+        return
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us, to print them as one line
+    try:
+        _search()
+    except (HydraException, OmegaConfBaseException) as err:  # before OSError: MissingConfigException is both
+        if _in_task:
+            raise
+        print(f"tfnas: error: {hydra_message(err)}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as err:
+        if _in_task:
+            raise
+        where = err.filename or "the run directory"
+        print(f"tfnas: error: hydra.run.dir: cannot create {where}: {err.strerror or err}; "
+              "choose a writable directory (hydra.run.dir=PATH)", file=sys.stderr)
+        sys.exit(2)
+
+
+def hydra_message(err: Exception) -> str:
+    """Hydra's message without its config search path, plus the first line of its cause."""
+    text = str(err).split("\nConfig search path:")[0].strip() or type(err).__name__
+    cause = err.__cause__
+    if cause is not None and str(cause).strip():
+        text += f" ({str(cause).strip().splitlines()[0]})"
+    return text
