@@ -79,6 +79,12 @@ class SearchSpace(ABC, Generic[Arch]):
     def metric_batch(self, device: str | torch.device = "cpu") -> Any:
         """The minibatch training-free metrics score models on (fixed for the space's config)."""
 
+    def lm_classes(self, batch: Any) -> Any:
+        """The class of each position of the metric batch for the language-model proxies (the token the
+        space's LM predicts there; -1: none), which a metric may check before scoring (epe_nas needs
+        repeated classes); None for a space without a language model."""
+        return None
+
     @abstractmethod
     def probe(self, model: nn.Module, batch: Any, needs: Iterable[str]) -> Any:
         """Run the passes the metrics need (`needs`: the union of their requirements) and return
@@ -97,15 +103,16 @@ class SearchSpace(ABC, Generic[Arch]):
         raise ConfigError("space", f"space {self.name!r} cannot export models")
 
     def provides(self) -> frozenset[str]:
-        """The need kinds this space's probe serves (see `tfnas.probe`); a metric applies when its needs are among them."""
+        """The need kinds this space's probe serves (its probe class's `tfnas.probe.Probe.provides()`);
+        a metric applies when its needs are among them."""
         return frozenset()
 
     def check_needs(self, needs: Iterable[str]) -> None:
-        """Refuse (ConfigError) needs this space cannot serve, arguments included (a layer it lacks);
-        called before a search writes anything."""
-        from tfnas.probe import check_served
+        """Refuse (ConfigError) needs this space cannot serve, arguments included (the vocabulary's grammar,
+        and what only the space knows, such as a layer it lacks); called before a search writes anything."""
+        from tfnas.probe import check_needs
 
-        check_served(needs, self.provides(), self.name)
+        check_needs(needs, self.provides(), self.name)
 
     def members(self) -> list | None:
         """Every architecture the space holds when it is a finite pool (benchmark mode), else None."""

@@ -1,4 +1,4 @@
-"""The BERT space's masked-language-model pass for the label-based proxies (tfnas/metrics/lm_pass.py).
+"""The BERT space's masked-language-model pass for the label-based proxies (tfnas/probe/lm_pass.py).
 
 Mask: a fixed, seeded (MASK_SEED) 15 % of the positions between [CLS] and [SEP] (at least one per
 sequence), replaced by [MASK]. Head: tied to the embeddings, no new parameters: the hidden state
@@ -17,7 +17,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from tfnas.errors import ConfigError
-from tfnas.metrics.lm_pass import LM_CHUNKS, ChunkPass, perturbation
+from tfnas.probe.lm_pass import LM_CHUNKS, ChunkPass, perturbation
 
 MASK_PROB = 0.15
 MASK_SEED = 0

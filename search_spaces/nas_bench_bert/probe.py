@@ -24,15 +24,14 @@ from typing import Iterable
 import torch
 from torch import nn
 
-from tfnas.metrics.activation_distance import hamming_kernel
-from tfnas.metrics.lm_pass import LM_NEEDS, LMProbeMixin, hessian_minibatches, run_lm_pass, wants_lm_pass
-from tfnas.probe import check_served
+from tfnas.probe import Probe, check_needs
+from tfnas.probe.kernels import ActivationKernelMixin
+from tfnas.probe.lm_pass import LMProbeMixin, run_lm_pass, wants_lm_pass
 import tfnas.search_spaces.nas_bench_bert.lm_probe as lm_probe
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertModel, SelfAttention
 
 GRADIENT_NEEDS = {"jacobian", "saliency", "diversity", "head_importance"}
 FORWARD_NEEDS = GRADIENT_NEEDS | {"activation_codes", "head_confidence", "softmax_confidence"}
-KNOWN_NEEDS = FORWARD_NEEDS | {"params", "weights", "flops"} | LM_NEEDS
 # "ones": the paper's backward of last_hidden_state against ones. The last layer ends in a LayerNorm
 # (unit gain, zero bias at initialisation) whose outputs sum to zero over the features for every
 # token, so that gradient is analytically zero and the gradient metrics measure float rounding
@@ -100,26 +99,21 @@ def mixing_linears(layer) -> list[tuple[str, torch.Tensor]]:
     return out
 
 
-def check_needs(needs) -> None:
-    """Refuse, with a ConfigError, a need this probe cannot serve (before any pass or any file)."""
-    check_served(needs, KNOWN_NEEDS, "bert")
-    hessian_minibatches(needs)
+class BertProbe(LMProbeMixin, ActivationKernelMixin, Probe):
+    """The BERT space's probe: serves the kinds whose methods it has (see `Probe.provides`)."""
 
-
-class BertProbe(LMProbeMixin):
     def __init__(self, model: FlexiBertModel, batch: dict, needs: Iterable[str], backward_target: str = "ones"):
         if backward_target not in BACKWARD_TARGETS:
             raise ValueError(f"backward_target must be one of {', '.join(BACKWARD_TARGETS)}, got {backward_target!r}")
+        super().__init__(needs)
         self.backward_target = backward_target
         self.model = model
-        self.needs = set(needs)
-        check_needs(self.needs)
+        check_needs(self.needs, self.provides(), "bert")
         self.recorder = Recorder(self.needs)
         self._position_grad: torch.Tensor | None = None
         self._diversity: list[float] = []
         self._saliency: list[torch.Tensor] = []
         self._importance: list[torch.Tensor] = []
-        self._kernel: torch.Tensor | None = None
         self.batch = batch
         if self.needs & FORWARD_NEEDS:
             self._run(batch)
@@ -203,7 +197,7 @@ class BertProbe(LMProbeMixin):
                 grad = w.grad if isinstance(w, nn.Parameter) else _view_grad(w, layer)
                 self._diversity.append(nuclear_norm(w.detach()) * nuclear_norm(grad))
 
-    # -- the generic protocol (tfnas/metrics/*) ----------------------------------------
+    # -- what metrics read (the kinds' Protocols, tfnas.probe.kinds) ---------------------
     def jacobian_rows(self) -> torch.Tensor:
         return self._position_grad
 
@@ -212,12 +206,6 @@ class BertProbe(LMProbeMixin):
 
     def activation_codes(self) -> list[torch.Tensor]:
         return self.recorder.codes
-
-    def activation_kernel(self) -> torch.Tensor:
-        """K of the activation codes, computed once for every metric that reads it."""
-        if self._kernel is None:
-            self._kernel = hamming_kernel(self.recorder.codes)
-        return self._kernel
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in {id(p): p for p in self.model.parameters()}.values())
@@ -231,7 +219,7 @@ class BertProbe(LMProbeMixin):
     def num_classes(self) -> int:
         return int(self.model.config.vocab_size)
 
-    # -- BERT-only ------------------------------------------------------------------
+    # -- kinds only this space serves ------------------------------------------------
     def diversity_terms(self) -> list[float]:
         """||W||_nuc * ||dW||_nuc per linear map of the token-mixing operations."""
         return self._diversity

@@ -14,7 +14,7 @@ from tfnas.data import resource_path
 from tfnas.search_spaces.nas_bench_bert.data import (WIKITEXT_SPLITS, corpus_stream, load_tokenizer, load_user_tokenizer,
                                                      wikitext_batch, windows)
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertConfig, FlexiBertModel
-from tfnas.search_spaces.nas_bench_bert.probe import KNOWN_NEEDS, BertProbe, check_needs
+from tfnas.search_spaces.nas_bench_bert.probe import BertProbe
 from tfnas.errors import ConfigError, InvalidArchitecture
 
 # Metric minibatch presets: "full" is the paper's 128 sequences x 512 tokens; "fast" ranks
@@ -238,10 +238,7 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         return BertProbe(model, batch, needs, backward_target=self.backward_target)
 
     def provides(self) -> frozenset[str]:
-        return frozenset(KNOWN_NEEDS)
-
-    def check_needs(self, needs: Iterable[str]) -> None:
-        check_needs(set(needs))
+        return BertProbe.provides()
 
     def trainer_class(self):
         from tfnas.search_spaces.nas_bench_bert.trainer import BertPretrainer

@@ -90,6 +90,10 @@ class NasBenchNLP(TabularBenchmark):
 
         return [(str(mid), recipe) for mid, recipe in load_recipes().items()]
 
+    def reference_scores(self):
+        """This project's scores of the 275 labelled cells at the benchmark's full size (see its README)."""
+        return resource_path("reference", "rnn_scores.csv")
+
     def query_id(self, arch_id: str | int) -> dict[str, Any] | None:
         row = self.published.get(int(arch_id))
         return None if row is None else self._result(row)

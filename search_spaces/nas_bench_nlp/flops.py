@@ -6,7 +6,7 @@ are slight underestimates.
 """
 from __future__ import annotations
 
-from tfnas.probe import NOISE_PREFIX
+from tfnas.probe import HIDDEN, JACOBIAN_NOISE, arguments
 
 
 def layer_gemm_flops(cell, tokens: int) -> tuple[int, int]:
@@ -31,7 +31,7 @@ def probe_flops(model, batch_size: int, seq_len: int, needs) -> int:
     per_layer = [layer_gemm_flops(cell, tokens) for cell in model.cells]
     full_forward = sum(f for f, _ in per_layer)
     needs = set(needs)
-    layers = [int(n.split(":")[1]) for n in needs if n.startswith("hidden:")]
+    layers = arguments(needs, HIDDEN)
     total = 0
     if needs & {"jacobian", "saliency", "hidden_saliency", "activation_codes"}:
         total += full_forward
@@ -43,6 +43,6 @@ def probe_flops(model, batch_size: int, seq_len: int, needs) -> int:
         total += full_forward  # input gradients down to the (tied) embedding
         if "saliency" in needs:
             total += sum(w for _, w in per_layer)
-    noises = [n for n in needs if n.startswith(NOISE_PREFIX)]
+    noises = arguments(needs, JACOBIAN_NOISE)
     total += len(noises) * 2 * full_forward  # forward + input gradients per amplitude
     return total

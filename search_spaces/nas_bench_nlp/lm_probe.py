@@ -1,4 +1,4 @@
-"""The RNN's language-model pass for the label-based proxies (see tfnas/metrics/lm_pass.py).
+"""The RNN's language-model pass for the label-based proxies (see tfnas/probe/lm_pass.py).
 
 Loss: next-token cross-entropy through the tied decoder on the metric batch shifted by one token
 (the outputs at steps 1..T-1 predict tokens 2..T), mean over the (T-1) x B predicted tokens.
@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from tfnas.errors import ConfigError
-from tfnas.metrics.lm_pass import LM_CHUNKS, ChunkPass, perturbation
+from tfnas.probe.lm_pass import LM_CHUNKS, ChunkPass, perturbation
 
 ZEN_SEED = 1
 

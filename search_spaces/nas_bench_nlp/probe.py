@@ -17,7 +17,7 @@ passes the requirements need:
   Each amplitude is its own forward and input-gradient pass.
 - ``params``: number of parameters (no pass).
 - ``lm_grad``, ``lm_hessian``, ``lm_fisher``, ``token_jacobian``, ``zen``: the language-model pass of
-  the label-based proxies (search_spaces/nas_bench_nlp/lm_probe.py, tfnas/metrics/lm_pass.py): its
+  the label-based proxies (search_spaces/nas_bench_nlp/lm_probe.py, tfnas/probe/lm_pass.py): its
   own forward(s), apart from the passes above, so those keep their values; ``weights``, ``flops``:
   no pass.
 
@@ -32,44 +32,32 @@ from typing import Iterable
 import torch
 
 from tfnas.errors import ConfigError
-from tfnas.metrics.lm_pass import LM_NEEDS, LMProbeMixin, hessian_minibatches, run_lm_pass, wants_lm_pass
-from tfnas.probe import NOISE_PREFIX, check_served, noise_need  # noqa: F401  (noise_need: re-exported)
+from tfnas.probe import HIDDEN, JACOBIAN_NOISE, Probe, arguments, check_needs
+from tfnas.probe.kernels import ActivationKernelMixin
+from tfnas.probe.lm_pass import LMProbeMixin, run_lm_pass, wants_lm_pass
 import tfnas.search_spaces.nas_bench_nlp.lm_probe as lm_probe
 from tfnas.search_spaces.nas_bench_nlp.recipe import ACTIVATIONS, h_new
 
-SIMPLE_NEEDS = {"activation_codes", "jacobian", "saliency", "hidden_saliency", "params", "weights", "flops"} | LM_NEEDS
-#: the need kinds this probe serves (see tfnas.probe)
-PROVIDES = frozenset(SIMPLE_NEEDS | {"hidden", "jacobian_noise"})
+
+def check_layers(needs, nlayers: int) -> None:
+    """Refuse, with a ConfigError, a hidden:L need for a layer the model does not have (before any pass)."""
+    for layer in sorted(arguments(needs, HIDDEN)):
+        if not 1 <= layer <= nlayers:
+            raise ConfigError(HIDDEN.argument.field, f"layer {layer} does not exist; the model has layers 1..{nlayers}")
 
 
-def check_needs(needs, nlayers: int) -> None:
-    """Refuse, with a ConfigError, a need this probe cannot serve (before any pass or any file)."""
-    check_served(needs, PROVIDES, "rnn")
-    hessian_minibatches(needs)
-    for need in needs:
-        if need.startswith("hidden:"):
-            try:
-                layer = int(need.split(":", 1)[1])
-            except ValueError:
-                raise ConfigError("metric.layer", f"must be an integer layer number, got {need.split(':', 1)[1]!r}") from None
-            if not 1 <= layer <= nlayers:
-                raise ConfigError("metric.layer", f"layer {layer} does not exist; the model has layers 1..{nlayers}")
-        elif need.startswith(NOISE_PREFIX):
-            try:
-                float(need[len(NOISE_PREFIX):])
-            except ValueError:
-                raise ConfigError("metric.amplitude", f"must be a number, got {need[len(NOISE_PREFIX):]!r}") from None
+class RNNProbe(LMProbeMixin, ActivationKernelMixin, Probe):
+    """The RNN space's probe: serves the kinds whose methods it has (see `Probe.provides`)."""
 
-
-class RNNProbe(LMProbeMixin):
     def __init__(self, model, tokens: torch.Tensor, needs: Iterable[str], noise_seed: int = 0):
+        super().__init__(needs)
         self.model = model
         self.tokens = tokens
-        self.needs = set(needs)
         self.noise_seed = noise_seed
-        check_needs(self.needs, model.nlayers)
-        layers = {int(n.split(":", 1)[1]) for n in self.needs if n.startswith("hidden:")}
-        amplitudes = {float(n[len(NOISE_PREFIX):]) for n in self.needs if n.startswith(NOISE_PREFIX)}
+        check_needs(self.needs, self.provides(), "rnn")
+        check_layers(self.needs, model.nlayers)
+        layers = arguments(self.needs, HIDDEN)
+        amplitudes = arguments(self.needs, JACOBIAN_NOISE)
         self._layer_outputs: list[torch.Tensor] = []
         self._codes: list[torch.Tensor] | None = None
         self._jacobian: torch.Tensor | None = None
@@ -159,14 +147,10 @@ class RNNProbe(LMProbeMixin):
                 codes.extend(stacked.to(torch.float32).unbind(0))
         return codes
 
-    # -- what metrics read ------------------------------------------------------------------
-    def _require(self, need: str) -> None:
-        if need not in self.needs:
-            raise KeyError(f"{need} was not requested from the probe")
-
+    # -- what metrics read (the kinds' Protocols, tfnas.probe.kinds) --------------------------
     def hidden_states(self, layer: int) -> torch.Tensor:
         """The h_prev_0 entering layer `layer`'s cell at t = 1..T (T x B x hidden; the first is the zero state)."""
-        self._require(f"hidden:{layer}")
+        self._require(HIDDEN.need(layer))
         out = self._layer_outputs[layer - 1]
         return torch.cat([torch.zeros_like(out[:1]), out[:-1]], 0)
 
@@ -180,7 +164,7 @@ class RNNProbe(LMProbeMixin):
         return self._jacobian
 
     def noised_jacobian_rows(self, amplitude: float) -> torch.Tensor:
-        self._require(noise_need(amplitude))
+        self._require(JACOBIAN_NOISE.need(amplitude))
         return self._noised[float(amplitude)]
 
     def saliency_terms(self) -> list[torch.Tensor]:

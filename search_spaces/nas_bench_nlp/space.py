@@ -11,7 +11,8 @@ import torch
 from tfnas.search_space import SPACES, SearchSpace
 from tfnas.search_spaces.nas_bench_nlp.generator import generate, mutate, prune_dead
 from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
-from tfnas.search_spaces.nas_bench_nlp.probe import PROVIDES, RNNProbe, check_needs
+from tfnas.probe import check_needs
+from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe, check_layers
 from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, MAX_HIDDEN, MAX_NODES, Node, Recipe, h_new, h_prev
 from tfnas.data import batchify, load_ptb, load_word_corpus, resource_path
 from tfnas.errors import ConfigError, InvalidArchitecture
@@ -219,10 +220,11 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         return RNNProbe(model, batch, needs)
 
     def provides(self) -> frozenset[str]:
-        return PROVIDES
+        return RNNProbe.provides()
 
     def check_needs(self, needs: Iterable[str]) -> None:
-        check_needs(set(needs), int(self.model_kwargs.get("nlayers", 3)))
+        check_needs(needs, self.provides(), self.name)
+        check_layers(needs, int(self.model_kwargs.get("nlayers", 3)))
 
     def trainer_class(self):
         from tfnas.search_spaces.nas_bench_nlp.trainer import RNNLanguageModelTrainer

@@ -99,7 +99,7 @@ def test_each_space_brings_its_default_metric_and_an_explicit_metric_wins():
     def metric_target(*overrides):
         return compose(list(overrides)).metric._target_
 
-    assert metric_target() == "tfnas.metrics.hidden_covariance.HiddenCovariance"
+    assert metric_target() == "tfnas.metrics.hidden_cov.HiddenCovariance"
     assert metric_target("space=bert") == "tfnas.metrics.head_confidence.HeadConfidence"
     assert metric_target("space=bert_full") == "tfnas.metrics.head_confidence.HeadConfidence"
-    assert metric_target("space=bert", "metric=params") == "tfnas.metrics.parameters.Parameters"
+    assert metric_target("space=bert", "metric=params") == "tfnas.metrics.params.Parameters"

@@ -31,6 +31,11 @@ class TabularBenchmark(ABC):
     def query_id(self, arch_id: str) -> dict[str, Any] | None:
         """The trained results of one id ({target: value, ...}), or None if it has none."""
 
+    def reference_scores(self):
+        """The shipped table of this project's training-free scores of the labelled architectures (a CSV,
+        one column per metric key): the default reference population of `rank_average`; None if none ships."""
+        return None
+
     def query(self, arch: Any) -> dict[str, Any] | None:
         """The trained results of an architecture, found by canonical hash; None if it is not in the table."""
         if self._by_hash is None:

@@ -1,56 +1,19 @@
-"""Activation distance (NASWOT, Mellor et al. 2021): how distinct the binary activation codes of inputs are.
+"""Activation distance (NASWOT, Mellor et al., "Neural Architecture Search without Training", ICML 2021): how
+distinct the binary activation codes of inputs are.
 
-Probe protocol: need ``activation_codes`` -> ``probe.activation_codes()``, a list of 0/1
-tensors of shape (n x m), one row per input (sequence or token), each list entry one
-activation site. K accumulates x xT + (1 - x)(1 - x)T over all sites; the score is log|det K|.
+The probe's `activation_kernel()` is K = sum over activation sites of x xT + (1 - x)(1 - x)T over its
+`activation_codes()` (one row per input: sequence or token); the score is log|det K|. `nwot`, the name
+NAS-Bench-Suite-Zero uses, is this metric under that name: it lives here because it is the same definition.
 """
 from __future__ import annotations
 
 import torch
 
-from tfnas.metrics.base import METRICS, NormalizableMetric
+from tfnas.metrics.base import NormalizableMetric, register
+from tfnas.probe import ACTIVATION_CODES, ActivationCodesProbe
 
 
-def hamming_kernel(codes: list[torch.Tensor], chunk_columns: int = 1 << 18) -> torch.Tensor:
-    """K = sum over sites of x xT + (1-x)(1-x)T: the number of units on which two inputs agree.
-
-    Computed as K = 2 X XT - r_i - r_j + m over the sites concatenated into chunks (X: n x m,
-    r: row sums), one GEMM per chunk instead of two per site. The GEMM runs in float32, which is
-    exact here: every partial sum is an integer below 2^24 (a GEMM has at most 2^23 columns).
-    """
-    kernel = None
-    chunk: list[torch.Tensor] = []
-    width = 0
-
-    def flush():
-        nonlocal kernel, chunk, width
-        x = torch.cat(chunk, 1)
-        rows = x.sum(1, dtype=torch.float64)
-        gram = sum((c.to(torch.float32) @ c.to(torch.float32).t()).to(torch.float64) for c in x.split(1 << 23, dim=1))
-        term = 2 * gram - rows[:, None] - rows[None, :] + x.size(1)
-        kernel = term if kernel is None else kernel + term
-        chunk, width = [], 0
-
-    for x in codes:
-        x = x.reshape(x.size(0), -1)
-        if chunk and width + x.size(1) > chunk_columns:
-            flush()
-        chunk.append(x)
-        width += x.size(1)
-    if chunk:
-        flush()
-    return kernel
-
-
-def activation_kernel(probe) -> torch.Tensor:
-    """The probe's K: its cached `activation_kernel()` where it offers one (several metrics read the
-    same K, which is costly at large batches), else computed from its codes."""
-    if hasattr(probe, "activation_kernel"):
-        return probe.activation_kernel()
-    return hamming_kernel(probe.activation_codes())
-
-
-@METRICS.register("activation_distance")
+@register
 class ActivationDistance(NormalizableMetric):
     """log|det K| (the metric's definition); `normalized` divides by the number of activation sites."""
 
@@ -58,10 +21,18 @@ class ActivationDistance(NormalizableMetric):
     higher_is_better = True
 
     def needs(self) -> set[str]:
-        return {"activation_codes"}
+        return {ACTIVATION_CODES.need()}
 
-    def compute(self, probe) -> float:
+    def compute(self, probe: ActivationCodesProbe) -> float:
         codes = probe.activation_codes()
-        sign, logdet = torch.linalg.slogdet(activation_kernel(probe))
+        sign, logdet = torch.linalg.slogdet(probe.activation_kernel())
         value = float(logdet) if sign != 0 else float("-inf")
         return value / len(codes) if self.normalized and codes else value
+
+
+@register
+class Nwot(ActivationDistance):
+    """`activation_distance` under the name NAS-Bench-Suite-Zero uses (same definition and values, its own column)."""
+
+    name = "nwot"
+    alias_of = ActivationDistance.name

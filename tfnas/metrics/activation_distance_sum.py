@@ -2,11 +2,11 @@
 kernel K instead of log|det K| (the definition, `activation_distance`)."""
 from __future__ import annotations
 
-from tfnas.metrics.activation_distance import activation_kernel
-from tfnas.metrics.base import METRICS, NormalizableMetric
+from tfnas.metrics.base import NormalizableMetric, register
+from tfnas.probe import ACTIVATION_CODES, ActivationCodesProbe
 
 
-@METRICS.register("activation_distance_sum")
+@register
 class ActivationDistanceSum(NormalizableMetric):
     """Sum of K's entries; `normalized` divides by the number of activation sites."""
 
@@ -14,9 +14,9 @@ class ActivationDistanceSum(NormalizableMetric):
     higher_is_better = True
 
     def needs(self) -> set[str]:
-        return {"activation_codes"}
+        return {ACTIVATION_CODES.need()}
 
-    def compute(self, probe) -> float:
+    def compute(self, probe: ActivationCodesProbe) -> float:
         codes = probe.activation_codes()
-        value = float(activation_kernel(probe).sum())
+        value = float(probe.activation_kernel().sum())
         return value / len(codes) if self.normalized and codes else value

@@ -1,15 +1,24 @@
-"""The metric interface and registry."""
+"""The metric interface and registry, and the shapes several metrics share (sums of per-layer or per-term values)."""
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence, TypeVar
+
+import torch
 
 from tfnas.errors import ConfigError
 from tfnas.probe import unserved
 from tfnas.registry import Registry
 
 METRICS: Registry[type["Metric"]] = Registry("metric", ("tfnas.metrics",), entry_point_group="tfnas.metrics")
+M = TypeVar("M", bound=type)
+
+
+def register(cls: M) -> M:
+    """Register a metric class under its `name`, the one place a metric's name is written (registry key,
+    result column, file name)."""
+    return METRICS.register(cls.name)(cls)
 
 
 class Metric(ABC):
@@ -35,6 +44,7 @@ class Metric(ABC):
         return None
 
     def needs(self) -> set[str]:
+        """The probe needs this metric reads (tfnas.probe.kinds); `compute` calls only their Protocols' methods."""
         return set()
 
     @abstractmethod
@@ -87,3 +97,54 @@ class NormalizableMetric(Metric):
     @property
     def key(self) -> str:
         return f"{self.name}_norm" if self.normalized else self.name
+
+
+class LayerSumMetric(NormalizableMetric):
+    """Sum over the probe's layers of `layer_terms(probe)`; `_norm` divides by their number (the BERT
+    convention of the paper). The shape of the layer-wise zero-cost proxies."""
+
+    higher_is_better = True
+    need: str = "lm_grad"
+
+    def needs(self) -> set[str]:
+        return {self.need}
+
+    def layer_terms(self, probe) -> list[float]:
+        raise NotImplementedError
+
+    def compute(self, probe) -> float:
+        terms = self.layer_terms(probe)
+        total = float(sum(terms))
+        if self.normalized:
+            return total / len(terms) if terms else math.nan
+        return total
+
+
+def tensor_sum(tensors) -> float:
+    """Sum of every entry of the tensors, accumulated in float64."""
+    return float(sum(t.sum(dtype=torch.float64) for t in tensors))
+
+
+def total(terms: Sequence[Any], normalized: bool) -> float:
+    """Sum of the terms (tensors are summed first); `normalized` divides by the number of terms
+    (no terms: 0 for the sum, NaN, i.e. undefined, for the normalised variant)."""
+    value = float(sum(float(t.sum()) if hasattr(t, "sum") else float(t) for t in terms))
+    if normalized:
+        return value / len(terms) if terms else math.nan
+    return value
+
+
+class SummedMetric(NormalizableMetric):
+    """A metric that is a sum of per-term values from one probe method; the `_norm` variant averages them."""
+
+    higher_is_better = True
+    need: str = ""
+
+    def needs(self) -> set[str]:
+        return {self.need}
+
+    def terms(self, probe) -> Sequence[Any]:
+        raise NotImplementedError
+
+    def compute(self, probe) -> float:
+        return total(self.terms(probe), self.normalized)

@@ -18,8 +18,9 @@ import math
 import torch
 
 from tfnas.errors import ConfigError
-from tfnas.metrics.base import METRICS, Metric
+from tfnas.metrics.base import Metric, register
 from tfnas.metrics.scores import correlation
+from tfnas.probe import TOKEN_JACOBIAN, TokenJacobianProbe
 
 K = 1e-5
 MANY_CLASSES = 100
@@ -47,7 +48,7 @@ def repeated_classes(classes: torch.Tensor) -> int:
     return int((counts >= 2).sum())
 
 
-@METRICS.register("epe_nas")
+@register
 class EpeNas(Metric):
     """EPE-NAS over the per-token input jacobians, classes = the LM's target tokens."""
 
@@ -55,10 +56,12 @@ class EpeNas(Metric):
     higher_is_better = True
 
     def needs(self) -> set[str]:
-        return {"token_jacobian"}
+        return {TOKEN_JACOBIAN.need()}
 
     def check_batch(self, space, batch) -> None:
         classes = space.lm_classes(batch)
+        if classes is None:  # no language model: the space does not serve token_jacobian (check_space says so)
+            return
         found = repeated_classes(classes)
         if found < 2:
             raise ConfigError(
@@ -67,6 +70,6 @@ class EpeNas(Metric):
                 f"{found} such class(es). Raise space.batch_size or space.seq_len",
             )
 
-    def compute(self, probe) -> float:
+    def compute(self, probe: TokenJacobianProbe) -> float:
         rows, classes = probe.token_jacobian()
         return epe_score(rows, classes, probe.num_classes())

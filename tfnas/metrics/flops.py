@@ -7,10 +7,11 @@ one sequence of the metric batch's length, divided by its length (the head left 
 """
 from __future__ import annotations
 
-from tfnas.metrics.base import METRICS, Metric
+from tfnas.metrics.base import Metric, register
+from tfnas.probe import FLOPS, FlopsProbe
 
 
-@METRICS.register("flops")
+@register
 class Flops(Metric):
     """Forward flops per token."""
 
@@ -18,7 +19,7 @@ class Flops(Metric):
     higher_is_better = True
 
     def needs(self) -> set[str]:
-        return {"flops"}
+        return {FLOPS.need()}
 
-    def compute(self, probe) -> float:
+    def compute(self, probe: FlopsProbe) -> float:
         return float(probe.flops_per_token())

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import math
 
-from tfnas.metrics._layer_sum import LayerSumMetric
-from tfnas.metrics.base import METRICS
+from tfnas.metrics.base import LayerSumMetric, register
+from tfnas.probe import LM_GRAD, LMGradProbe
 
 
-@METRICS.register("grad_norm")
+@register
 class GradNorm(LayerSumMetric):
     """Sum over layers of ||dL/dW||_2 (all of a layer's weights as one vector)."""
 
     name = "grad_norm"
+    need = LM_GRAD.need()
 
-    def layer_terms(self, probe) -> list[float]:
+    def layer_terms(self, probe: LMGradProbe) -> list[float]:
         return [math.sqrt(sum(float(g.double().pow(2).sum()) for g in grads)) for grads in probe.lm_grads()]

@@ -10,12 +10,11 @@ zoo's cost; `hessian_minibatches=2` is the whole batch's exact H g.
 """
 from __future__ import annotations
 
-from tfnas.metrics._layer_sum import LayerSumMetric, tensor_sum
-from tfnas.metrics.base import METRICS
-from tfnas.metrics.lm_pass import HESSIAN_MINIBATCHES, LM_CHUNKS, check_hessian_minibatches, hessian_need
+from tfnas.metrics.base import LayerSumMetric, register, tensor_sum
+from tfnas.probe import HESSIAN_MINIBATCHES, LM_CHUNKS, LM_HESSIAN, LMHessianProbe
 
 
-@METRICS.register("grasp")
+@register
 class Grasp(LayerSumMetric):
     """Sum over layers of sum -W * Hg."""
 
@@ -23,8 +22,8 @@ class Grasp(LayerSumMetric):
 
     def __init__(self, normalized: bool = False, hessian_minibatches: int = HESSIAN_MINIBATCHES):
         super().__init__(normalized)
-        self.hessian_minibatches = check_hessian_minibatches(hessian_minibatches)
-        self.need = hessian_need(hessian_minibatches)
+        self.hessian_minibatches = LM_HESSIAN.argument.validate(hessian_minibatches)
+        self.need = LM_HESSIAN.need(self.hessian_minibatches)
 
     @property
     def key(self) -> str:
@@ -39,6 +38,6 @@ class Grasp(LayerSumMetric):
         """grasp_full is a variant of grasp: the two Hessians cannot share one probe."""
         return None if self.hessian_minibatches == HESSIAN_MINIBATCHES else super().key
 
-    def layer_terms(self, probe) -> list[float]:
+    def layer_terms(self, probe: LMHessianProbe) -> list[float]:
         weights = probe.layer_weights()
         return [tensor_sum(-w * h for w, h in zip(ws, hs)) for (_, ws), hs in zip(weights, probe.lm_hessian_grads())]

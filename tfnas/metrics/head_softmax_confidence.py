@@ -7,25 +7,16 @@ term; an architecture with none has sum 0 and an undefined normalised value.
 """
 from __future__ import annotations
 
-from tfnas.metrics._bert_common import SummedMetric
-from tfnas.metrics.base import METRICS
+from tfnas.metrics.base import SummedMetric, register
+from tfnas.probe import SOFTMAX_CONFIDENCE, SoftmaxConfidenceProbe
 
 
-@METRICS.register("head_softmax_confidence")
+@register
 class HeadSoftmaxConfidence(SummedMetric):
     """Sum over attention operations of the mean (over batch, heads, query tokens) of the max probability over keys."""
 
     name = "head_softmax_confidence"
-    need = "softmax_confidence"
-    max_over = "keys"
+    need = SOFTMAX_CONFIDENCE.need()
 
-    def terms(self, probe):
-        return probe.softmax_confidence_terms(self.max_over)
-
-
-@METRICS.register("head_softmax_confidence_maxhead")
-class HeadSoftmaxConfidenceMaxHead(HeadSoftmaxConfidence):
-    """The published variant: mean over (batch, query, key) of the max probability over heads."""
-
-    name = "head_softmax_confidence_maxhead"
-    max_over = "heads"
+    def terms(self, probe: SoftmaxConfidenceProbe):
+        return probe.softmax_confidence_terms("keys")

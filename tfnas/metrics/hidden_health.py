@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 
-from tfnas.metrics.base import METRICS, Metric
+from tfnas.metrics.base import Metric, register
+from tfnas.probe import HIDDEN, HiddenProbe
 
 
-@METRICS.register("hidden_health")
+@register
 class HiddenHealth(Metric):
     name = "hidden_health"
     spaces = ("rnn",)
@@ -30,9 +31,9 @@ class HiddenHealth(Metric):
         self.max_growth, self.min_input_dependence, self.min_rms = float(max_growth), float(min_input_dependence), float(min_rms)
 
     def needs(self) -> set[str]:
-        return {f"hidden:{self.layer}"}
+        return {HIDDEN.need(self.layer)}
 
-    def compute(self, probe) -> float:
+    def compute(self, probe: HiddenProbe) -> float:
         states = probe.hidden_states(self.layer)[1:].double()  # T-1 x B x H, without the zero initial state
         if states.numel() == 0 or not bool(states.isfinite().all()):
             return math.nan

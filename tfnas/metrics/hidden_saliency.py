@@ -1,10 +1,11 @@
 """Hidden synaptic saliency (Serianni & Kalita 2023): saliency of the hidden states instead of the weights."""
 from __future__ import annotations
 
-from tfnas.metrics.base import METRICS, Metric
+from tfnas.metrics.base import Metric, register
+from tfnas.probe import HIDDEN_SALIENCY, HiddenSaliencyProbe
 
 
-@METRICS.register("hidden_saliency")
+@register
 class HiddenSynapticSaliency(Metric):
     """Sum of |h * dL/dh| over the h_prev_0 entering every step of every layer, L = 1/2 ||y||^2.
 
@@ -16,7 +17,7 @@ class HiddenSynapticSaliency(Metric):
     higher_is_better = False
 
     def needs(self) -> set[str]:
-        return {"hidden_saliency"}
+        return {HIDDEN_SALIENCY.need()}
 
-    def compute(self, probe) -> float:
+    def compute(self, probe: HiddenSaliencyProbe) -> float:
         return float(probe.hidden_saliency())

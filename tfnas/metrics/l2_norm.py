@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import math
 
-from tfnas.metrics._layer_sum import LayerSumMetric
-from tfnas.metrics.base import METRICS
+from tfnas.metrics.base import LayerSumMetric, register
+from tfnas.probe import WEIGHTS, WeightsProbe
 
 
-@METRICS.register("l2_norm")
+@register
 class L2Norm(LayerSumMetric):
     """Sum over layers of ||W||_2 (all of a layer's weights as one vector)."""
 
     name = "l2_norm"
-    need = "weights"
+    need = WEIGHTS.need()
 
-    def layer_terms(self, probe) -> list[float]:
+    def layer_terms(self, probe: WeightsProbe) -> list[float]:
         return [math.sqrt(sum(float(w.double().pow(2).sum()) for w in ws)) for _, ws in probe.layer_weights()]

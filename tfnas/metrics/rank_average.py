@@ -6,10 +6,10 @@ scored on its own that population is a fixed *reference table*: each component's
 its percentile among the reference values (ties count half), direction-adjusted so 1 is best,
 and the score is the weighted mean of the percentiles (in [0, 1], higher is better).
 
-The default reference is `tfnas/resources/reference/rnn_scores.csv`: this project's own scores
-of the 275 labelled NAS-Bench-NLP architectures at the benchmark's full size (written by
-`scripts/reproduce_rnn.py`). Scores only mean something against a reference computed with the
-same space settings (model size, batch), so a different setup passes its own `reference` file.
+The default reference is the one the space's benchmark ships (`TabularBenchmark.reference_scores()`;
+NAS-Bench-NLP's: this project's own scores of its 275 labelled architectures at the benchmark's full
+size, written by `tfnas reproduce rnn`). Scores only mean something against a reference computed with
+the same space settings (model size, batch), so a different setup passes its own `reference` file.
 An undefined component (NaN/inf) takes the worst percentile, 0.
 """
 from __future__ import annotations
@@ -20,9 +20,8 @@ import math
 from functools import cached_property
 from typing import Any, Mapping, Sequence
 
-from tfnas.data import resource_path
 from tfnas.errors import ConfigError
-from tfnas.metrics.base import METRICS, Metric
+from tfnas.metrics.base import METRICS, Metric, register
 
 DEFAULT_COMPONENTS = (
     {"name": "hidden_cov", "weight": 1.0},
@@ -46,7 +45,7 @@ def _build_component(spec: Mapping[str, Any] | str) -> tuple[Metric, float, bool
     return metric, weight, higher
 
 
-@METRICS.register("rank_average")
+@register
 class RankAverage(Metric):
     """Weighted mean percentile of `components` among the `reference` table's values."""
 
@@ -75,9 +74,16 @@ class RankAverage(Metric):
         return set().union(*(m.needs() for m, _, _ in self.components))
 
     def check_space(self, space) -> None:
-        """Applies wherever all its components apply (any registered metric may be a component)."""
+        """Applies wherever all its components apply (any registered metric may be a component) and a
+        reference exists: `reference`, or else the one the space's benchmark ships."""
         for metric, _, _ in self.components:
             metric.check_space(space)
+        if self.reference is None:
+            benchmark = space.benchmark()
+            self.reference = benchmark.reference_scores() if benchmark is not None else None
+        if self.reference is None:
+            raise ConfigError("metric.reference", f"space {space.name!r} ships no reference table; give metric.reference "
+                                                  "(a CSV of scores of the same space settings, one column per component)")
 
     def check_batch(self, space, batch) -> None:
         for metric, _, _ in self.components:
@@ -89,7 +95,9 @@ class RankAverage(Metric):
         if self.reference is not None and not isinstance(self.reference, (str, bytes)) and not hasattr(self.reference, "__fspath__"):
             path, rows = "the reference rows", list(self.reference)  # rows given directly (reports, tests)
         else:
-            path = self.reference or resource_path("reference", "rnn_scores.csv")
+            path = self.reference
+            if path is None:
+                raise ConfigError("metric.reference", "no reference table: give one, or check the metric against a space first")
             try:
                 with open(path, encoding="utf-8", newline="") as handle:
                     rows = list(csv.DictReader(handle))

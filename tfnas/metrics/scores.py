@@ -34,3 +34,24 @@ def cosine_score(rows: torch.Tensor) -> float:
     n = cos.size(0)
     off_diagonal = cos.sum() - cos.diagonal().sum()
     return float(1.0 - off_diagonal / (2 * (n * n - n)))
+
+
+#: the scores a jacobian metric's `score` option chooses from (noise_jacobian, more_noised_jacobian)
+JACOBIAN_SCORES = {
+    "cov": lambda rows: log_eig_score(correlation(rows)),
+    "cosine": cosine_score,
+}
+
+
+def jacobian_score(score: str):
+    """The score function `score` names, or a ConfigError listing the choices."""
+    if score not in JACOBIAN_SCORES:
+        from tfnas.errors import ConfigError
+
+        raise ConfigError("metric.score", f"unknown score {score!r}; choose one of {', '.join(JACOBIAN_SCORES)}")
+    return JACOBIAN_SCORES[score]
+
+
+def score_suffix(score: str) -> str:
+    """The key suffix of a score variant: none for the covariance (the default), `_cosine` for the cosine."""
+    return "" if score == "cov" else f"_{score}"

@@ -2,16 +2,16 @@
 how rich both the weights and their gradients of the token-mixing operations are."""
 from __future__ import annotations
 
-from tfnas.metrics._bert_common import SummedMetric
-from tfnas.metrics.base import METRICS
+from tfnas.metrics.base import SummedMetric, register
+from tfnas.probe import DIVERSITY, DiversityProbe
 
 
-@METRICS.register("synaptic_diversity")
+@register
 class SynapticDiversity(SummedMetric):
     """Sum over the linear maps of every layer's token mixing of ||W||_nuclear * ||dW||_nuclear."""
 
     name = "synaptic_diversity"
-    need = "diversity"
+    need = DIVERSITY.need()
 
-    def terms(self, probe):
+    def terms(self, probe: DiversityProbe):
         return probe.diversity_terms()

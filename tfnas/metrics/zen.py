@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 
-from tfnas.metrics.base import METRICS, Metric
+from tfnas.metrics.base import Metric, register
+from tfnas.probe import ZEN, ZenProbe
 
 
-@METRICS.register("zen")
+@register
 class Zen(Metric):
     """log of the mean over sequences of sum |f(e) - f(e + alpha std(e) eps)|."""
 
@@ -22,8 +23,8 @@ class Zen(Metric):
     higher_is_better = True
 
     def needs(self) -> set[str]:
-        return {"zen"}
+        return {ZEN.need()}
 
-    def compute(self, probe) -> float:
+    def compute(self, probe: ZenProbe) -> float:
         distance = float(probe.zen_distance())
         return math.log(distance) if distance > 0 else -math.inf

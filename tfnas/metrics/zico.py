@@ -12,9 +12,8 @@ import math
 import torch
 
 from tfnas.errors import ConfigError
-from tfnas.metrics._layer_sum import LayerSumMetric
-from tfnas.metrics.base import METRICS
-from tfnas.metrics.lm_pass import LM_CHUNKS
+from tfnas.metrics.base import LayerSumMetric, register
+from tfnas.probe import LM_CHUNKS, LM_GRAD, LMGradProbe
 
 
 def layer_zico(chunks: list[list[torch.Tensor]]) -> float | None:
@@ -30,11 +29,12 @@ def layer_zico(chunks: list[list[torch.Tensor]]) -> float | None:
     return math.log(total) if total > 0 else None
 
 
-@METRICS.register("zico")
+@register
 class Zico(LayerSumMetric):
     """Sum over layers of log(sum of mean|g| / std(g)) over the LM pass's minibatches."""
 
     name = "zico"
+    need = LM_GRAD.need()
 
     def check_batch(self, space, batch) -> None:
         size = getattr(space, "batch_size", None)
@@ -45,7 +45,7 @@ class Zico(LayerSumMetric):
                 f"the metric batch has {size}. Raise space.batch_size to >= {LM_CHUNKS}",
             )
 
-    def layer_terms(self, probe) -> list[float]:
+    def layer_terms(self, probe: LMGradProbe) -> list[float]:
         chunks = probe.lm_chunk_grads()  # chunk -> layer -> tensors
         terms = [layer_zico([chunk[i] for chunk in chunks]) for i in range(len(chunks[0]))]
         return [t for t in terms if t is not None]

@@ -202,7 +202,7 @@ def test_gradient_of_ones_target_is_rounding_noise_and_random_target_is_not(setu
 
 
 def test_hamming_kernel_identity_matches_the_definition():
-    from tfnas.metrics.activation_distance import hamming_kernel
+    from tfnas.probe.kernels import hamming_kernel
 
     torch.manual_seed(1)
     codes = [(torch.rand(6, 37) > 0.5), (torch.rand(6, 4, 5) > 0.3).float()]

@@ -6,12 +6,14 @@ import pytest
 import torch
 
 from tfnas.search_spaces.nas_bench_nlp.flops import layer_gemm_flops, probe_flops
-from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe, noise_need
+from tfnas.probe import JACOBIAN_NOISE
+from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe
 from tfnas.search_spaces.nas_bench_nlp.recipe import Recipe
 from tfnas.metrics import METRICS, Scorer
-from tfnas.metrics.activation_distance import hamming_kernel
+from tfnas.probe.kernels import hamming_kernel
 from tfnas.metrics.hidden_saliency import HiddenSynapticSaliency
-from tfnas.metrics.noise_jacobian import MoreNoisedJacobian, NoiseJacobian
+from tfnas.metrics.more_noised_jacobian import MoreNoisedJacobian
+from tfnas.metrics.noise_jacobian import NoiseJacobian
 from tfnas.metrics.rank_average import RankAverage
 from tfnas.metrics.scores import correlation, cosine_score, log_eig_score
 
@@ -59,7 +61,7 @@ def test_jacobian_rows_are_input_gradients_per_sequence(setup):
 
 def test_noise_variants_match_a_manual_noised_jacobian(setup):
     _, _, model, tokens = setup
-    probe = RNNProbe(model, tokens, {"jacobian", noise_need(10.0), noise_need(0.1), noise_need(100.0)})
+    probe = RNNProbe(model, tokens, {"jacobian", JACOBIAN_NOISE.need(10.0), JACOBIAN_NOISE.need(0.1), JACOBIAN_NOISE.need(100.0)})
     clean = model.embed(tokens).detach()
     variance = clean.var(dim=1, unbiased=False, keepdim=True)
     eps = torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))

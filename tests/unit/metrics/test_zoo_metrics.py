@@ -19,7 +19,7 @@ from tfnas.search_spaces.nas_bench_nlp.recipe import Recipe
 from tfnas.errors import ConfigError
 from tfnas.metrics import METRICS, Scorer
 from tfnas.metrics.epe_nas import epe_score
-from tfnas.metrics.lm_pass import ZEN_ALPHA
+from tfnas.probe.lm_pass import ZEN_ALPHA
 from tfnas.metrics.zoo import ZOO
 
 SIMPLE = {"n": {"op": "linear", "input": ["x", "h_prev_0"]}, "h_new_0": {"op": "activation_tanh", "input": ["n"]}}

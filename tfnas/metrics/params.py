@@ -1,10 +1,11 @@
 """Parameter count: the simplest baseline proxy, and the second objective of multi-objective search."""
 from __future__ import annotations
 
-from tfnas.metrics.base import METRICS, Metric
+from tfnas.metrics.base import Metric, register
+from tfnas.probe import PARAMS, ParamsProbe
 
 
-@METRICS.register("params")
+@register
 class Parameters(Metric):
     """Number of parameters of the built model (shared tied weights counted once)."""
 
@@ -12,7 +13,7 @@ class Parameters(Metric):
     higher_is_better = True
 
     def needs(self) -> set[str]:
-        return {"params"}
+        return {PARAMS.need()}
 
-    def compute(self, probe) -> float:
+    def compute(self, probe: ParamsProbe) -> float:
         return float(probe.num_parameters())

@@ -10,8 +10,8 @@ compare); `run_lm_pass` then does, per minibatch, one backward of the loss to ev
 least two minibatches) and their token-weighted sum (the gradient of the loss over the whole
 batch). Hessian-gradient products (grasp) come from one double backward after all minibatches, of
 g . grad(L_i) over the first K minibatches i (need ``lm_hessian:K``; K = 1 by default): H is estimated
-from K of the LM_CHUNKS minibatches, g is the whole batch's gradient. Every random draw (mask, noise) is made once for the whole batch, so the values do
-not depend on which proxies share the pass.
+from K of the LM_CHUNKS minibatches, g is the whole batch's gradient. Every random draw (mask, noise) is
+made once for the whole batch, so the values do not depend on which proxies share the pass.
 """
 from __future__ import annotations
 
@@ -21,57 +21,20 @@ from typing import Callable, Sequence
 
 import torch
 
-from tfnas.errors import ConfigError
-from tfnas.probe import need_argument, need_kind
-from tfnas.validate import integer
+from tfnas.probe.kinds import LM_CHUNKS, LM_FISHER, LM_GRAD, LM_HESSIAN, LM_KINDS, TOKEN_JACOBIAN, ZEN  # noqa: F401 (LM_CHUNKS: re-exported)
+from tfnas.probe.vocabulary import need_kind, single_argument
 
-LM_CHUNKS = 2  # minibatches the LM pass splits the metric batch into (zico needs >= 2)
-LM_NEEDS = frozenset({"lm_grad", "lm_hessian", "lm_fisher", "token_jacobian", "zen"})
 ZEN_ALPHA = 0.01  # Zen-NAS's mixup_gamma
-#: minibatches whose Hessian grasp uses by default: one of the two (an unbiased estimate of the batch
-#: Hessian at half the cost of the double backward; `metric.hessian_minibatches=2` gives the exact one)
-HESSIAN_MINIBATCHES = 1
-
-
-_HESSIAN_FIELD = "metric.hessian_minibatches"
-_HESSIAN_RANGE = f"an integer in 1..{LM_CHUNKS} (the LM pass's minibatches)"
-
-
-def check_hessian_minibatches(value) -> int:
-    """`value` if it is a valid number of minibatches for the Hessian, else ConfigError naming the option."""
-    integer(value, _HESSIAN_FIELD, None, _HESSIAN_RANGE)
-    if not 1 <= value <= LM_CHUNKS:
-        raise ConfigError(_HESSIAN_FIELD, f"must be {_HESSIAN_RANGE}, got {value!r}")
-    return value
-
-
-def hessian_need(minibatches: int = HESSIAN_MINIBATCHES) -> str:
-    """The need string of Hessian-gradient products estimated from `minibatches` LM minibatches."""
-    return f"lm_hessian:{int(minibatches)}"
 
 
 def hessian_minibatches(needs) -> int | None:
     """How many minibatches the Hessian of `needs` uses (None: no Hessian asked); ConfigError for a
     value outside 1..LM_CHUNKS or for two different values in one probe."""
-    values = set()
-    for need in needs:
-        if need_kind(need) != "lm_hessian":
-            continue
-        argument = need_argument(need)
-        try:
-            value = HESSIAN_MINIBATCHES if argument is None else int(argument)
-        except ValueError:
-            value = argument  # refused below with the text as given
-        values.add(check_hessian_minibatches(value))
-    if len(values) > 1:
-        raise ConfigError(
-            _HESSIAN_FIELD, f"metrics sharing one probe must use one value, got {sorted(values)}; score them in separate runs"
-        )
-    return values.pop() if values else None
+    return single_argument(needs, LM_HESSIAN)
 
 
 def wants_lm_pass(needs) -> bool:
-    return any(need_kind(n) in LM_NEEDS for n in needs)
+    return any(need_kind(n) in LM_KINDS for n in needs)
 
 
 @dataclass
@@ -123,10 +86,10 @@ def run_lm_pass(
     """
     hessian_chunks = hessian_minibatches(needs)
     want_hess = hessian_chunks is not None
-    want_grad = want_hess or "lm_grad" in needs
-    want_fisher = "lm_fisher" in needs
-    want_jac = "token_jacobian" in needs
-    want_zen = "zen" in needs
+    want_grad = want_hess or LM_GRAD.name in needs
+    want_fisher = LM_FISHER.name in needs
+    want_jac = TOKEN_JACOBIAN.name in needs
+    want_zen = ZEN.name in needs
     result = LMResult(layers=[(name, [w.detach() for w in ws]) for name, ws in layers])
     flat = [w for _, ws in layers for w in ws]
     sizes = [len(ws) for _, ws in layers]
@@ -238,20 +201,18 @@ def perturbation(shape, reference: torch.Tensor, seed: int, alpha: float = ZEN_A
 
 
 class LMProbeMixin:
-    """What the LM proxies read from a probe. A probe sets `self._lm` (an LMResult, from
-    `run_lm_pass` when its needs meet LM_NEEDS) and implements `_lm_layer_list()` and
-    `flops_per_token()`; needs: ``lm_grad``, ``lm_hessian``, ``lm_fisher``, ``token_jacobian``,
-    ``zen`` (the pass), ``weights`` and ``flops`` (no pass)."""
+    """The LM kinds' probe methods (tfnas.probe.kinds: lm_grad, lm_hessian, lm_fisher, token_jacobian, zen,
+    and weights) for a `Probe` subclass that sets `self._lm` (an LMResult, from `run_lm_pass` when its
+    needs meet LM_KINDS) and implements `_lm_layer_list()`, `num_classes()` and `flops_per_token()`."""
 
     _lm: LMResult | None = None
 
-    def _lm_require(self, kind: str) -> LMResult:
-        if not any(need_kind(n) == kind for n in self.needs):
-            raise KeyError(f"{kind} was not requested from the probe")
+    def _lm_result(self, kind: str) -> LMResult:
+        self._require_kind(kind)
         return self._lm
 
     def lm_loss(self) -> float:
-        return self._lm_require("lm_grad").loss
+        return self._lm_result(LM_GRAD.name).loss
 
     def layer_weights(self) -> list[tuple[str, list[torch.Tensor]]]:
         """(name, weight tensors) of every layer the proxies count."""
@@ -261,26 +222,26 @@ class LMProbeMixin:
 
     def lm_grads(self) -> list[list[torch.Tensor]]:
         """Per layer, the gradient of the batch's LM loss for each of its weights."""
-        return self._lm_require("lm_grad").grads
+        return self._lm_result(LM_GRAD.name).grads
 
     def lm_chunk_grads(self) -> list[list[list[torch.Tensor]]]:
         """Per minibatch, per layer, the gradient of that minibatch's mean LM loss."""
-        return self._lm_require("lm_grad").chunk_grads
+        return self._lm_result(LM_GRAD.name).chunk_grads
 
     def lm_hessian_grads(self) -> list[list[torch.Tensor]]:
         """Per layer, H g (H: Hessian of the LM loss of the first K minibatches, an estimate of the
         batch's; g: the batch loss's gradient), for each weight."""
-        return self._lm_require("lm_hessian").hessian_grads
+        return self._lm_result(LM_HESSIAN.name).hessian_grads
 
     def fisher_terms(self) -> list[torch.Tensor]:
         """Per linear map, the per-channel Fisher saliency 1/(2N) sum_n (sum_positions a dL/da)^2."""
-        return self._lm_require("lm_fisher").fisher
+        return self._lm_result(LM_FISHER.name).fisher
 
     def token_jacobian(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(rows: the jacobian of the space's output w.r.t. each token's input embedding, classes)."""
-        result = self._lm_require("token_jacobian")
+        result = self._lm_result(TOKEN_JACOBIAN.name)
         return result.jacobian_rows, result.jacobian_classes
 
     def zen_distance(self) -> float:
         """Mean over sequences of sum |f(e) - f(e + perturbation)|."""
-        return self._lm_require("zen").zen_mean
+        return self._lm_result(ZEN.name).zen_mean
