@@ -14,8 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tfnas.data import resource_path
 from tfnas.errors import InvalidArchitecture
+from tfnas.search_spaces.nas_bench_bert.shipped import data_path
 
 LAYER_FIELDS = (
     "operation_type",
@@ -62,7 +62,7 @@ class Choices:
 
 @lru_cache(maxsize=1)
 def benchmark_choices() -> Choices:
-    with open(resource_path("seed", "search_space.json"), encoding="utf-8") as handle:
+    with open(data_path("seed", "search_space.json"), encoding="utf-8") as handle:
         raw = json.load(handle)
     layer = raw["encoder_layer"]
     return Choices(

@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from tfnas.benchmarks.base import TabularBenchmark
-from tfnas.data import resource_path
+from tfnas.search_spaces.nas_bench_bert.shipped import data_path
 
 TASKS = ("cola", "mnli", "mrpc", "qnli", "qqp", "rte", "sst", "sts")
 
@@ -45,7 +45,7 @@ class NasBenchBert(TabularBenchmark):
 
     @cached_property
     def entries(self) -> dict[str, dict]:
-        with open(resource_path("seed", "BERT_benchmark.json"), encoding="utf-8") as handle:
+        with open(data_path("seed", "BERT_benchmark.json"), encoding="utf-8") as handle:
             return {str(entry["id"]): entry for entry in json.load(handle)}
 
     @cached_property
@@ -66,7 +66,7 @@ class NasBenchBert(TabularBenchmark):
     def published(self) -> dict[str, dict[str, float]]:
         """id -> the paper's metric values (BERT_results_activation.csv), column names as published."""
         rows = {}
-        with open(resource_path("seed", "BERT_results_activation.csv"), encoding="utf-8-sig", newline="") as handle:
+        with open(data_path("seed", "BERT_results_activation.csv"), encoding="utf-8-sig", newline="") as handle:
             for row in csv.DictReader(handle):
                 rows[str(int(float(row["ID"])))] = {k: float(v) for k, v in row.items() if k != "ID" and v != ""}
         return rows

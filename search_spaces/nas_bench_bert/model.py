@@ -3,7 +3,8 @@
 The model lives in `configuration_flexibert.py` / `modeling_flexibert.py`, which import nothing
 from tfnas so that `tfnas export` can ship them inside a model folder. Here, inside tfnas, an
 unbuildable config raises `tfnas.errors.InvalidArchitecture`, and the classes are registered
-with transformers' Auto classes (see `tfnas.hf_auto` for the registration on `import tfnas`).
+with transformers' Auto classes: setup.cfg declares `register_auto_classes` (and the config's
+`register_auto_config`) as this space's entry points, which `tfnas.hf_auto` runs on `import tfnas`.
 """
 from __future__ import annotations
 

@@ -10,9 +10,9 @@ import torch
 from tfnas.search_space import SPACES, SearchSpace
 from tfnas.search_spaces.nas_bench_bert import arch as A
 from tfnas.search_spaces.nas_bench_bert.arch import BertArch, EncoderLayer
-from tfnas.data import resource_path
-from tfnas.search_spaces.nas_bench_bert.data import (WIKITEXT_SPLITS, corpus_stream, load_tokenizer, load_user_tokenizer,
-                                                     wikitext_batch, windows)
+from tfnas.search_spaces.nas_bench_bert.shipped import data_path
+from tfnas.search_spaces.nas_bench_bert.text import (WIKITEXT_SPLITS, corpus_stream, load_tokenizer, load_user_tokenizer,
+                                                     wikitext_batch, wikitext_sequences, windows)
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertConfig, FlexiBertModel
 from tfnas.search_spaces.nas_bench_bert.probe import BertProbe
 from tfnas.errors import ConfigError, InvalidArchitecture
@@ -216,7 +216,7 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
             else:
                 if split not in WIKITEXT_SPLITS:
                     raise ConfigError(field, f"unknown WikiText-2 split {split!r}; shipped: {', '.join(WIKITEXT_SPLITS)}")
-                with open(resource_path("wikitext-2", f"{split}.txt"), encoding="utf-8") as handle:
+                with open(data_path("wikitext-2", f"{split}.txt"), encoding="utf-8") as handle:
                     text = handle.read().replace("<unk>", self.tokenizer().unk_token)
             cache[key] = tuple(corpus_stream(self.tokenizer(), text))
         return cache[key]
@@ -224,8 +224,6 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
     def training_sequences(self, split: str, seq_len: int, purpose: str, field: str) -> torch.Tensor:
         """Short training's rows: the whole split cut into [CLS] ... [SEP] windows of seq_len (N x seq_len)."""
         if not (self.corpus_path or self.tokenizer_path):
-            from tfnas.training.text_data import wikitext_sequences
-
             return wikitext_sequences(split, seq_len)
         stream = self.split_stream(split, purpose, field)
         return windows(self.tokenizer(), stream, len(stream) // (seq_len - 2), seq_len)

@@ -19,7 +19,7 @@ from safetensors.torch import load_file, load_model, save_model
 from torch import nn
 
 from tfnas.errors import ConfigError
-from tfnas.training.text_data import load_tokenizer, wikitext_sequences
+from tfnas.search_spaces.nas_bench_bert.text import load_tokenizer, wikitext_sequences
 from tfnas.training.trainer import Trainer
 
 DEFAULTS = {

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from tfnas.benchmarks.base import TabularBenchmark
-from tfnas.data import resource_path
+from tfnas.search_spaces.nas_bench_nlp.shipped import data_path, load_recipes
 
 # Published column -> this project's metric key (the noise columns come from an older version of
 # the paper's code with one noise amplitude; they are compared with our a = 10 variants).
@@ -58,7 +58,7 @@ class NasBenchNLP(TabularBenchmark):
     def published(self) -> dict[int, dict[str, str]]:
         """model id -> the row of the paper's RNN_results.csv (loss and published metric values)."""
         rows = {}
-        with open(resource_path("seed", "RNN_results.csv"), encoding="utf-8-sig", newline="") as handle:
+        with open(data_path("seed", "RNN_results.csv"), encoding="utf-8-sig", newline="") as handle:
             for row in csv.DictReader(handle):
                 rows.setdefault(model_id_from_log_name(row["log name"]), {k.strip(): v for k, v in row.items()})
         return rows
@@ -77,8 +77,6 @@ class NasBenchNLP(TabularBenchmark):
 
     @cached_property
     def _pool(self) -> list[tuple[str, Any]]:
-        from tfnas.search_spaces.nas_bench_nlp.space import load_recipes
-
         return [(str(mid), recipe) for mid, recipe in load_recipes().items() if mid in self.published]
 
     def pool(self) -> list[tuple[str, Any]]:
@@ -86,13 +84,11 @@ class NasBenchNLP(TabularBenchmark):
 
     def architectures(self) -> list[tuple[str, Any]]:
         """(id, recipe) of every recipe shipped, labelled or not (what user labels may refer to by id)."""
-        from tfnas.search_spaces.nas_bench_nlp.space import load_recipes
-
         return [(str(mid), recipe) for mid, recipe in load_recipes().items()]
 
     def reference_scores(self):
         """This project's scores of the 275 labelled cells at the benchmark's full size (see its README)."""
-        return resource_path("reference", "rnn_scores.csv")
+        return data_path("reference", "rnn_scores.csv")
 
     def query_id(self, arch_id: str | int) -> dict[str, Any] | None:
         row = self.published.get(int(arch_id))

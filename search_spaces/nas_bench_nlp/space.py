@@ -1,7 +1,6 @@
 """The NAS-Bench-NLP recurrent-cell search space."""
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from typing import Any, Iterable, Sequence
 
@@ -14,7 +13,8 @@ from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
 from tfnas.probe import check_needs
 from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe, check_layers
 from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, MAX_HIDDEN, MAX_NODES, Node, Recipe, h_new, h_prev
-from tfnas.data import batchify, load_ptb, load_word_corpus, resource_path
+from tfnas.search_spaces.nas_bench_nlp.shipped import data_path, load_ptb, load_recipes  # noqa: F401 (load_recipes: re-exported)
+from tfnas.data import batchify, load_word_corpus
 from tfnas.errors import ConfigError, InvalidArchitecture
 from tfnas.validate import boolean, fraction, positive_int
 
@@ -177,7 +177,7 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         if self.corpus_path:
             return load_word_corpus(self.corpus_path, self.vocab_size)
         if self.vocab_size is not None:
-            return load_word_corpus(resource_path("ptb"), self.vocab_size)
+            return load_word_corpus(data_path("ptb"), self.vocab_size)
         return load_ptb()
 
     def split_tokens(self, split: str, purpose: str, field: str = "space.split") -> torch.Tensor:
@@ -264,37 +264,3 @@ def check_model(model: dict) -> None:
             boolean(value, field)
         else:
             raise ConfigError(field, f"unknown model option; valid options: {', '.join(known)}")
-
-
-def load_recipes(path=None) -> dict[int, Recipe]:
-    """model_id -> Recipe from a file in the format of NAS-Bench-NLP's `recipes.json` (the shipped one by default).
-
-    Every problem is a ConfigError naming the file, the entry (its position and model_id) and the field."""
-    path = path or resource_path("nas_bench_nlp", "recipes.json")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as err:
-        raise ConfigError(str(path), f"cannot read the recipes file: {err.strerror or err}") from None
-    except (ValueError, RecursionError) as err:  # JSONDecodeError, UnicodeDecodeError
-        raise ConfigError(str(path), f"not a JSON file: {str(err)[:200]}") from None
-    entries = data["architectures"] if isinstance(data, dict) and "architectures" in data else data
-    if not isinstance(entries, list):
-        raise ConfigError(str(path), "must hold a list of {model_id, recipe} entries (or an object with an 'architectures' list)")
-    recipes = {}
-    for position, entry in enumerate(entries):
-        where = f"entry {position}"
-        if not isinstance(entry, dict):
-            raise ConfigError(str(path), f"{where}: must be an object with fields 'model_id' and 'recipe'")
-        model_id = entry.get("model_id")
-        if isinstance(model_id, bool) or not isinstance(model_id, (int, str)) or not str(model_id).strip().isdigit():
-            raise ConfigError(str(path), f"{where}: field 'model_id': must be a non-negative integer, got {str(model_id)[:40]!r}")
-        model_id = int(model_id)
-        where = f"entry {position} (model_id {model_id})"
-        if "recipe" not in entry:
-            raise ConfigError(str(path), f"{where}: field 'recipe' is missing")
-        try:
-            recipes[model_id] = Recipe.from_json(entry["recipe"])
-        except InvalidArchitecture as err:
-            raise ConfigError(str(path), f"{where}: field 'recipe': {err}") from None
-    return recipes

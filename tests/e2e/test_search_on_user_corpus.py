@@ -5,12 +5,12 @@ import json
 import pytest
 from apprun import search
 
-from tfnas.data import resource_path
+from tfnas.search_spaces.nas_bench_nlp.shipped import data_path
 from tfnas.errors import ConfigError
 
 
 def write_corpus(folder, lines=(600, 150, 150)):
-    with open(resource_path("ptb", "test.txt"), encoding="utf-8") as handle:
+    with open(data_path("ptb", "test.txt"), encoding="utf-8") as handle:
         text = handle.readlines()
     folder.mkdir()
     start = 0

@@ -30,7 +30,9 @@ def test_the_wheel_has_one_top_level_name_the_configs_and_the_command(wheel):
     assert top == {"tfnas"}
     assert "tfnas/conf/config.yaml" in names and "tfnas/conf/metric/hidden_cov.yaml" in names
     assert "tfnas/search_spaces/nas_bench_nlp/space.py" in names and "tfnas/strategies/evolution.py" in names
-    assert "tfnas/resources/ptb/test.txt" in names
+    assert "tfnas/search_spaces/nas_bench_nlp/data/ptb/test.txt" in names  # each space ships its data
+    assert "tfnas/search_spaces/nas_bench_bert/data/tokenizer/vocab.txt" in names
+    assert "tfnas/search_spaces/nas_bench_nlp/data/PROVENANCE.md" in names
     info = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "tfnas = tfnas.cli:main" in zipfile.ZipFile(wheel).read(info).decode()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
 
-from tfnas.training.stability import check_stability
+from tfnas.experiments.stability import check_stability
 
 
 def main(argv=None) -> dict:

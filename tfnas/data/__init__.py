@@ -1,5 +1,5 @@
 """Shipped data: where it lives in the package, and the corpora built from it."""
-from tfnas.data.resources import resource_path
-from tfnas.data.corpus import Corpus, batchify, load_ptb, load_word_corpus
+from tfnas.data.resources import shipped_path
+from tfnas.data.corpus import Corpus, batchify, build_corpus, load_word_corpus
 
-__all__ = ["resource_path", "Corpus", "batchify", "load_ptb", "load_word_corpus"]
+__all__ = ["shipped_path", "Corpus", "batchify", "build_corpus", "load_word_corpus"]

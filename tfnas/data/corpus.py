@@ -1,9 +1,5 @@
-"""Word-level language-model corpora (Penn Treebank), tokenised the way AWD-LSTM does.
-
-Only PTB's validation and test splits are shipped, so the vocabulary is built from those
-two files (valid first, then test): smaller than the benchmark's 10,000 words, which does
-not change any training-free metric, since embeddings are random at scoring time.
-"""
+"""Word-level language-model corpora, tokenised the way AWD-LSTM does (whitespace tokens + <eos>): built from
+shipped split files (a space's own, e.g. NAS-Bench-NLP's Penn Treebank) or from a user's corpus."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,8 +7,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import torch
-
-from tfnas.data.resources import resource_path
 
 EOS = "<eos>"
 
@@ -58,12 +52,6 @@ def build_corpus(paths: dict[str, Path]) -> Corpus:
     for name, words in token_lists.items():
         corpus.splits[name] = torch.tensor([corpus.word2idx[w] for w in words], dtype=torch.long)
     return corpus
-
-
-@lru_cache(maxsize=1)
-def load_ptb() -> Corpus:
-    """Penn Treebank validation and test splits with their joint vocabulary."""
-    return build_corpus({"valid": resource_path("ptb", "valid.txt"), "test": resource_path("ptb", "test.txt")})
 
 
 @lru_cache(maxsize=4)

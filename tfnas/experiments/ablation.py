@@ -47,7 +47,8 @@ def run_ablation(args) -> str:
 
     from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
     from tfnas.data import batchify
-    from tfnas.experiments.rnn_table import build_metric, metric_names
+    from tfnas.experiments.pool_scoring import build_metric
+    from tfnas.experiments.rnn_table import metric_names
     from tfnas.metrics import Scorer
 
     torch.set_num_threads(args.threads)

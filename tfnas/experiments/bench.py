@@ -45,7 +45,7 @@ def bench_rnn(
     import torch
 
     from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
-    from tfnas.experiments.rnn_table import build_metric
+    from tfnas.experiments.pool_scoring import build_metric
     from tfnas.metrics import Scorer
 
     torch.set_num_threads(threads)

@@ -50,7 +50,8 @@ def bench_bert(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace
-    from tfnas.experiments.rnn_table import build_metric, metric_names
+    from tfnas.experiments.pool_scoring import build_metric
+    from tfnas.experiments.rnn_table import metric_names
     from tfnas.metrics import Scorer
 
     metrics = [build_metric(n) for n in metric_names(getattr(args, "metrics", "paper"), "bert")]

@@ -90,7 +90,8 @@ def format_rows(rows: list[dict], header: str) -> str:
 def bench_load(archs: int, metric_spec: str, load: int, fixed_threads: tuple[int, ...] = ()) -> str:
     """The report of `scripts/bench_metrics.py --load N`: the metrics of `metric_spec` in one probe, per
     architecture, idle and beside `load` busy processes, on the first `archs` labelled cells at full size."""
-    from tfnas.experiments.rnn_table import build_metric, metric_names
+    from tfnas.experiments.pool_scoring import build_metric
+    from tfnas.experiments.rnn_table import metric_names
     from tfnas.metrics import Scorer
     from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
     from tfnas.threads import usable_cores

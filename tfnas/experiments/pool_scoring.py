@@ -22,10 +22,18 @@ EXTRA_COLUMNS = ("undefined", "seconds")
 _WORKER: dict = {}
 
 
+def build_metric(name: str):
+    """The metric of the config `metric/<name>` (built-in or a plug-in's)."""
+    from hydra.utils import instantiate
+
+    from tfnas.config import load_group_config
+
+    return instantiate(load_group_config("metric", name))
+
+
 def build_scorer(space_name: str, space_kwargs: dict, names: Sequence[str], seed: int = 0, device: str = "cpu"):
     """(space, Scorer) for conf/metric names on a registered space; raises ConfigError for bad input."""
     from tfnas.search_space import SPACES
-    from tfnas.experiments.rnn_table import build_metric
     from tfnas.metrics import Scorer
 
     space = SPACES.get(space_name)(**space_kwargs)

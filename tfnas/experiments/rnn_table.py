@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats
 
 from tfnas.errors import ConfigError
-from tfnas.experiments.pool_scoring import EXTRA_COLUMNS, read_rows  # noqa: F401  (re-exported)
+from tfnas.experiments.pool_scoring import EXTRA_COLUMNS, build_metric, read_rows  # noqa: F401  (re-exported)
 
 # Metric configs left out of "all": normalised duplicates, and the rank average, which the report
 # computes from the stored columns (ranking the scored population itself).
@@ -55,15 +55,6 @@ def metric_names(spec: str | Sequence[str], space_name: str = "rnn") -> list[str
         if name not in available:
             raise ConfigError("--metrics", f"unknown metric config {name!r}; choose from: all, paper, zoo, {', '.join(available)}")
     return list(spec)
-
-
-def build_metric(name: str):
-    """The metric of the config `metric/<name>` (built-in or a plug-in's)."""
-    from hydra.utils import instantiate
-
-    from tfnas.config import load_group_config
-
-    return instantiate(load_group_config("metric", name))
 
 
 def _space(space_name: str):

@@ -27,7 +27,7 @@ from tfnas.errors import ConfigError
 from tfnas.training.halving import plan_rungs
 from tfnas.training.checkpoint import read_info
 from tfnas.training.loop import CHECKPOINT_DIR, CURVE_FILE, Budget, train_candidate
-from tfnas.training.stability import cells_by_id, labelled_cells
+from tfnas.experiments.stability import cells_by_id, labelled_cells
 
 WORST = 1e9  # a diverged cell's loss in the rank statistics
 

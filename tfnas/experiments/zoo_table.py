@@ -60,7 +60,7 @@ def join_scores(paths: Sequence[Path], id_column: str) -> tuple[dict[str, dict[s
 def direction(key: str) -> int:
     """+1 if the metric behind a column declares higher values better, -1 otherwise."""
     from tfnas.config import group_options
-    from tfnas.experiments.rnn_table import build_metric
+    from tfnas.experiments.pool_scoring import build_metric
 
     if key not in group_options("metric"):
         return 1
@@ -112,7 +112,7 @@ def _paired_gain_ci(base_rank, other_rank, y, good, resamples, seed) -> tuple[fl
 
 def proxy_costs(space, names: Sequence[str], archs: Sequence, seed: int = 0) -> dict[str, float]:
     """Median seconds per architecture of each metric alone (its own Scorer: build, passes, score)."""
-    from tfnas.experiments.rnn_table import build_metric
+    from tfnas.experiments.pool_scoring import build_metric
     from tfnas.metrics import Scorer
 
     costs = {}

@@ -111,7 +111,7 @@ def missing_rows_warning(summary: dict[str, Any], rows: list) -> str | None:
 
 
 def _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench, run_dir, best) -> tuple[list[str], list[str]]:
-    from tfnas.report import plots as P
+    import tfnas.report.plots as P
 
     jobs = [
         (BEST_SO_FAR_PNG, lambda p: P.plot_best_so_far(p, scores, undefined, higher, metric)),

@@ -2,7 +2,7 @@
 with the field and the sizes), split 80/10/10 when it is one file, and turned into a capped vocabulary."""
 import pytest
 
-from tfnas.data import resource_path
+from tfnas.search_spaces.nas_bench_nlp.shipped import data_path
 from tfnas.data.user_corpus import build_vocabulary, load_texts, words
 from tfnas.errors import ConfigError
 from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
@@ -11,7 +11,7 @@ MODEL = {"emsize": 16, "nhid": 24, "nlayers": 3}
 
 
 def ptb_lines(n):
-    with open(resource_path("ptb", "valid.txt"), encoding="utf-8") as handle:
+    with open(data_path("ptb", "valid.txt"), encoding="utf-8") as handle:
         return [next(handle) for _ in range(n)]
 
 

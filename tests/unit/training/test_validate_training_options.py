@@ -6,7 +6,7 @@ import pytest
 
 from tfnas.errors import ConfigError
 from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
-from tfnas.training.stability import cells_by_id as labelled_cells_by_id, labelled_cells
+from tfnas.experiments.stability import cells_by_id as labelled_cells_by_id, labelled_cells
 
 ROOT = Path(__file__).resolve().parents[3]
 

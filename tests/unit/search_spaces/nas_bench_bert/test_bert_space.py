@@ -8,7 +8,7 @@ import pytest
 from tfnas.search_spaces import SPACES
 from tfnas.search_spaces.nas_bench_bert import BertArch, NasBenchBertSpace
 from tfnas.search_spaces.nas_bench_bert.arch import benchmark_choices
-from tfnas.data import resource_path
+from tfnas.search_spaces.nas_bench_bert.shipped import data_path
 from tfnas.errors import ConfigError, InvalidArchitecture
 
 
@@ -19,7 +19,7 @@ def space():
 
 @pytest.fixture(scope="module")
 def entries():
-    with open(resource_path("seed", "BERT_benchmark.json"), encoding="utf-8") as handle:
+    with open(data_path("seed", "BERT_benchmark.json"), encoding="utf-8") as handle:
         return json.load(handle)
 
 

@@ -1,4 +1,5 @@
-"""Tokeniser and metric minibatch for the BERT space, from shipped files only.
+"""Text for the BERT space, from shipped files only (`data/`, see data/PROVENANCE.md): the tokeniser, the
+metric minibatch, short pretraining's sequences, and a user's corpus and tokenizer.
 
 The paper scored one batch of 128 OpenWebText documents padded/truncated to 512 tokens.
 OpenWebText is not shipped; WikiText-2 is. Its splits hold about 60 articles each, fewer than
@@ -12,8 +13,8 @@ from functools import lru_cache
 import torch
 from transformers import PreTrainedTokenizerFast
 
-from tfnas.data import resource_path
 from tfnas.errors import ConfigError
+from tfnas.search_spaces.nas_bench_bert.shipped import data_path
 
 WIKITEXT_SPLITS = ("valid", "test")
 
@@ -21,7 +22,7 @@ WIKITEXT_SPLITS = ("valid", "test")
 @lru_cache(maxsize=1)
 def load_tokenizer() -> PreTrainedTokenizerFast:
     """The BERT uncased WordPiece tokenizer (ELECTRA-small's vocabulary, 30,522 entries)."""
-    tok = PreTrainedTokenizerFast.from_pretrained(str(resource_path("tokenizer")), local_files_only=True)
+    tok = PreTrainedTokenizerFast.from_pretrained(str(data_path("tokenizer")), local_files_only=True)
     return tok
 
 
@@ -32,7 +33,7 @@ def _token_stream(split: str, needed: int) -> tuple[int, ...]:
         raise ConfigError("space.split", f"unknown WikiText-2 split {split!r}; valid choices: {', '.join(WIKITEXT_SPLITS)}")
     tok = load_tokenizer()
     ids: list[int] = []
-    with open(resource_path("wikitext-2", f"{split}.txt"), encoding="utf-8") as handle:
+    with open(data_path("wikitext-2", f"{split}.txt"), encoding="utf-8") as handle:
         lines = [line.strip() for line in handle if line.strip()]
     step = 256
     for start in range(0, len(lines), step):
@@ -66,6 +67,26 @@ def wikitext_batch(batch_size: int, seq_len: int, split: str = "valid") -> dict[
         "attention_mask": torch.ones_like(input_ids),
         "token_type_ids": torch.zeros_like(input_ids),
     }
+
+
+@lru_cache(maxsize=4)
+def wikitext_sequences(split: str, seq_len: int) -> torch.Tensor:
+    """Short pretraining's rows: the split's token stream cut into [CLS] ... [SEP] rows of `seq_len` tokens
+    (N x seq_len). WikiText's own `<unk>` marker becomes the tokenizer's [UNK] rather than four word pieces."""
+    if split not in WIKITEXT_SPLITS:
+        raise ConfigError("train.bert.train_split", f"unknown WikiText-2 split {split!r}; shipped: valid, test")
+    if seq_len < 8:
+        raise ConfigError("train.bert.seq_len", f"must be at least 8, got {seq_len}")
+    tokenizer = load_tokenizer()
+    with open(data_path("wikitext-2", f"{split}.txt"), encoding="utf-8") as handle:
+        lines = [line.replace("<unk>", tokenizer.unk_token) for line in handle if line.strip()]
+    ids = [i for row in tokenizer(lines, add_special_tokens=False)["input_ids"] for i in row]
+    body = seq_len - 2
+    rows = len(ids) // body
+    stream = torch.tensor(ids[: rows * body], dtype=torch.long).view(rows, body)
+    cls = torch.full((rows, 1), tokenizer.cls_token_id, dtype=torch.long)
+    sep = torch.full((rows, 1), tokenizer.sep_token_id, dtype=torch.long)
+    return torch.cat([cls, stream, sep], 1)
 
 
 # -- a user's corpus and tokenizer (space.corpus, space.tokenizer) ---------------------------------
