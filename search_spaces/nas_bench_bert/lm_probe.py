@@ -17,7 +17,8 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from tfnas.errors import ConfigError
-from tfnas.probe.lm_pass import LM_CHUNKS, ChunkPass, perturbation
+from tfnas.probe import LM_CHUNKS
+from tfnas.probe.lm_pass import ChunkPass, perturbation
 
 MASK_PROB = 0.15
 MASK_SEED = 0

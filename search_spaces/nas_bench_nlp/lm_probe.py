@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from tfnas.errors import ConfigError
-from tfnas.probe.lm_pass import LM_CHUNKS, ChunkPass, perturbation
+from tfnas.probe import LM_CHUNKS
+from tfnas.probe.lm_pass import ChunkPass, perturbation
 
 ZEN_SEED = 1
 

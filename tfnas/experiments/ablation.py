@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from tfnas.errors import ConfigError
+from tfnas.report.markdown import table
 
 PAPER_MODELS = (1009532, 1003424, 1006809, 1004163, 1011260, 1002763, 1013157, 1002378, 1001317, 1013823)
 
@@ -92,16 +93,13 @@ def run_ablation(args) -> str:
                 if key in row["undefined"].split(";"):
                     value = math.nan
                 results[row["factor"]][key].setdefault(row["model_id"], []).append(value)
-    lines = [
-        f"# RNN ablation: {len(ids)} architectures x {args.repeats} non-overlapping batches / {args.repeats} seeds",
-        "",
-        "| metric | CV over batches | between/within (batches) | CV over seeds | between/within (seeds) | undefined |",
-        "|---|---|---|---|---|---|",
-    ]
+    rows = []
     for key in keys:
         cb, rb, ub = variation(results["batch"][key])
         cs, rs, us = variation(results["seed"][key])
-        lines.append(f"| {key} | {cb:.3g} | {rb:.3g} | {cs:.3g} | {rs:.3g} | {ub + us} |")
-    report = "\n".join(lines)
+        rows.append([key, f"{cb:.3g}", f"{rb:.3g}", f"{cs:.3g}", f"{rs:.3g}", ub + us])
+    columns = ["metric", "CV over batches", "between/within (batches)", "CV over seeds", "between/within (seeds)", "undefined"]
+    title = f"# RNN ablation: {len(ids)} architectures x {args.repeats} non-overlapping batches / {args.repeats} seeds"
+    report = f"{title}\n\n{table(columns, rows)}"
     out.with_suffix(".md").write_text(report + "\n", encoding="utf-8")
     return report

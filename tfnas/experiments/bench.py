@@ -17,6 +17,7 @@ import time
 from typing import Sequence
 
 from tfnas.experiments.throughput import gemm_throughput, machine_load
+from tfnas.report.markdown import table
 
 
 def _time(space, scorer, recipe, batch) -> tuple[float, float, float]:
@@ -74,15 +75,16 @@ def bench_rnn(
         f"large-GEMM throughput ({gemm_size}^3 float32, same run): {peak / 1e9:.1f} GFLOP/s; "
         f"{load_before} at the start, {machine_load()} at the end",
         "",
-        "| metric or group | median s/arch | max s/arch | median ratio to the first group (per arch) | median GFLOP/s of the paper's passes |",
-        "|---|---|---|---|---|",
     ]
+    rows = []
     for name in scorers:
         label = f"**{name[6:]}** ({len(scorers[name].metrics)} metrics, one shared probe)" if name.startswith("group:") else name
         ratio = statistics.median(a / b for a, b in zip(times[name], times[first])) if first else float("nan")
         rate = statistics.median(rates[name])
-        lines.append(f"| {label} | {statistics.median(times[name]):.3f} | {max(times[name]):.3f} | {ratio:.2f} | {rate / 1e9:.1f} |")
-    lines.append("")
+        rows.append([label, f"{statistics.median(times[name]):.3f}", f"{max(times[name]):.3f}", f"{ratio:.2f}", f"{rate / 1e9:.1f}"])
+    columns = ["metric or group", "median s/arch", "max s/arch", "median ratio to the first group (per arch)",
+               "median GFLOP/s of the paper's passes"]
+    lines += [table(columns, rows), ""]
     for group, names in groups.items():
         lines.append(f"{group}: {', '.join(scorers[f'group:{group}'].keys)}")
     return "\n".join(lines)

@@ -65,21 +65,14 @@ def bootstrap_ci(
     values: Sequence[float], target: Sequence[float], statistic: Callable = kendall,
     resamples: int = 1000, level: float = 0.95, seed: int = 0,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of `statistic` over architectures (resampled with replacement)."""
+    """Percentile bootstrap interval of `statistic` over architectures (resampled with replacement;
+    tfnas.bootstrap, resamples with an undefined statistic left out)."""
+    from tfnas.bootstrap import percentile_interval
+
     x, y = _clean(values, target)
     if x.size < 3:
         return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    stats_ = []
-    for _ in range(resamples):
-        pick = rng.integers(0, x.size, x.size)
-        value = statistic(x[pick], y[pick])
-        if math.isfinite(value):
-            stats_.append(value)
-    if not stats_:
-        return math.nan, math.nan
-    alpha = (1 - level) / 2
-    return float(np.quantile(stats_, alpha)), float(np.quantile(stats_, 1 - alpha))
+    return percentile_interval((x, y), statistic, resamples, seed, level)
 
 
 def ranks(values: Sequence[float]) -> np.ndarray:

@@ -81,10 +81,11 @@ def compare_under_load(score: Callable[[object], None], archs: list, load: int, 
 
 
 def format_rows(rows: list[dict], header: str) -> str:
-    lines = [header, "", "| phase | torch threads | median s/arch | max s/arch | archs | ratio to idle |", "|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['phase']} | {r['threads']} | {r['median_s']:.3f} | {r['max_s']:.3f} | {r['n']} | {r['ratio_to_idle']:.2f} |")
-    return "\n".join(lines)
+    from tfnas.report.markdown import table
+
+    columns = ["phase", "torch threads", "median s/arch", "max s/arch", "archs", "ratio to idle"]
+    cells = [[r["phase"], r["threads"], f"{r['median_s']:.3f}", f"{r['max_s']:.3f}", r["n"], f"{r['ratio_to_idle']:.2f}"] for r in rows]
+    return f"{header}\n\n{table(columns, cells)}"
 
 
 def bench_load(archs: int, metric_spec: str, load: int, fixed_threads: tuple[int, ...] = ()) -> str:

@@ -136,19 +136,17 @@ def format_table(table: list[dict]) -> str:
     def f(x):
         return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.3f}"
 
-    lines = [
-        "| metric | n | undefined | tau (ours) | rho (ours) | r (ours) | tau (published, same) | rho (published, same) "
-        "| r (published, same) | tau (published, all) | n (all) | rho ours vs published |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    from tfnas.report.markdown import table as markdown_table
+
+    columns = ["metric", "n", "undefined", "tau (ours)", "rho (ours)", "r (ours)", "tau (published, same)",
+               "rho (published, same)", "r (published, same)", "tau (published, all)", "n (all)", "rho ours vs published"]
+    rows = []
     for e in table:
         o, ps, pa = e["ours"], e.get("published_same", {}), e.get("published_all", {})
-        lines.append(
-            f"| {e['metric']} | {o['n']} | {e['undefined']}/{e['scored']} | {f(o['kendall'])} | {f(o['spearman'])} | "
-            f"{f(o['pearson'])} | {f(ps.get('kendall'))} | {f(ps.get('spearman'))} | {f(ps.get('pearson'))} | "
-            f"{f(pa.get('kendall'))} | {pa.get('n', '')} | {f(e.get('vs_published_spearman'))} |"
-        )
-    return "\n".join(lines)
+        rows.append([e["metric"], o["n"], f"{e['undefined']}/{e['scored']}", f(o["kendall"]), f(o["spearman"]), f(o["pearson"]),
+                     f(ps.get("kendall")), f(ps.get("spearman")), f(ps.get("pearson")), f(pa.get("kendall")), pa.get("n", ""),
+                     f(e.get("vs_published_spearman"))])
+    return markdown_table(columns, rows)
 
 
 def scatter_figures(rows: list[dict[str, str]], keys: list[str], benchmark, directory: Path) -> list[Path]:

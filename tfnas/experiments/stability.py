@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from tfnas.report.markdown import table
+
 FIELDS = ["id", "status", "steps", "diverged_at", "offending", "eval_loss", "benchmark_test_loss",
           "hidden_tuple_size", "nodes", "seconds"]
 
@@ -110,12 +112,11 @@ def check_stability(space, *, cells: int = 20, steps: int = 1000, seed: int = 0,
             status = "" if done else f" (partial: {len(rows)} of {len(jobs)} cells completed so far)"
             handle.write(f"{finite} of {len(rows)} labelled cells trained {steps} steps without diverging{status} "
                          f"(model {space.model_kwargs}, options {options}, seed {seed}).\n\n")
-            handle.write("| cell | status | steps | diverged at | offending tensor | eval loss | benchmark loss |\n"
-                         "|---|---|---|---|---|---|---|\n")
-            for r in report["rows"]:
-                loss = "" if r["eval_loss"] is None else f"{r['eval_loss']:.3f}"
-                handle.write(f"| {r['id']} | {r['status']} | {r['steps']} | {r['diverged_at'] or ''} | "
-                             f"{r['offending'] or ''} | {loss} | {r['benchmark_test_loss']:.3f} |\n")
+            columns = ["cell", "status", "steps", "diverged at", "offending tensor", "eval loss", "benchmark loss"]
+            cells = [[r["id"], r["status"], r["steps"], r["diverged_at"] or "", r["offending"] or "",
+                      "" if r["eval_loss"] is None else f"{r['eval_loss']:.3f}", f"{r['benchmark_test_loss']:.3f}"]
+                     for r in report["rows"]]
+            handle.write(table(columns, cells) + "\n")
         return report
 
     order = {job["id"]: i for i, job in enumerate(jobs)}

@@ -18,6 +18,7 @@ import torch
 
 from tfnas.build import build_parts
 from tfnas.config import compose
+from tfnas.report.markdown import table
 from tfnas.workers import search
 
 TINY = ["metric=params", "space.model.emsize=16", "space.model.nhid=24", "space.batch_size=2", "space.seq_len=4", "search.progress=false"]
@@ -76,15 +77,11 @@ def run(storages: dict[str, str], budget: int, out: Path, work: Path, window: in
             summary.append({"storage": name, "evaluations": len(rows), "start_s": start, "end_s": end,
                             "incremental_read_end_s": reads[-1]["incremental_read_s"] if reads else float("nan"),
                             "full_read_end_s": reads[-1]["full_read_s"] if reads else float("nan")})
-    lines = [
-        f"| storage | evaluations | s/eval, first {window} (median) | s/eval, last {window} (median) | one incremental read at the end | one full read + scan at the end |",
-        "|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {s['storage']} | {s['evaluations']} | {s['start_s']:.4f} | {s['end_s']:.4f} | {s['incremental_read_end_s'] * 1e3:.2f} ms | {s['full_read_end_s'] * 1e3:.2f} ms |"
-        for s in summary
-    ]
-    (out / "summary.md").write_text("\n".join(lines) + "\n")
+    columns = ["storage", "evaluations", f"s/eval, first {window} (median)", f"s/eval, last {window} (median)",
+               "one incremental read at the end", "one full read + scan at the end"]
+    rows = [[s["storage"], s["evaluations"], f"{s['start_s']:.4f}", f"{s['end_s']:.4f}", f"{s['incremental_read_end_s'] * 1e3:.2f} ms",
+             f"{s['full_read_end_s'] * 1e3:.2f} ms"] for s in summary]
+    (out / "summary.md").write_text(table(columns, rows) + "\n")
     return summary
 
 

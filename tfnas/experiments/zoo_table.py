@@ -32,6 +32,7 @@ from tfnas.experiments.correlation import (
     ranks,
 )
 from tfnas.experiments.pool_scoring import read_rows
+from tfnas.report.markdown import table
 
 NOT_METRICS = {"undefined", "seconds", "id", "model_id"}
 
@@ -97,17 +98,15 @@ def build(rows: dict[str, dict[str, str]], columns: list[str], target: dict[str,
 
 
 def _paired_gain_ci(base_rank, other_rank, y, good, resamples, seed) -> tuple[float, float]:
+    """95% interval of the rank sum's tau gain over the base's, both on the same resample of architectures."""
     from scipy.stats import kendalltau
 
-    rng = np.random.default_rng(seed)
-    gains = []
-    for _ in range(resamples):
-        pick = rng.integers(0, len(y), len(y))
-        a = kendalltau(base_rank[pick] + other_rank[pick], y[pick])[0]
-        b = kendalltau(base_rank[pick], y[pick])[0]
-        if math.isfinite(a) and math.isfinite(b):
-            gains.append(good * (a - b))
-    return (float(np.quantile(gains, 0.025)), float(np.quantile(gains, 0.975))) if gains else (math.nan, math.nan)
+    from tfnas.bootstrap import percentile_interval
+
+    def gain(base, other, target) -> float:
+        return good * (kendalltau(base + other, target)[0] - kendalltau(base, target)[0])
+
+    return percentile_interval((base_rank, other_rank, y), gain, resamples, seed)
 
 
 def proxy_costs(space, names: Sequence[str], archs: Sequence, seed: int = 0) -> dict[str, float]:
@@ -127,7 +126,7 @@ def proxy_costs(space, names: Sequence[str], archs: Sequence, seed: int = 0) -> 
     return costs
 
 
-def format_markdown(table: list[dict], base: str, target_name: str, costs: dict[str, float], zoo: set[str]) -> str:
+def format_markdown(entries: list[dict], base: str, target_name: str, costs: dict[str, float], zoo: set[str]) -> str:
     def f(x, signed=True):
         if x is None or (isinstance(x, float) and not math.isfinite(x)):
             return ""
@@ -136,19 +135,15 @@ def format_markdown(table: list[dict], base: str, target_name: str, costs: dict[
     def ci(pair):
         return "" if pair is None or not all(math.isfinite(v) for v in pair) else f"[{pair[0]:+.3f}, {pair[1]:+.3f}]"
 
-    lines = [
-        f"| metric | zoo | n | undefined | Kendall tau vs {target_name} | 95% CI | Spearman rho | 95% CI | "
-        f"partial rho given {base} | tau gain of rank({base}) + rank(metric) | 95% CI | s/arch alone |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for e in table:
+    columns = ["metric", "zoo", "n", "undefined", f"Kendall tau vs {target_name}", "95% CI", "Spearman rho", "95% CI",
+               f"partial rho given {base}", f"tau gain of rank({base}) + rank(metric)", "95% CI", "s/arch alone"]
+    rows = []
+    for e in entries:
         cost = costs.get(e["metric"])
-        lines.append(
-            f"| {e['metric']} | {'yes' if e['metric'] in zoo else ''} | {e['n']} | {e['undefined']} | {f(e['kendall'])} | "
-            f"{ci(e['kendall_ci'])} | {f(e['spearman'])} | {ci(e['spearman_ci'])} | {f(e.get('partial_spearman'))} | "
-            f"{f(e.get('pair_gain'))} | {ci(e.get('pair_gain_ci'))} | {'' if cost is None else f'{cost:.2f}'} |"
-        )
-    return "\n".join(lines)
+        rows.append([e["metric"], "yes" if e["metric"] in zoo else "", e["n"], e["undefined"], f(e["kendall"]),
+                     ci(e["kendall_ci"]), f(e["spearman"]), ci(e["spearman_ci"]), f(e.get("partial_spearman")),
+                     f(e.get("pair_gain")), ci(e.get("pair_gain_ci")), "" if cost is None else f"{cost:.2f}"])
+    return table(columns, rows)
 
 
 def heat_map(rows, ids_columns: list[str], path: Path, title: str) -> Path:

@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from tfnas.probe.kinds import LM_CHUNKS, LM_FISHER, LM_GRAD, LM_HESSIAN, LM_KINDS, TOKEN_JACOBIAN, ZEN  # noqa: F401 (LM_CHUNKS: re-exported)
+from tfnas.probe.kinds import LM_FISHER, LM_GRAD, LM_HESSIAN, LM_KINDS, TOKEN_JACOBIAN, ZEN
 from tfnas.probe.vocabulary import need_kind, single_argument
 
 ZEN_ALPHA = 0.01  # Zen-NAS's mixup_gamma

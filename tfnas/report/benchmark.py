@@ -66,21 +66,16 @@ def kendall_with_ci(x: list[float], y: list[float], seed: int = 0) -> tuple[floa
     Efron & Tibshirani 1993); all None below MIN_TAU_N pairs, where tau says nothing."""
     if len(x) < MIN_TAU_N:
         return None, None, None
-    import numpy as np
     from scipy.stats import kendalltau
+
+    from tfnas.bootstrap import percentile_interval
 
     res = kendalltau(x, y)
     if math.isnan(res.statistic):
         return None, None, None
-    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(BOOTSTRAP if len(xs) <= 2000 else BOOTSTRAP // 5):  # large pools: fewer, each slower
-        pick = rng.integers(0, len(xs), len(xs))
-        value = kendalltau(xs[pick], ys[pick]).statistic
-        if not math.isnan(value):
-            draws.append(value)
-    ci = [float(v) for v in np.percentile(draws, [2.5, 97.5])] if draws else None
+    resamples = BOOTSTRAP if len(x) <= 2000 else BOOTSTRAP // 5  # large pools: fewer, each slower
+    low, high = percentile_interval((x, y), lambda a, b: kendalltau(a, b).statistic, resamples, seed)
+    ci = None if math.isnan(low) else [low, high]
     return float(res.statistic), (None if math.isnan(res.pvalue) else float(res.pvalue)), ci
 
 
