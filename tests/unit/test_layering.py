@@ -1,6 +1,10 @@
-"""The package's floors: no module-level import cycle, and the core never imports a concrete space or strategy."""
+"""The package's floors: no import cycle (imports inside functions count), the core never imports a concrete space or
+strategy nor names one in a string, metrics read probes only through the need vocabulary (tfnas.probe), and the
+spaces' probes import no metric."""
 import ast
 from pathlib import Path
+
+import pytest
 
 import tfnas
 
@@ -27,20 +31,23 @@ def _modules() -> dict[str, Path]:
     return modules
 
 
-def _module_level_imports(path: Path, name: str) -> set[str]:
+def _imports(path: Path, name: str, inside_functions: bool = False) -> set[str]:
+    """Modules `name` imports at module level (and, with `inside_functions`, anywhere), `if TYPE_CHECKING:` left out."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     found = set()
+    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.With, ast.For, ast.While)
 
     def visit(body):
         for node in body:
             if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.dump(node.test):
                 continue
-            if isinstance(node, (ast.If, ast.Try)):
+            if isinstance(node, (ast.If, ast.Try)) or (inside_functions and isinstance(node, nested)):
                 visit(node.body)
                 for handler in getattr(node, "handlers", []):
                     visit(handler.body)
-                visit(node.orelse)
+                visit(getattr(node, "orelse", []))
+                visit(getattr(node, "finalbody", []))
             elif isinstance(node, ast.Import):
                 found.update(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom):
@@ -56,12 +63,12 @@ def _module_level_imports(path: Path, name: str) -> set[str]:
     return found
 
 
-def _graph() -> dict[str, set[str]]:
+def _graph(inside_functions: bool = False) -> dict[str, set[str]]:
     modules = _modules()
     graph = {}
     for name, path in modules.items():
         edges = set()
-        for target in _module_level_imports(path, name):
+        for target in _imports(path, name, inside_functions):
             # `from pkg import mod` and `import pkg.mod` both mean the innermost existing module
             while target and target not in modules:
                 target = target.rsplit(".", 1)[0] if "." in target else ""
@@ -76,8 +83,9 @@ def _is_parent_chain(cycle: list[str]) -> bool:
     return all(a.startswith(b + ".") or b.startswith(a + ".") for a, b in zip(cycle, cycle[1:]))
 
 
-def test_no_module_level_import_cycle():
-    graph = _graph()
+@pytest.mark.parametrize("inside_functions", [False, True], ids=["module level", "inside functions too"])
+def test_no_import_cycle(inside_functions):
+    graph = _graph(inside_functions)
     index, low, stack, on_stack, cycles = {}, {}, [], set(), []
 
     def strongconnect(v):  # Tarjan's strongly connected components
@@ -104,18 +112,59 @@ def test_no_module_level_import_cycle():
     for v in graph:
         if v not in index:
             strongconnect(v)
-    assert not cycles, f"module-level import cycles: {cycles}"
+    assert not cycles, f"import cycles: {cycles}"
 
 
 #: floor 3 (architecture.md): experiments and entry points may use concrete spaces
 ENTRY_FLOOR = ("tfnas.experiments", "tfnas.commands", "tfnas.cli", "tfnas.__main__", "tfnas.report.__main__")
 
 
+def _core(graph) -> list[str]:
+    return [m for m in graph if not m.startswith(PLUGIN_PACKAGES + ENTRY_FLOOR)]
+
+
 def test_core_never_imports_a_plugin():
-    graph = _graph()
-    core = [m for m in graph if not m.startswith(PLUGIN_PACKAGES + ENTRY_FLOOR)]
-    leaks = sorted(f"{m} -> {t}" for m in core for t in graph[m] if t.startswith(PLUGIN_PACKAGES))
-    assert not leaks, f"core modules import plug-ins at module level: {leaks}"
+    graph = _graph(inside_functions=True)
+    leaks = sorted(f"{m} -> {t}" for m in _core(graph) for t in graph[m] if t.startswith(PLUGIN_PACKAGES))
+    assert not leaks, f"core modules import plug-ins: {leaks}"
+
+
+def test_core_names_no_concrete_space_in_a_string():
+    """Module names written as strings (importlib, meta-path hooks) count too: plug-ins declare themselves (entry points)."""
+    modules = _modules()
+    named = []
+    for name in _core(modules):
+        for node in ast.walk(ast.parse(modules[name].read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "search_spaces.nas_bench_" in node.value:
+                named.append(f"{name}: {node.value[:60]!r}")
+    assert not named, f"core modules name concrete spaces: {named}"
+
+
+#: what a metric module may import from tfnas: the need vocabulary, the metric base, shared arithmetic, errors
+METRIC_IMPORTS = ("tfnas.probe", "tfnas.metrics.base", "tfnas.metrics.scores", "tfnas.errors")
+
+
+def _metric_modules(modules) -> list[str]:
+    return [m for m, path in modules.items() if m.startswith("tfnas.metrics.") and "@register" in path.read_text(encoding="utf-8")]
+
+
+def test_metrics_read_probes_only_through_the_need_vocabulary():
+    """A metric imports from tfnas only tfnas.probe (its Protocols and kinds, not the pass machinery), the metric base,
+    the shared score arithmetic and the error type: never a space, a probe implementation or another metric."""
+    graph, modules = _graph(inside_functions=True), _modules()
+    metrics = _metric_modules(modules)
+    assert len(metrics) >= 25  # every metric file registers with @register
+    wrong = sorted(f"{m} -> {t}" for m in metrics for t in graph[m] if t not in METRIC_IMPORTS)
+    assert not wrong, f"metrics importing beyond the probe vocabulary: {wrong}"
+
+
+def test_probes_import_no_metric():
+    """The probe layer and the spaces' probes serve needs; they never reach up into the metrics."""
+    graph = _graph(inside_functions=True)
+    probes = [m for m in graph if m.startswith("tfnas.probe") or m.rsplit(".", 1)[-1] in ("probe", "lm_probe")]
+    assert {"tfnas.probe.lm_pass", "tfnas.search_spaces.nas_bench_nlp.probe", "tfnas.search_spaces.nas_bench_bert.lm_probe"} <= set(probes)
+    wrong = sorted(f"{m} -> {t}" for m in probes for t in graph[m] if t.startswith("tfnas.metrics"))
+    assert not wrong, f"probes importing metrics: {wrong}"
 
 
 def test_the_graph_sees_real_imports():

@@ -1,0 +1,17 @@
+"""Jacobian covariance: the log-eig score of the per-sequence input gradients' correlation, by numpy."""
+import numpy as np
+import pytest
+
+from rnn_reference import reference_jacobian
+from tfnas.metrics import METRICS
+from tfnas.metrics.scores import correlation
+from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe
+
+
+def test_jacobian_cov_is_the_log_eig_score_of_the_rows_correlation(lstm_like):
+    _, _, model, tokens = lstm_like
+    probe = RNNProbe(model, tokens, {"jacobian"})
+    value = METRICS.get("jacobian_cov")().compute(probe)
+    ref = correlation(reference_jacobian(model, tokens).double())
+    eig = np.linalg.eigvalsh(ref.numpy()) + 1e-5
+    assert value == pytest.approx(-np.sum(np.log(eig) + 1 / eig), rel=1e-9)
