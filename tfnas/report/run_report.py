@@ -183,11 +183,27 @@ def _flat(entry: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_indexes, bench, plots, problems) -> str:
-    direction = "higher is better" if higher else "lower is better"
     out = [f"# tfnas report: {summary.get('space')} / {summary.get('strategy')} / {metric}", ""]
     warning = missing_rows_warning(summary, rows)
     if warning:
         out += [f"**Warning:** {warning}", ""]
+    out += _overview(run_dir, summary, rows, metric, higher, undefined_indexes)
+    out += _best_section(run_dir, best, metric, bench)
+    out += _distribution_section(finite, undefined_indexes, plots)
+    out += ["## Search progress", ""]
+    if BEST_SO_FAR_PNG in plots:
+        out += [f"![best so far vs evaluations]({PLOTS_DIR}/{BEST_SO_FAR_PNG})", ""]
+    if bench is not None:
+        out += _benchmark_section(bench, metric, higher, plots)
+    if CURVES_PNG in plots:
+        out += ["## Training curves", "", f"From `{CURVES_CSV}` (one line per trained candidate, labelled by final rank).", "",
+                f"![training curves]({PLOTS_DIR}/{CURVES_PNG})", ""]
+    out += _files_section(run_dir, problems)
+    return "\n".join(out)
+
+
+def _overview(run_dir, summary, rows, metric, higher, undefined_indexes) -> list[str]:
+    direction = "higher is better" if higher else "lower is better"
     seconds = summary.get("seconds_total")
     median = summary.get("seconds_per_arch_median")
     overview = [
@@ -204,30 +220,33 @@ def _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_in
     ]
     if summary.get("stopped_early"):
         overview.append(("stopped early", summary["stopped_early"]))
-    out += [table(["run", run_dir.name], overview), ""]
+    return [table(["run", run_dir.name], overview), ""]
 
-    out += ["## Best architectures", ""]
-    if best:
-        shown = best[:SHOWN_BEST]
-        truth = {p["hash"]: p["target"] for p in (bench or {}).get("points", [])}
-        flat = [_flat(entry) for entry in best]
-        if truth:
-            for entry in flat:
-                entry[f"{bench['target']} (benchmark)"] = truth.get(entry.get("hash"))
-        columns: list[str] = []
+
+def _best_section(run_dir, best, metric, bench) -> list[str]:
+    out = ["## Best architectures", ""]
+    if not best:
+        return out + ["No architecture was scored.", ""]
+    shown = best[:SHOWN_BEST]
+    truth = {p["hash"]: p["target"] for p in (bench or {}).get("points", [])}
+    flat = [_flat(entry) for entry in best]
+    if truth:
         for entry in flat:
-            columns += [k for k in entry if k not in columns]
-        _write_csv(run_dir / BEST_CSV, columns, flat)
-        picked = _table_columns(columns, flat[: len(shown)], bench)
-        out += [table(picked, [[e.get(c) for c in picked] for e in flat[: len(shown)]]), ""]
-        if len(picked) < len(columns):
-            out += [f"{len(picked)} of {len(columns)} columns; all of them, for all {len(best)} entries, are in `{BEST_CSV}`.", ""]
-        out += [f"Best architecture ({shown[0].get('hash')}, {metric} = {fmt(shown[0].get('score'))}):", "",
-                "```json", json.dumps(shown[0].get("arch"), indent=1), "```", ""]
-    else:
-        out += ["No architecture was scored.", ""]
+            entry[f"{bench['target']} (benchmark)"] = truth.get(entry.get("hash"))
+    columns: list[str] = []
+    for entry in flat:
+        columns += [k for k in entry if k not in columns]
+    _write_csv(run_dir / BEST_CSV, columns, flat)
+    picked = _table_columns(columns, flat[: len(shown)], bench)
+    out += [table(picked, [[e.get(c) for c in picked] for e in flat[: len(shown)]]), ""]
+    if len(picked) < len(columns):
+        out += [f"{len(picked)} of {len(columns)} columns; all of them, for all {len(best)} entries, are in `{BEST_CSV}`.", ""]
+    return out + [f"Best architecture ({shown[0].get('hash')}, {metric} = {fmt(shown[0].get('score'))}):", "",
+                  "```json", json.dumps(shown[0].get("arch"), indent=1), "```", ""]
 
-    out += ["## Score distribution", ""]
+
+def _distribution_section(finite, undefined_indexes, plots) -> list[str]:
+    out = ["## Score distribution", ""]
     quant = _quantiles(finite)
     if quant:
         out += [table(list(quant), [[quant[k] for k in quant]]), ""]
@@ -239,44 +258,41 @@ def _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_in
     out.append("")
     if HISTOGRAM_PNG in plots:
         out += [f"![score histogram]({PLOTS_DIR}/{HISTOGRAM_PNG})", ""]
+    return out
 
-    out += ["## Search progress", ""]
-    if BEST_SO_FAR_PNG in plots:
-        out += [f"![best so far vs evaluations]({PLOTS_DIR}/{BEST_SO_FAR_PNG})", ""]
 
-    if bench is not None:
-        target = bench["target"]
-        better = "higher" if bench["target_higher_is_better"] else "lower"
-        out += [f"## Against the benchmark ({bench['name']}: {target}, {better} is better)", ""]
-        out.append(f"{bench['matched']} of {bench['scored']} scored architectures are labelled by the benchmark"
-                   f" ({bench['excluded_undefined']} of them with an undefined score, excluded from τ).")
-        out.append(tau_text(bench, metric) + (f", p = {fmt(bench['kendall_p'], 3)}" if bench.get("kendall_p") is not None else "") + ".")
-        if bench["kendall_tau"] is not None:
-            good = "negative" if higher != bench["target_higher_is_better"] else "positive"
-            out.append(f"A useful metric has a {good} τ here; the interval is a 95% percentile bootstrap over the labelled pairs.")
-        if bench.get("best_found_target") is not None:
-            out.append(f"The metric's best labelled pick has {target} = {fmt(bench['best_found_target'])}; "
-                       f"the best labelled architecture scored has {fmt(bench['best_in_matched_target'])}.")
-        out.append("")
-        if BENCHMARK_PNG in plots:
-            out += [f"![{metric} vs {target}]({PLOTS_DIR}/{BENCHMARK_PNG})", ""]
+def _benchmark_section(bench, metric, higher, plots) -> list[str]:
+    target = bench["target"]
+    better = "higher" if bench["target_higher_is_better"] else "lower"
+    out = [f"## Against the benchmark ({bench['name']}: {target}, {better} is better)", ""]
+    out.append(f"{bench['matched']} of {bench['scored']} scored architectures are labelled by the benchmark"
+               f" ({bench['excluded_undefined']} of them with an undefined score, excluded from τ).")
+    out.append(tau_text(bench, metric) + (f", p = {fmt(bench['kendall_p'], 3)}" if bench.get("kendall_p") is not None else "") + ".")
+    if bench["kendall_tau"] is not None:
+        good = "negative" if higher != bench["target_higher_is_better"] else "positive"
+        out.append(f"A useful metric has a {good} τ here; the interval is a 95% percentile bootstrap over the labelled pairs.")
+    if bench.get("best_found_target") is not None:
+        out.append(f"The metric's best labelled pick has {target} = {fmt(bench['best_found_target'])}; "
+                   f"the best labelled architecture scored has {fmt(bench['best_in_matched_target'])}.")
+    out.append("")
+    if BENCHMARK_PNG in plots:
+        out += [f"![{metric} vs {target}]({PLOTS_DIR}/{BENCHMARK_PNG})", ""]
+    return out
 
-    if CURVES_PNG in plots:
-        out += ["## Training curves", "", f"From `{CURVES_CSV}` (one line per trained candidate, labelled by final rank).", "",
-                f"![training curves]({PLOTS_DIR}/{CURVES_PNG})", ""]
 
-    out += ["## Files", ""]
-    out.append(f"- `{RESULTS_FILE}`: every scored architecture (score, all metric values, seconds, architecture JSON)")
-    out.append(f"- `{BEST_FILE}`, `{SUMMARY_FILE}`: the shortlist and the run's summary; `{BEST_CSV}`: the shortlist with every column")
+def _files_section(run_dir, problems) -> list[str]:
     from tfnas.tracking.wandb_offline import find_offline_runs
 
+    out = ["## Files", ""]
+    out.append(f"- `{RESULTS_FILE}`: every scored architecture (score, all metric values, seconds, architecture JSON)")
+    out.append(f"- `{BEST_FILE}`, `{SUMMARY_FILE}`: the shortlist and the run's summary; `{BEST_CSV}`: the shortlist with every column")
     for folder in find_offline_runs(run_dir / "wandb") if (run_dir / "wandb").is_dir() else []:
         rel = folder.relative_to(run_dir)
         out.append(f"- `{rel}`: W&B offline run; upload with `wandb sync {folder}`")
     if problems:
         out += ["", "Plots that could not be drawn: " + "; ".join(problems)]
     out.append("")
-    return "\n".join(out)
+    return out
 
 
 def _table_columns(columns: list[str], rows: list[dict[str, Any]], bench) -> list[str]:
