@@ -14,24 +14,28 @@ package's vocabulary (`from tfnas.probe import HiddenProbe, HIDDEN, ...`), never
 """
 from tfnas.probe.base import Probe
 from tfnas.probe.kinds import (
-    ACTIVATION_CODES, DIVERSITY, FLOPS, HEAD_CONFIDENCE, HEAD_IMPORTANCE, HESSIAN_MINIBATCHES, HIDDEN, HIDDEN_SALIENCY,
-    JACOBIAN, JACOBIAN_NOISE, LM_CHUNKS, LM_FISHER, LM_GRAD, LM_HESSIAN, LM_KINDS, PARAMS, SALIENCY, SOFTMAX_CONFIDENCE,
-    TOKEN_JACOBIAN, WEIGHTS, ZEN, ActivationCodesProbe, CleanAndNoisedJacobianProbe, DiversityProbe, FlopsProbe, HeadConfidenceProbe,
-    HeadImportanceProbe, HiddenProbe, HiddenSaliencyProbe, JacobianProbe, LMFisherProbe, LMGradProbe, LMHessianProbe,
-    NoisedJacobianProbe, ParamsProbe, SaliencyProbe, SoftmaxConfidenceProbe, TokenJacobianProbe, WeightsProbe, ZenProbe,
+    ACTIVATION_CODES, DIVERSITY, FLOPS, HEAD_CONFIDENCE, HEAD_IMPORTANCE, HESSIAN_MINIBATCHES, HIDDEN,
+    HIDDEN_SALIENCY, JACOBIAN, JACOBIAN_NOISE, LM_CHUNKS, LM_FISHER, LM_GRAD, LM_HESSIAN, LM_KINDS, PARAMS,
+    SALIENCY, SOFTMAX_CONFIDENCE, TOKEN_JACOBIAN, WEIGHTS, ZEN, ActivationCodesProbe, CleanAndNoisedJacobianProbe,
+    DiversityProbe, FlopsProbe, HeadConfidenceProbe, HeadImportanceProbe, HiddenProbe, HiddenSaliencyProbe,
+    JacobianProbe, LMFisherProbe, LMGradProbe, LMHessianProbe, NoisedJacobianProbe, ParamsProbe, SaliencyProbe,
+    SoftmaxConfidenceProbe, TokenJacobianProbe, WeightsProbe, ZenProbe,
 )
 from tfnas.probe.vocabulary import (
-    NEEDS, Argument, NeedKind, arguments, check_needs, check_served, declare, need_argument, need_kind, single_argument,
-    unserved,
+    NEEDS, Argument, NeedKind, arguments, check_needs, check_served, declare, need_argument, need_kind,
+    single_argument, unserved,
 )
 
 __all__ = [
-    "Probe", "NEEDS", "Argument", "NeedKind", "arguments", "check_needs", "check_served", "declare", "need_argument",
-    "need_kind", "single_argument", "unserved", "LM_CHUNKS", "HESSIAN_MINIBATCHES", "LM_KINDS",
-    "ACTIVATION_CODES", "DIVERSITY", "FLOPS", "HEAD_CONFIDENCE", "HEAD_IMPORTANCE", "HIDDEN", "HIDDEN_SALIENCY", "JACOBIAN",
-    "JACOBIAN_NOISE", "LM_FISHER", "LM_GRAD", "LM_HESSIAN", "PARAMS", "SALIENCY", "SOFTMAX_CONFIDENCE", "TOKEN_JACOBIAN",
-    "WEIGHTS", "ZEN", "ActivationCodesProbe", "CleanAndNoisedJacobianProbe", "DiversityProbe", "FlopsProbe", "HeadConfidenceProbe", "HeadImportanceProbe",
-    "HiddenProbe", "HiddenSaliencyProbe", "JacobianProbe", "LMFisherProbe", "LMGradProbe", "LMHessianProbe",
-    "NoisedJacobianProbe", "ParamsProbe", "SaliencyProbe", "SoftmaxConfidenceProbe", "TokenJacobianProbe", "WeightsProbe",
-    "ZenProbe",
+    # the machinery of the vocabulary and the probe base
+    "Probe", "NEEDS", "Argument", "NeedKind", "arguments", "check_needs", "check_served", "declare",
+    "need_argument", "need_kind", "single_argument", "unserved",
+    # the kinds, their constants and their Protocols
+    "LM_CHUNKS", "HESSIAN_MINIBATCHES", "LM_KINDS", "ACTIVATION_CODES", "DIVERSITY", "FLOPS", "HEAD_CONFIDENCE",
+    "HEAD_IMPORTANCE", "HIDDEN", "HIDDEN_SALIENCY", "JACOBIAN", "JACOBIAN_NOISE", "LM_FISHER", "LM_GRAD",
+    "LM_HESSIAN", "PARAMS", "SALIENCY", "SOFTMAX_CONFIDENCE", "TOKEN_JACOBIAN", "WEIGHTS", "ZEN",
+    "ActivationCodesProbe", "CleanAndNoisedJacobianProbe", "DiversityProbe", "FlopsProbe", "HeadConfidenceProbe",
+    "HeadImportanceProbe", "HiddenProbe", "HiddenSaliencyProbe", "JacobianProbe", "LMFisherProbe", "LMGradProbe",
+    "LMHessianProbe", "NoisedJacobianProbe", "ParamsProbe", "SaliencyProbe", "SoftmaxConfidenceProbe",
+    "TokenJacobianProbe", "WeightsProbe", "ZenProbe",
 ]
