@@ -101,10 +101,10 @@ class NormalizableMetric(Metric):
 
 class LayerSumMetric(NormalizableMetric):
     """Sum over the probe's layers of `layer_terms(probe)`; `_norm` divides by their number (the BERT
-    convention of the paper). The shape of the layer-wise zero-cost proxies."""
+    convention of the paper). The shape of the layer-wise zero-cost proxies; a subclass sets `need`."""
 
     higher_is_better = True
-    need: str = "lm_grad"
+    need: str = ""
 
     def needs(self) -> set[str]:
         return {self.need}
@@ -135,7 +135,8 @@ def total(terms: Sequence[Any], normalized: bool) -> float:
 
 
 class SummedMetric(NormalizableMetric):
-    """A metric that is a sum of per-term values from one probe method; the `_norm` variant averages them."""
+    """A metric that is a sum of per-term values from one probe method; the `_norm` variant averages them.
+    A subclass sets `need`."""
 
     higher_is_better = True
     need: str = ""
