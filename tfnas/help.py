@@ -95,8 +95,9 @@ def group_lines(group: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def metric_lines() -> str:
-    """Every metric config under each space it applies to, one line each."""
+def spaces_and_metrics() -> tuple[dict, dict]:
+    """Every buildable space config (space name -> (config name, space)) and every metric config
+    (config name -> metric instance), built from the config files; what the help and the docs list."""
     from hydra.utils import instantiate
 
     from tfnas.build import build
@@ -119,12 +120,24 @@ def metric_lines() -> str:
             metrics[name] = instantiate(OmegaConf.create(_strip_defaults(_yaml_text("metric", name))))
         except Exception as err:  # noqa: BLE001
             log.debug("help: metric %s: %s", name, err)
+    return spaces, metrics
+
+
+def metric_summary(name: str, metric, metrics: dict) -> str:
+    """One line: a `_norm` variant says what it divides; any other metric its config's description."""
+    base = name[: -len("_norm")]
+    if name.endswith("_norm") and base in metrics:  # the registry's normalised variant of a summed metric
+        return f"{base} divided by the number of terms it sums"
+    return description("metric", name)
+
+
+@lru_cache(maxsize=None)
+def metric_lines() -> str:
+    """Every metric config under each space it applies to, one line each."""
+    spaces, metrics = spaces_and_metrics()
+
     def text(name: str, metric) -> str:
-        arrow = "↑" if metric.higher_is_better else "↓"
-        base = name[: -len("_norm")]
-        if name.endswith("_norm") and base in metrics:  # the registry's normalised variant of a summed metric
-            return f"{arrow} {base} divided by the number of terms it sums"
-        return f"{arrow} {description('metric', name)}"
+        return f"{'↑' if metric.higher_is_better else '↓'} {metric_summary(name, metric, metrics)}"
 
     blocks = ["(↑ higher is better, ↓ lower is better)"]
     for space_name, (config_name, space) in spaces.items():
