@@ -71,10 +71,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
 
 def _run(cfg: DictConfig, run_dir: Path, settings: Settings) -> dict:
     stage = build(cfg.train, "train") if cfg.get("train") else NoTraining()
+    tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()  # refused before the store opens
     parts = build_parts(cfg, run_dir, settings.device, worker_index(cfg, 0), stage=stage)
     protect_results(run_dir, {r.hash for r in parts.store.records()}, cfg.search.get("overwrite", False),
                     f"study {parts.store.study.study_name!r} in {redact(parts.store.url or 'memory')}")
-    tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()
     announce(cfg, parts, settings, run_dir, tracker)
     try:
         return finish_run(cfg, parts, settings, run_dir, tracker, stage)

@@ -9,12 +9,23 @@ checkpoint when `train=short` trained it, else from the seeded initialisation th
 """
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
 from tfnas.errors import ConfigError
 
 PROVENANCE_FILE = "tfnas_export.json"
+
+
+def imports_tfnas(path: Path) -> bool:
+    """Whether a Python file imports tfnas anywhere (the exported files must not)."""
+    for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+        if any(n == "tfnas" or n.startswith("tfnas.") for n in names):
+            return True
+    return False
 
 
 def _read_json(path: Path, field: str):
@@ -88,5 +99,6 @@ def _model_card(record: dict) -> str:
     ]
     if record.get("corpus"):
         lines.append(f"Searched (and trained, if at all) on the corpus `{record['corpus']}`.")
-    lines += ["", "Load it:", "", "```python", record["load"], "```", ""]
+    lines += ["", "Load it:", "", "```python", *(record.get("usage") or [record["load"]]), "```", ""]
+    lines += record.get("notes") or []
     return "\n".join(lines)

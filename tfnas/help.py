@@ -9,8 +9,10 @@ Plug-in configs (the `tfnas.conf` entry points) are included like the built-in o
 from __future__ import annotations
 
 import logging
+import os
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from omegaconf import OmegaConf
 
@@ -95,8 +97,9 @@ def group_lines(group: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def metric_lines() -> str:
-    """Every metric config under each space it applies to, one line each."""
+def spaces_and_metrics() -> tuple[dict, dict]:
+    """Every buildable space config (space name -> (config name, space)) and every metric config
+    (config name -> metric instance), built from the config files; what the help and the docs list."""
     from hydra.utils import instantiate
 
     from tfnas.build import build
@@ -119,12 +122,69 @@ def metric_lines() -> str:
             metrics[name] = instantiate(OmegaConf.create(_strip_defaults(_yaml_text("metric", name))))
         except Exception as err:  # noqa: BLE001
             log.debug("help: metric %s: %s", name, err)
+    return spaces, metrics
+
+
+def metric_summary(name: str, metric, metrics: dict) -> str:
+    """One line: a `_norm` variant says what it divides; any other metric its config's description."""
+    base = name[: -len("_norm")]
+    if name.endswith("_norm") and base in metrics:  # the registry's normalised variant of a summed metric
+        return f"{base} divided by the number of terms it sums"
+    return description("metric", name)
+
+
+@lru_cache(maxsize=None)
+def metric_lines() -> str:
+    """Every metric config under each space it applies to, one line each; read from the on-disk cache
+    when nothing they depend on has changed (building them imports torch and transformers: seconds)."""
+    cached = _cache_file()
+    try:
+        return cached.read_text(encoding="utf-8")
+    except (OSError, AttributeError):  # AttributeError: no cache folder (None)
+        pass
+    text = _metric_lines()
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, cached)
+    except (OSError, AttributeError) as err:  # a read-only home: no cache, the same text
+        log.debug("help: no cache: %s", err)
+    return text
+
+
+def _cache_file():
+    """$XDG_CACHE_HOME/tfnas/help/<key>.txt (~/.cache by default); the key covers every file the metric lines
+    are computed from (the metric and space code and configs, plug-ins included), the versions and the Python."""
+    import hashlib
+    import importlib.util
+    import sys
+    from importlib.resources import files
+
+    import tfnas
+    from tfnas.config import CONFIG_MODULE, plugin_search_path
+
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(root):
+        return None
+    folders = [Path(str(files(m))) for m in [CONFIG_MODULE] + [p[len("pkg://"):] for p in plugin_search_path()]]
+    for package in ("tfnas.metrics", "tfnas.search_spaces"):
+        spec = importlib.util.find_spec(package)
+        folders += [Path(f) for f in (spec.submodule_search_locations or [])] if spec else []
+    digest = hashlib.sha256(f"{tfnas.__version__} {sys.version} {plugin_search_path()}".encode())
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in (".py", ".yaml"):
+                stat = path.stat()
+                digest.update(f"{path} {stat.st_mtime_ns} {stat.st_size}".encode())
+    return Path(root) / "tfnas" / "help" / f"{digest.hexdigest()[:32]}.txt"
+
+
+def _metric_lines() -> str:
+    spaces, metrics = spaces_and_metrics()
+
     def text(name: str, metric) -> str:
-        arrow = "↑" if metric.higher_is_better else "↓"
-        base = name[: -len("_norm")]
-        if name.endswith("_norm") and base in metrics:  # the registry's normalised variant of a summed metric
-            return f"{arrow} {base} divided by the number of terms it sums"
-        return f"{arrow} {description('metric', name)}"
+        return f"{'↑' if metric.higher_is_better else '↓'} {metric_summary(name, metric, metrics)}"
 
     blocks = ["(↑ higher is better, ↓ lower is better)"]
     for space_name, (config_name, space) in spaces.items():

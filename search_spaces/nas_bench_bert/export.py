@@ -8,12 +8,12 @@ loads it where tfnas is not installed.
 """
 from __future__ import annotations
 
-import ast
 import shutil
 from pathlib import Path
 
 from safetensors.torch import load_file
 
+from tfnas.export import imports_tfnas  # noqa: F401 (re-exported: the check lives with `tfnas export`)
 from tfnas.search_spaces.nas_bench_bert import configuration_flexibert, modeling_flexibert
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertForMaskedLM, FlexiBertModel
 
@@ -26,16 +26,6 @@ AUTO_MAP = {
 }
 # tfnas's short-training MLM head (trainer.MaskedLMHead) -> FlexiBertForMaskedLM's lm_head
 _MLM_HEAD_KEYS = {"dense": "lm_head.dense", "norm": "lm_head.norm", "out": "lm_head.decoder"}
-
-
-def imports_tfnas(path: Path) -> bool:
-    """Whether a Python file imports tfnas anywhere (the exported files must not)."""
-    for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-            [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
-        if any(n == "tfnas" or n.startswith("tfnas.") for n in names):
-            return True
-    return False
 
 
 def export_bert(space, arch, out: Path, checkpoint: Path | None, seed: int) -> dict:

@@ -1,5 +1,6 @@
-"""`tfnas export`: a real tiny search's winner as a model folder. BERT folders load with
-`trust_remote_code=True` in a process where tfnas cannot be imported; RNN folders through load_exported."""
+"""`tfnas export`: a real tiny search's winner as a model folder. BERT and RNN folders load with
+`trust_remote_code=True` in a process where tfnas cannot be imported, and give the same outputs as tfnas's models;
+RNN folders also load into tfnas's own model through load_exported."""
 import json
 import os
 import subprocess
@@ -98,6 +99,8 @@ def test_rnn_export_and_loader(tmp_path, capsys, monkeypatch):
     untrained, _ = load_exported(tmp_path / "m2")  # rank 2 was not trained: the search's own initialisation
     assert json.loads((tmp_path / "m2" / "tfnas_export.json").read_text())["trained"] is None
     assert untrained.nhid == 24
+    card = (tmp_path / "m1" / "README.md").read_text()
+    assert "AutoModelForCausalLM.from_pretrained" in card and "(batch, time)" in card
 
     for argv, said in (([str(tmp_path / "run"), "--rank", "9"], "--rank: must be between 1 and 2"),
                        ([str(tmp_path / "run"), "--out", str(tmp_path / "m1")], "not empty"),
@@ -110,3 +113,71 @@ def test_rnn_export_and_loader(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit) as exit_:
         tfnas()  # `tfnas export ...` is dispatched before Hydra sees the arguments
     assert exit_.value.code == 2 and "--rank: must be between 1 and 2" in capsys.readouterr().err
+
+
+NO_TFNAS_RNN = r'''
+import sys, json, torch
+class Block:
+    tried = []
+    def find_spec(self, name, path=None, target=None):
+        if name == "tfnas" or name.startswith("tfnas."):
+            Block.tried.append(name)
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked)")
+sys.meta_path.insert(0, Block())
+folder, ids_file = sys.argv[1], sys.argv[2]
+from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
+ids = torch.load(ids_file)
+lm = AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True).eval()
+base = AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
+tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)  # transformers reads config.json here too
+with torch.no_grad():
+    out = lm(input_ids=ids, labels=ids)
+    hidden = base(input_ids=ids).last_hidden_state
+torch.save({"logits": out.logits, "loss": out.loss, "hidden": hidden}, ids_file + ".out")
+words = tok("the company said xyzzy-not-a-word <eos>")["input_ids"]
+print(json.dumps({"tfnas_loaded": any(m.startswith("tfnas") for m in sys.modules), "tried": Block.tried,
+                  "classes": [type(m).__name__ for m in (lm, base)], "module": type(lm).__module__,
+                  "words": words, "unk": tok.unk_token_id, "eos": tok.eos_token_id, "vocab": len(tok),
+                  "decoded": tok.decode(words[:3]),
+                  "tied": lm.decoder.weight.data_ptr() == lm.model.encoder.weight.data_ptr()}))
+'''
+
+
+def test_rnn_export_loads_and_computes_a_loss_without_tfnas(tmp_path):
+    search(tmp_path / "run", "search.budget=2", "search.top_k=1", "train=short", "train.top_k=1", "train.steps=2",
+           "train.rnn.batch_size=4", "train.rnn.bptt=8", "train.rnn.eval_max_tokens=200")
+    record = export_run(tmp_path / "run", rank=1, out=tmp_path / "model")
+    assert record["trained"]["steps"] == 2 and record["format"] == "transformers"
+    folder = tmp_path / "model"
+    config = json.loads((folder / "config.json").read_text())
+    assert config["auto_map"]["AutoModelForCausalLM"] == "modeling_nas_bench_nlp.NasBenchNLPForCausalLM"
+    assert config["recipe"] and config["nhid"] == 24  # the cell is data in the config
+    files = {p.name for p in folder.iterdir()}
+    assert {"model.safetensors", "modeling_nas_bench_nlp.py", "configuration_nas_bench_nlp.py", "recipe_cell.py",
+            "tokenizer.json", "README.md"} <= files
+    from tfnas.export import imports_tfnas
+    from tfnas.search_spaces.nas_bench_nlp.export import load_exported
+
+    assert not any(imports_tfnas(p) for p in folder.glob("*.py"))
+    model, vocab = load_exported(folder)  # tfnas's own model, time-major
+    ids = torch.randint(0, len(vocab), (3, 11), generator=torch.Generator().manual_seed(2))
+    torch.save(ids, tmp_path / "ids.pt")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-c", NO_TFNAS_RNN, str(folder), str(tmp_path / "ids.pt")], cwd=tmp_path,
+                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+    assert report["tried"] == [] and not report["tfnas_loaded"] and "tfnas" not in report["module"]
+    assert report["classes"] == ["NasBenchNLPForCausalLM", "NasBenchNLPModel"] and report["tied"]
+    assert report["vocab"] == len(vocab) and report["unk"] == vocab["<unk>"] and report["eos"] == vocab["<eos>"]
+    assert report["words"] == [vocab["the"], vocab["company"], vocab["said"], vocab["<unk>"], vocab["<eos>"]]
+    assert report["decoded"] == "the company said"
+    remote = torch.load(tmp_path / "ids.pt.out")
+    with torch.no_grad():  # the same weights give tfnas's logits, (T, B) transposed to (B, T)
+        logits, _ = model(ids.t())
+        outputs, _ = model.run_layers(model.embed(ids.t()))
+    torch.testing.assert_close(remote["logits"], logits.transpose(0, 1))
+    torch.testing.assert_close(remote["hidden"], outputs[-1].transpose(0, 1))
+    expected = torch.nn.functional.cross_entropy(logits[:-1].reshape(-1, len(vocab)), ids.t()[1:].reshape(-1))
+    torch.testing.assert_close(remote["loss"], expected)

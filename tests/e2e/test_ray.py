@@ -98,7 +98,7 @@ def test_two_actors_one_killed_halfway_still_score_the_budget_once_each(tmp_path
 def test_hydra_multirun_on_the_ray_launcher(tmp_path, local_ray):
     """hydra/launcher=ray (hydra-ray-launcher): each job of the sweep runs as a Ray task on a running cluster
     (here the local one; address=auto). The launcher sets an object-store size by default, which Ray refuses
-    when connecting to a cluster: object_store_memory=null lifts it (see README)."""
+    when connecting to a cluster: object_store_memory=null lifts it (see docs/scaling-out.md)."""
     import subprocess
     import sys
     from pathlib import Path

@@ -169,3 +169,14 @@ def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, 
         time.sleep(0.1)
     assert failed.exited and failed.exit_code == 1
     assert "shortlist exploded" in failed.summary["error"]
+
+
+def test_tracking_wandb_without_wandb_installed_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    from apprun import search as search_in_process
+
+    monkeypatch.setitem(sys.modules, "wandb", None)  # `import wandb` now raises ImportError, as where it is not installed
+    run_dir = tmp_path / "run"
+    with pytest.raises(ConfigError) as err:
+        search_in_process(run_dir, "search.budget=2", "tracking=wandb")
+    assert err.value.field == "tracking" and "pip install 'tfnas[wandb]'" in str(err.value)
+    assert not run_dir.exists() or not any(run_dir.iterdir())

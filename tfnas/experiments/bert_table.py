@@ -63,52 +63,98 @@ def analyse(space, out: Path, metrics) -> list[dict]:
 
 
 def figures(out: Path, rows, glue, table, described, metrics) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """<out stem>_figures/: each metric against GLUE, our tau beside the published one, GLUE by depth and width."""
+    from tfnas.report.benchmark import kendall_with_ci
 
     folder = out.with_name(out.stem + "_figures")
     folder.mkdir(exist_ok=True)
     keys = [m.key for m in metrics if not m.key.endswith("_norm")]
+    intervals = {}
+    for t in table:
+        values = [float(r[t["metric"]]) for r in rows] if t["metric"] in rows[0] else None
+        if values is not None:
+            pairs = [(v, g) for v, g in zip(values, glue) if math.isfinite(v)]
+            intervals[t["metric"]] = kendall_with_ci([v for v, _ in pairs], [g for _, g in pairs])[2]
+    _metrics_vs_glue(folder / "metrics_vs_glue.png", keys, rows, glue, described, table, intervals)
+    _tau_bars(folder / "tau_ours_vs_published.png", table, intervals)
+    _glue_by_depth_width(folder / "glue_by_depth_width.png", glue, described)
+
+
+def _groups(described) -> list[tuple[int, int]]:
+    return sorted({(d["num_layers"], d["hidden_size"]) for d in described})
+
+
+def _metrics_vs_glue(path: Path, keys, rows, glue, described, table, intervals) -> None:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    from tfnas.report.plots import DPI, MARKERS, scale_axis
+
     cols = 4
-    fig, axes = plt.subplots(math.ceil(len(keys) / cols), cols, figsize=(4 * cols, 3.2 * math.ceil(len(keys) / cols)))
-    colour = [2 * (d["num_layers"] == 4) + (d["hidden_size"] == 256) for d in described]
-    for ax, key in zip(axes.flat, keys):
+    fig = Figure(figsize=(4.2 * cols, 3.4 * math.ceil(len(keys) / cols) + 1.0), dpi=DPI, layout="constrained")
+    axes = fig.subplots(math.ceil(len(keys) / cols), cols, squeeze=False).ravel()
+    groups = _groups(described)
+    colours = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+    glue = np.asarray(glue, dtype=float)
+    for ax, key in zip(axes, keys):
         values = np.array([float(r[key]) for r in rows])
         finite = np.isfinite(values)
-        ax.scatter(values[finite], np.array(glue)[finite], c=np.array(colour)[finite], s=6, cmap="viridis")
-        tau = next(t["tau"] for t in table if t["metric"] == key)
-        ax.set_title(f"{key} (tau {tau:.2f})", fontsize=8)
-        if key in ("params", "activation_distance_sum"):
-            ax.set_xscale("log")
-    for ax in list(axes.flat)[len(keys):]:
-        ax.axis("off")
-    fig.supylabel("GLUE")
-    fig.tight_layout()
-    fig.savefig(folder / "metrics_vs_glue.png", dpi=110)
-    plt.close(fig)
+        for k, group in enumerate(groups):
+            pick = finite & np.array([(d["num_layers"], d["hidden_size"]) == group for d in described])
+            ax.scatter(values[pick], glue[pick], s=7, alpha=0.7, color=colours[k % len(colours)],
+                       marker=MARKERS[k % len(MARKERS)], label=f"{group[0]} layers, hidden {group[1]}")
+        if not scale_axis(ax, values[finite], "x", key):
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4), useOffset=False)
+        ax.set_ylabel("GLUE")
+        tau, ci = next(t["tau"] for t in table if t["metric"] == key), intervals.get(key)
+        ax.set_title(f"{key}\nτ = {tau:+.2f}" + (f" [95% CI {ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else ""), fontsize="small")
+    for ax in axes[len(keys):]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(groups), fontsize="small", markerscale=2.5,
+               title="depth and width", title_fontsize="small")
+    fig.suptitle(f"NAS-Bench-BERT: each training-free metric against GLUE ({len(rows)} architectures; Kendall τ with "
+                 "its 95% bootstrap interval)")
+    fig.savefig(path, dpi=DPI)
 
-    fig, ax = plt.subplots(figsize=(8, 5))
+
+def _tau_bars(path: Path, table, intervals) -> None:
+    from matplotlib.figure import Figure
+
+    from tfnas.report.plots import DPI
+
+    fig = Figure(figsize=(8.5, 0.32 * len(table) + 2.0), dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
     names = [t["metric"] for t in table]
     y = np.arange(len(names))
-    ax.barh(y - 0.2, [t["tau"] for t in table], 0.4, label="ours (real sizes)")
-    ax.barh(y + 0.2, [t["tau_published"] for t in table], 0.4, label="published")
-    ax.set_yticks(y, names, fontsize=7)
+    ours = np.array([t["tau"] for t in table], dtype=float)
+    errors = np.array([[t - intervals[n][0], intervals[n][1] - t] if intervals.get(n) else [0.0, 0.0]
+                       for n, t in zip(names, ours)]).T
+    ax.barh(y - 0.2, ours, 0.4, xerr=errors, capsize=2, color="tab:blue", label="ours (each model at its real size), 95% CI")
+    ax.barh(y + 0.2, [t["tau_published"] for t in table], 0.4, color="tab:orange", hatch="//", edgecolor="white",
+            label="published (the paper's released scores)")
+    ax.set_yticks(y, names, fontsize="small")
+    ax.invert_yaxis()
     ax.axvline(0, color="k", lw=0.5)
-    ax.set_xlabel("Kendall tau with GLUE")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(folder / "tau_ours_vs_published.png", dpi=110)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    groups = sorted({(d["num_layers"], d["hidden_size"]) for d in described})
-    ax.boxplot([[g for d, g in zip(described, glue) if (d["num_layers"], d["hidden_size"]) == k] for k in groups])
-    ax.set_xticks(range(1, len(groups) + 1), [f"{l} layers / {h}" for l, h in groups])
-    ax.set_ylabel("GLUE")
-    fig.tight_layout()
-    fig.savefig(folder / "glue_by_depth_width.png", dpi=110)
-    plt.close(fig)
+    ax.set_xlabel("Kendall τ with GLUE (higher: ranks like the benchmark)")
+    ax.set_title("NAS-Bench-BERT: Kendall τ with GLUE, ours beside the published values", fontsize="medium")
+    fig.legend(loc="outside lower center", ncols=2, fontsize="small")
+    fig.savefig(path, dpi=DPI)
 
 
+def _glue_by_depth_width(path: Path, glue, described) -> None:
+    from matplotlib.figure import Figure
+
+    from tfnas.report.plots import DPI
+
+    fig = Figure(figsize=(6.5, 4.2), dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    groups = _groups(described)
+    data = [[g for d, g in zip(described, glue) if (d["num_layers"], d["hidden_size"]) == k] for k in groups]
+    ax.boxplot(data)
+    ax.set_xticks(range(1, len(groups) + 1), [f"{l} layers\nhidden {h}\n(n = {len(v)})" for (l, h), v in zip(groups, data)])
+    ax.set_ylabel("GLUE (NAS-Bench-BERT)")
+    ax.set_xlabel("depth and hidden size")
+    ax.set_title("GLUE by depth and width: the ordinal baseline's ordering")
+    fig.savefig(path, dpi=DPI)

@@ -150,11 +150,12 @@ def format_table(table: list[dict]) -> str:
 
 
 def scatter_figures(rows: list[dict[str, str]], keys: list[str], benchmark, directory: Path) -> list[Path]:
-    """One PNG per metric: our score (x) against the PTB test loss (y), undefined values left out."""
-    import matplotlib
+    """One PNG per metric: our score (x) against the PTB test loss (y), undefined values left out; the title
+    gives Kendall's tau with its 95% bootstrap interval, and a wide metric axis is symlog (and says so)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from tfnas.report.benchmark import kendall_with_ci
+    from tfnas.report.plots import DPI, scale_axis
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -170,20 +171,17 @@ def scatter_figures(rows: list[dict[str, str]], keys: list[str], benchmark, dire
         if not points:
             continue
         x, y = np.array(points).T
-        fig, ax = plt.subplots(figsize=(4.5, 3.5), dpi=120)
-        if x.min() < 0 and x.max() < 0 and x.max() / x.min() < 1e-2:
-            ax.set_xscale("symlog")
-        elif x.min() > 0 and x.max() / x.min() > 1e3:
-            ax.set_xscale("log")
-        ax.scatter(x, y, s=6, alpha=0.6)
-        ax.set_xlabel(key)
-        ax.set_ylabel("PTB test loss")
-        tau = correlations(x, y)["kendall"]
-        ax.set_title(f"{key}: tau = {tau:+.3f} (n = {len(x)})")
-        fig.tight_layout()
+        fig = Figure(figsize=(5.6, 4.2), dpi=DPI, layout="constrained")
+        ax = fig.add_subplot()
+        ax.scatter(x, y, s=8, alpha=0.6, color="tab:blue", edgecolor="none")
+        scale_axis(ax, x, "x", f"{key} at initialisation")
+        ax.set_ylabel("PTB test loss after 50 epochs (NAS-Bench-NLP)")
+        tau, _, ci = kendall_with_ci(list(x), list(y))
+        interval = f" [95% CI {ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else ""
+        ax.set_title(f"{key} vs PTB test loss\nKendall τ = {tau:+.3f}{interval}, n = {len(x)}" if tau is not None
+                     else f"{key} vs PTB test loss\nn = {len(x)}", fontsize="medium")
         path = directory / f"{key}.png"
-        fig.savefig(path)
-        plt.close(fig)
+        fig.savefig(path, dpi=DPI)
         paths.append(path)
     return paths
 

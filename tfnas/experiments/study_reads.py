@@ -86,29 +86,29 @@ def run(storages: dict[str, str], budget: int, out: Path, work: Path, window: in
 
 
 def plot(out: Path, window: int = 100) -> Path:
-    """Rolling median seconds per evaluation against the evaluation number, one line per storage."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Rolling median seconds per evaluation against the evaluation number, one line style per storage."""
     import numpy as np
+    from matplotlib.figure import Figure
+
+    from tfnas.report.plots import DPI, style
 
     series: dict[str, list[float]] = {}
     with open(out / "evaluations.csv", newline="") as handle:
         for row in csv.DictReader(handle):
             series.setdefault(row["storage"], []).append(float(row["seconds"]))
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for name, seconds in series.items():
+    fig = Figure(figsize=(7.0, 4.2), dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    for i, (name, seconds) in enumerate(series.items()):
         values = np.asarray(seconds)
-        rolling = [np.median(values[max(0, i - window + 1) : i + 1]) for i in range(len(values))]
-        ax.plot(np.arange(1, len(values) + 1), rolling, label=name)
-    ax.set_xlabel("evaluation")
-    ax.set_ylabel(f"seconds per evaluation (rolling median of {window})")
+        rolling = [np.median(values[max(0, k - window + 1) : k + 1]) for k in range(len(values))]
+        st = style(i)
+        ax.plot(np.arange(1, len(values) + 1), rolling, color=st["color"], linestyle=st["linestyle"], linewidth=1.6,
+                marker=st["marker"], markevery=max(1, len(values) // 10), label=f"{name} storage")
+    ax.set_xlabel("evaluation (trials in the study)")
+    ax.set_ylabel(f"seconds per evaluation\n(rolling median of {window})")
     ax.set_ylim(bottom=0)
-    ax.legend()
-    ax.set_title("cost of an evaluation as the study grows (metric=params, tiny)")
-    fig.tight_layout()
+    fig.legend(loc="outside right upper", fontsize="small")
+    ax.set_title("Cost of one evaluation as the study grows\n(metric=params at tiny sizes, one worker)", fontsize="medium")
     path = out / "seconds_per_evaluation.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    fig.savefig(path, dpi=DPI)
     return path

@@ -170,6 +170,6 @@ def heat_map(rows, ids_columns: list[str], path: Path, title: str) -> Path:
     ax.set_title(f"{title} (n = {len(ids)})", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130)
+    fig.savefig(path, dpi=150)
     plt.close(fig)
     return path

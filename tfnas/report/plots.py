@@ -2,7 +2,8 @@
 
 Training-free metrics are often heavy-tailed (hidden covariance spans -238 to -2.2e6 over 15 runs),
 so every axis that shows metric values switches to a symmetric log scale when the values span
-more than two orders of magnitude (`wide`), and says so in its label.
+more than two orders of magnitude (`wide`), and says so in its label. Every figure has a title,
+its legend outside the data, distinct line styles per series, and is written at `DPI`.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:b
           "tab:olive", "tab:cyan")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
 LINESTYLES = ("-", "--", "-.", ":")
+DPI = 150
 
 
 def style(i: int) -> dict:
@@ -30,7 +32,7 @@ def style(i: int) -> dict:
 def _figure(width: float = 6.0, height: float = 4.0):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     return fig, fig.add_subplot()
 
 
@@ -47,13 +49,19 @@ def wide(values: Sequence[float]) -> float | None:
 
 
 def scale_axis(ax, values: Sequence[float], axis: str, label: str) -> bool:
-    """Symlog on `axis` ("x"/"y") when the values are wide; the label says which scale it is."""
+    """A log axis ("x"/"y") when the values are wide: plain log when all are positive, else symlog (which
+    also takes negatives and zero); the label says which scale it is."""
     threshold = wide(values)
     setter = ax.set_xscale if axis == "x" else ax.set_yscale
     label_setter = ax.set_xlabel if axis == "x" else ax.set_ylabel
     if threshold is None:
         label_setter(label)
         return False
+    finite = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    if finite.size and finite.min() > 0:
+        setter("log")
+        label_setter(f"{label} (log axis)")
+        return True
     setter("symlog", linthresh=threshold)
     label_setter(f"{label} (symlog axis)")
     return True
@@ -83,8 +91,8 @@ def plot_best_so_far(path: Path, scores: Sequence[float], undefined: Sequence[bo
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("evaluations")
     ax.set_title(f"best {metric} so far ({'higher' if higher_is_better else 'lower'} is better)")
-    ax.legend(loc="best", fontsize="small")
-    fig.savefig(path)
+    fig.legend(loc="outside lower center", ncols=3, fontsize="small")
+    fig.savefig(path, dpi=DPI)
 
 
 def plot_histogram(path: Path, finite_scores: Sequence[float], undefined_count: int, metric: str) -> None:
@@ -105,8 +113,8 @@ def plot_histogram(path: Path, finite_scores: Sequence[float], undefined_count: 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("architectures")
     note = f"; {undefined_count} undefined not shown" if undefined_count else ""
-    ax.set_title(f"{metric}: n = {len(values)}{note}")
-    fig.savefig(path)
+    ax.set_title(f"{metric} of the scored architectures: n = {len(values)}{note}")
+    fig.savefig(path, dpi=DPI)
 
 
 def _symlog_edges(values: np.ndarray, threshold: float, bins: int) -> np.ndarray:
@@ -128,7 +136,7 @@ def plot_benchmark(path: Path, scores: Sequence[float], targets: Sequence[float]
     from matplotlib.figure import Figure
     from scipy.stats import rankdata
 
-    fig = Figure(figsize=(10.0, 4.0), dpi=100, layout="constrained")
+    fig = Figure(figsize=(10.0, 4.0), dpi=DPI, layout="constrained")
     raw, ranked = fig.subplots(1, 2)
     raw.scatter(scores, targets, s=14, alpha=0.7, color="tab:blue")
     scale_axis(raw, scores, "x", metric)
@@ -141,45 +149,63 @@ def plot_benchmark(path: Path, scores: Sequence[float], targets: Sequence[float]
     ranked.xaxis.set_major_locator(MaxNLocator(integer=True))
     ranked.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(tau_text)
-    fig.savefig(path)
+    fig.savefig(path, dpi=DPI)
 
 
-def plot_training_curves(path: Path, curves: dict[str, dict[str, list[tuple[int, float]]]], labels: dict[str, str]) -> None:
-    """One panel per series name (training loss, evaluation loss, ...), one line per candidate, one legend.
+def loss_series(names) -> list[str]:
+    """The series a training-curves figure draws: the losses (training, evaluation), not the bookkeeping
+    a trainer also logs (a BPTT window length, a learning rate), which would be a panel of noise."""
+    return [n for n in names if n.endswith("loss")]
 
-    `curves`: candidate -> series name -> [(step, value)]; `labels`: candidate -> legend label.
-    """
+
+def plot_training_curves(path: Path, curves: dict[str, dict[str, list[tuple[int, float]]]], labels: dict[str, str],
+                         diverged: dict[str, int] | None = None) -> None:
+    """One panel per loss series (training loss, evaluation loss, ...), one line per candidate, one legend.
+
+    `curves`: candidate -> series name -> [(step, value)]; `labels`: candidate -> legend label; `diverged`:
+    candidate -> the step its training diverged at, marked X at the top of every panel (a candidate that
+    diverged before its first logged step has no line, only that mark)."""
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
+    diverged = diverged or {}
     names: list[str] = []
     for series in curves.values():
-        names += [n for n in series if n not in names]
+        names += [n for n in loss_series(series) if n not in names]
     names.sort(key=lambda n: -max(len(s.get(n, ())) for s in curves.values()))  # most logged (training loss) first
-    names = names[:4]
-    fig = Figure(figsize=(6.0 * min(2, len(names)), 3.6 * math.ceil(len(names) / 2)), dpi=100, layout="constrained")
-    axes = fig.subplots(math.ceil(len(names) / 2), min(2, len(names)), squeeze=False).ravel()
+    names = names[:4] or ["train_loss"]
+    fig = Figure(figsize=(6.0 * min(2, len(names)), 3.6 * math.ceil(len(names) / 2) + 0.8), dpi=DPI, layout="constrained")
+    axes = fig.subplots(math.ceil(len(names) / 2), min(2, len(names)), squeeze=False, sharex=True).ravel()
     handles = {}
     for ax, name in zip(axes, names):
         values = []
         for i, (candidate, series) in enumerate(curves.items()):
-            points = sorted(series.get(name, ()))
-            if not points:
-                continue
-            steps, ys = zip(*points)
-            values += ys
             st = style(i)
-            line = ax.plot(steps, ys, color=st["color"], marker=st["marker"], markersize=4 if len(points) < 30 else 0,
-                           linewidth=1.2, label=labels.get(candidate, candidate))[0]
-            handles.setdefault(labels.get(candidate, candidate), line)
-        scale_axis(ax, values, "y", name)
+            points = sorted(series.get(name, ()))
+            label = labels.get(candidate, candidate) + (f" (diverged at step {diverged[candidate]})" if candidate in diverged else "")
+            handles.setdefault(label, Line2D([], [], color=st["color"], marker=st["marker"], linestyle=st["linestyle"]))
+            if points:
+                steps, ys = zip(*points)
+                values += ys
+                ax.plot(steps, ys, color=st["color"], marker=st["marker"], linestyle=st["linestyle"],
+                        markersize=4 if len(points) < 30 else 0, linewidth=1.4)
+            if candidate in diverged:  # at the top of the panel (axes coordinates): the loss there was not a number
+                ax.scatter([diverged[candidate]], [0.96], marker="X", s=60, color=st["color"], edgecolor="black",
+                           transform=ax.get_xaxis_transform(), zorder=5)
+        scale_axis(ax, values, "y", f"{name} (nats/token)")
         ax.set_xlabel("optimizer step")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(name)
+        ax.tick_params(labelbottom=True)
+        ax.set_title(name.replace("_", " "))
     for ax in axes[len(names):]:
         ax.set_visible(False)
-    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=min(4, len(handles)), fontsize="small",
-               title="final rank, hash", title_fontsize="small")
-    fig.savefig(path)
+    if diverged:
+        handles["diverged (X at the top, at the step)"] = Line2D([], [], color="gray", marker="X", linestyle="none",
+                                                                       markeredgecolor="black", markersize=8)
+    fig.suptitle("Short training of the shortlist: loss per optimizer step (lower is better)")
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=min(3, len(handles)),
+               fontsize="small", title="final rank, hash", title_fontsize="small")
+    fig.savefig(path, dpi=DPI)
     return fig
 
 
@@ -193,7 +219,7 @@ def plot_comparison(path: Path, curves: dict[str, dict[str, list[np.ndarray]]], 
 
     metrics = sorted(curves)
     groups = sorted({g for by_group in curves.values() for g in by_group})
-    fig = Figure(figsize=(6.5, 3.4 * len(metrics) + 0.6), dpi=100, layout="constrained")
+    fig = Figure(figsize=(6.5, 3.4 * len(metrics) + 0.6), dpi=DPI, layout="constrained")
     axes = fig.subplots(len(metrics), 1, squeeze=False)[:, 0]
     handles = {}
     for ax, metric in zip(axes, metrics):
@@ -230,6 +256,7 @@ def plot_comparison(path: Path, curves: dict[str, dict[str, list[np.ndarray]]], 
         ax.set_title(f"{metric}{direction}")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("evaluations")
+    fig.suptitle("Best score so far, per strategy: median over seeds")
     fig.legend(handles=list(handles.values()), loc="outside lower center", ncols=1 if len(handles) > 3 else len(handles), fontsize="small")
-    fig.savefig(path)
+    fig.savefig(path, dpi=DPI)
     return fig

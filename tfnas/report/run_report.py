@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -147,17 +148,29 @@ def _draw_plots(plots_dir, metric, higher, scores, undefined, finite, bench, run
 
 def _read_curves(path: Path, best: list[dict[str, Any]]):
     """training_curves.csv (hash, search_rank, step, seconds, name, value) as candidate -> name -> [(step, value)],
-    with legend labels `#final rank hash` (final rank from best.json)."""
+    with legend labels `#final rank hash` (final rank from best.json), and the step each diverged training stopped
+    at (a diverged candidate is drawn even when it logged no finite value)."""
     if not path.exists():
         return None
     curves: dict[str, dict[str, list]] = {}
     for row in finite_curve_rows(path):
         curves.setdefault(row["hash"], {}).setdefault(row["name"], []).append((row["step"], row["value"]))
+    diverged = {e["hash"]: step for e in best if (step := _diverged_step(e)) is not None}
+    for candidate in diverged:
+        curves.setdefault(candidate, {})
     if not curves:
         return None
     rank = {e.get("hash"): e.get("rank") for e in best}
     labels = {h: f"#{rank.get(h, '?')} {h[:8]}" for h in curves}
-    return dict(sorted(curves.items(), key=lambda kv: rank.get(kv[0]) or 10**9)), labels
+    return dict(sorted(curves.items(), key=lambda kv: rank.get(kv[0]) or 10**9)), labels, diverged
+
+
+def _diverged_step(entry: dict[str, Any]) -> int | None:
+    """The step a shortlisted candidate's training diverged at (its error names it), or None."""
+    if entry.get("train_status") != "failed" or "diverged" not in str(entry.get("train_error") or ""):
+        return None
+    said = re.search(r"at step (\d+)", str(entry["train_error"]))
+    return int(said.group(1)) if said else int(entry.get("train_steps") or 0) + 1
 
 
 def _quantiles(values: list[float]) -> dict[str, float] | None:

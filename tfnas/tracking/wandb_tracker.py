@@ -40,6 +40,15 @@ def hydra_job() -> dict[str, Any]:
     return job
 
 
+def require_wandb() -> None:
+    """W&B is an optional extra: refuse tracking=wandb without it before the search opens or writes anything."""
+    try:
+        import wandb  # noqa: F401
+    except ImportError:
+        raise ConfigError("tracking", "tracking=wandb needs the wandb package, which is not installed: "
+                                      "pip install 'tfnas[wandb]' (or use tracking=none)") from None
+
+
 class WandbTracker(Tracker):
     """Streams a search into a W&B run.
 
@@ -67,6 +76,8 @@ class WandbTracker(Tracker):
     ):
         if mode not in MODES:
             raise ConfigError("tracking.mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+        if mode != "disabled":
+            require_wandb()
         self.mode = mode
         self.project = project
         self.entity = entity

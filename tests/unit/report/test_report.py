@@ -122,6 +122,43 @@ def test_comparison_plot_has_median_band_and_one_legend(tmp_path):
     assert len(ax.collections) >= 12  # one interquartile band per group
 
 
+def test_training_curves_draw_every_candidate_mark_divergence_and_leave_out_bookkeeping(tmp_path):
+    from PIL import Image
+
+    from tfnas.report.plots import DPI, plot_training_curves
+
+    curves = {
+        "aaa": {"train_loss": [(1, 9.0), (10, 8.5), (20, 8.1)], "bptt": [(1, 75.0), (10, 71.0)], "eval_loss": [(20, 8.2)]},
+        "bbb": {"train_loss": [(1, 9.1), (10, 8.7)], "bptt": [(1, 75.0)]},  # diverged at step 12
+        "ccc": {},  # diverged at step 3, before its first logged value
+    }
+    labels = {"aaa": "#1 aaa", "bbb": "#2 bbb", "ccc": "#3 ccc"}
+    fig = plot_training_curves(tmp_path / "c.png", curves, labels, {"bbb": 12, "ccc": 3})
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles == ["train loss", "eval loss"]  # no panel for the BPTT window length
+    assert fig.get_suptitle() and len(fig.legends) == 1
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "#2 bbb (diverged at step 12)" in texts and "#3 ccc (diverged at step 3)" in texts and "#1 aaa" in texts
+    handles = fig.legends[0].legend_handles[:3]
+    assert len({(h.get_color(), h.get_linestyle()) for h in handles}) == 3  # distinct line styles
+    marks = [c.get_offsets()[0][0] for c in fig.axes[0].collections]
+    assert sorted(marks) == [3, 12]  # both divergences drawn where they happened
+    assert Image.open(tmp_path / "c.png").info["dpi"][0] >= DPI - 1
+
+
+def test_wide_positive_values_get_a_log_axis_that_says_so():
+    from matplotlib.figure import Figure
+
+    from tfnas.report.plots import scale_axis
+
+    ax = Figure().add_subplot()
+    assert scale_axis(ax, [1.0, 30.0, 2e4, 5e9], "x", "hidden_saliency")
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "hidden_saliency (log axis)"
+    ax = Figure().add_subplot()
+    assert scale_axis(ax, [-238.0, -4e3, -2.2e6], "y", "hidden_cov")
+    assert ax.get_yscale() == "symlog" and ax.get_ylabel() == "hidden_cov (symlog axis)"
+
+
 def test_report_rebuild_from_command_line(tmp_path, tiny_rnn_space, capsys):
     run_dir = make_run(tmp_path / "run", tiny_rnn_space, undefined_at=())
     assert report_main([str(run_dir)]) == 0
