@@ -15,7 +15,9 @@ from pathlib import Path
 
 from safetensors.torch import load_file, load_model
 
-from tfnas.search_spaces.nas_bench_nlp import configuration_nas_bench_nlp, modeling_nas_bench_nlp, recipe_cell
+import tfnas.search_spaces.nas_bench_nlp.configuration_nas_bench_nlp as configuration_nas_bench_nlp
+import tfnas.search_spaces.nas_bench_nlp.modeling_nas_bench_nlp as modeling_nas_bench_nlp
+import tfnas.search_spaces.nas_bench_nlp.recipe_cell as recipe_cell
 from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
 from tfnas.search_spaces.nas_bench_nlp.recipe import Recipe
 
