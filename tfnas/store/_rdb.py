@@ -27,8 +27,8 @@ def rdb_storage(url: str, heartbeat_interval: float | None, grace_period: float 
     Optuna has no retry of its own around table creation), then reported as a search.storage error.
     """
     engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if url.startswith("sqlite:///"):
-        engine_kwargs = {"creator": _sqlite_connector(url[len("sqlite:///"):])}
+    if url.startswith("sqlite") and ":///" in url:  # sqlite:///PATH, sqlite+pysqlite:///PATH
+        engine_kwargs = {"creator": _sqlite_connector(url.split(":///", 1)[1])}
     kwargs = {"heartbeat_interval": heartbeat_interval, _STALE_CALLBACK: on_stale}
     if heartbeat_interval is not None:
         kwargs["grace_period"] = grace_period
