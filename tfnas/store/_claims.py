@@ -23,8 +23,9 @@ def is_evaluation(trial) -> bool:
 
 
 def is_live_claim(trial) -> bool:
-    """An architecture being scored: a RUNNING claim."""
-    return trial.state == TrialState.RUNNING and trial.user_attrs.get("kind") == "claim"
+    """An architecture being scored: a RUNNING claim, or one being stored (its kind is "evaluation" a few writes
+    before Optuna's tell finishes it: it must go on holding its hash and its share of the budget meanwhile)."""
+    return trial.state == TrialState.RUNNING and trial.user_attrs.get("kind") in ("claim", "evaluation")
 
 
 def is_pending(trial) -> bool:

@@ -221,7 +221,7 @@ class EvaluationStore:
     def _on_stale(self, study, trial) -> None:
         self._stale_failed += 1
         log.info("failed trial %d (hash %s) of %s: its worker is gone", trial.number, trial.user_attrs.get("hash"), trial.user_attrs.get("worker"))
-        if trial.user_attrs.get("kind") == "claim" and "arch" in trial.user_attrs:
+        if trial.user_attrs.get("kind") in ("claim", "evaluation") and "arch" in trial.user_attrs and not self.is_evaluation(trial):
             self.retries.append((trial.user_attrs["hash"], trial.user_attrs["arch"]))
 
     def beating(self, trials):
@@ -256,9 +256,8 @@ class EvaluationStore:
         score it. With a `budget`, a claim also needs room: fewer than `budget` evaluations, live claims and
         pending trials numbered below it (`ClaimIndex.ahead_of`). Trial numbers are given out in the order
         trials are created, so of two racing claims the higher one always sees the lower one: workers
-        sharing a study never score more than the budget together. (On PostgreSQL, a trial created
-        concurrently may become visible after a higher-numbered one, so there the guarantee holds up to
-        that commit-order window.)"""
+        sharing a study never score more than the budget together (Optuna creates a study's trials one at a
+        time: on SQLite under the database lock, on other databases under a row lock of the study)."""
         for trial, key, arch_json in claims:
             self.claim(trial, key, arch_json)
         self.refresh()

@@ -54,3 +54,14 @@ def test_the_same_architecture_claimed_twice_goes_to_the_lower_trial(two_workers
     assert a.claim_batch([(low, "h", {"a": 1})], budget=5) == ["held"]  # the lower trial wins the hash
     assert not b.still_first(high, "h")  # seen before storing a score: b gives way
     assert b.study.trials[high.number].user_attrs["kind"] == "taken"
+
+
+def test_a_claim_being_stored_keeps_its_hash_and_its_share_of_the_budget(two_workers):
+    """`complete` marks the trial an evaluation a few writes before Optuna's tell finishes it; in between it is
+    still RUNNING and must count (under load that window let a second worker score budget + 1)."""
+    a, b = two_workers
+    trial = a.new_trial()
+    assert a.claim_batch([(trial, "h1", {"a": 1})], budget=1) == ["held"]
+    trial.set_user_attr("kind", "evaluation")  # as complete() does before its tell
+    assert b.claim_batch([(b.new_trial(), "h2", {"a": 2})], budget=1) == ["over_budget"]
+    assert b.claim_batch([(b.new_trial(), "h1", {"a": 1})], budget=5) == ["taken"]

@@ -1,13 +1,18 @@
 """A journal whose last record was torn by a crash mid-write is cut back to its last complete record at open."""
 import json
 import logging
+import os
 import subprocess
+import sys
+from pathlib import Path
 
 import optuna
 import pytest
 
-from apprun import search
+from apprun import TINY, search
 from tfnas.store._journal import cut_torn_tail
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def records(n: int) -> bytes:
@@ -35,10 +40,13 @@ def test_a_garbled_last_line_and_an_all_torn_file(tmp_path):
 
 
 def test_a_journal_search_torn_mid_record_resumes_with_every_complete_evaluation(tmp_path, caplog):
+    """The audit's steps: a journal search (its own process, gone when the journal is found torn, as after a
+    crash), `truncate -s -60`, start again, and again."""
     journal = tmp_path / "study.log"
     storage = f"search.storage=journal:{journal}"
-    first = search(tmp_path / "run", storage, "search.budget=3", "metric=params")
-    assert first["evaluated"] == 3
+    subprocess.run([sys.executable, str(ROOT / "search.py"), *TINY, storage, "search.budget=3", "metric=params",
+                    f"hydra.run.dir={tmp_path / 'run'}"], cwd=ROOT, check=True, capture_output=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
     subprocess.run(["truncate", "-s", "-60", str(journal)], check=True)  # the last record, cut mid-write
     torn = journal.stat().st_size - (journal.read_bytes().rfind(b"\n") + 1)
     assert torn > 0
@@ -46,6 +54,7 @@ def test_a_journal_search_torn_mid_record_resumes_with_every_complete_evaluation
         optuna.storages.journal.JournalFileBackend(str(journal)))).trials if t.state.name == "COMPLETE"]
     assert len(kept) >= 2  # what Optuna reads of the torn file: every evaluation finished before the cut
     with caplog.at_level(logging.WARNING, logger="tfnas.store._journal"):
+        # (the finished run's results.csv lists the evaluation whose record was torn off: overwrite moves it aside)
         second = search(tmp_path / "run", storage, "search.budget=5", "metric=params", "search.overwrite=true")
     (warning,) = [r.getMessage() for r in caplog.records if "partial record" in r.getMessage()]
     assert f"dropped its last {torn} byte(s)" in warning
