@@ -12,6 +12,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from tfnas.strategy import STRATEGIES, Candidate, Strategy
 from tfnas.errors import ConfigError, InvalidArchitecture
+from tfnas.store import enqueue, reject
 from tfnas.trial_params import hide_readable
 
 # multivariate/group/constant_liar are marked experimental by Optuna; they are what we want here
@@ -60,9 +61,7 @@ class OptunaTPE(Strategy):
             try:
                 arch = self.space.suggest(trial)
             except InvalidArchitecture as err:
-                trial.set_user_attr("kind", "rejected")
-                trial.set_user_attr("reason", str(err))
-                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                reject(self.study, trial, str(err))
                 self.rejected += 1
                 continue
             return self._candidate(arch, trial=trial)
@@ -73,7 +72,7 @@ class OptunaTPE(Strategy):
     def tell(self, candidate: Candidate, score, duplicate: bool = False) -> None:
         trial = candidate.info.get("trial")
         if duplicate and trial is not None:
-            self.study.enqueue_trial(self._random_params(trial.distributions), skip_if_exists=False)
+            enqueue(self.study, self._random_params(trial.distributions))
 
     def _random_params(self, distributions: dict) -> dict:
         params = {}

@@ -19,9 +19,10 @@ from omegaconf import DictConfig, OmegaConf
 from tfnas.build import build, build_parts, heartbeat_settings, resolve_device
 from tfnas.executors import make_executor
 from tfnas.report import write_report
+from tfnas.run_lock import RunDirLock
 from tfnas.results import BEST_FILE, SUMMARY_FILE, ResultsWriter, protect_results, rewrite_results, write_json
 from tfnas.redaction import redact as redact_config
-from tfnas.storage import redact
+from tfnas.store import redact
 from tfnas.threads import resolve_threads
 from tfnas import validate
 from tfnas.summary import pareto_front, shortlist, summarize
@@ -60,19 +61,23 @@ def read_settings(cfg: DictConfig) -> Settings:
 
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the search described by `cfg`, writing results.csv, best.json, summary.json and report.md into `run_dir`."""
+    lock = RunDirLock(run_dir)
+    lock.refuse_if_live()  # a search still running there: refused before anything is checked further or written
     settings = read_settings(cfg)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(settings.threads)
     try:
-        return _run(cfg, run_dir, settings)
+        return _run(cfg, run_dir, settings, lock)
     finally:
+        lock.release()
         torch.set_num_threads(previous_threads)
 
 
-def _run(cfg: DictConfig, run_dir: Path, settings: Settings) -> dict:
+def _run(cfg: DictConfig, run_dir: Path, settings: Settings, lock: RunDirLock) -> dict:
     stage = build(cfg.train, "train") if cfg.get("train") else NoTraining()
     tracker = build(cfg.tracking, "tracking") if cfg.get("tracking") else NoTracker()  # refused before the store opens
     parts = build_parts(cfg, run_dir, settings.device, worker_index(cfg, 0), stage=stage)
+    lock.acquire()  # the run directory exists now (build_parts made it after every check)
     protect_results(run_dir, {r.hash for r in parts.store.records()}, cfg.search.get("overwrite", False),
                     f"study {parts.store.study.study_name!r} in {redact(parts.store.url or 'memory')}")
     announce(cfg, parts, settings, run_dir, tracker)
@@ -99,7 +104,7 @@ def finish_run(cfg: DictConfig, parts, settings: Settings, run_dir: Path, tracke
     summary = summarize(cfg, parts, result, best, settings.device, settings.n_workers, failed_workers, elapsed)
     summary["threads"] = settings.threads
     if len(parts.objectives) > 1:
-        front = pareto_front(result.records, parts.objectives)
+        front = pareto_front(parts.store, result.records, parts.objectives)
         write_json(run_dir / PARETO_FILE, front)
         summary["objectives"] = [{"metric": k, "higher_is_better": hib} for k, hib in parts.objectives]
         summary["pareto_front_size"] = len(front)

@@ -21,7 +21,7 @@ from tfnas.labels import with_benchmark_options
 from tfnas.metrics.base import METRICS
 from tfnas.metrics.scoring import Scorer
 from tfnas.pool import benchmark_pool
-from tfnas.storage import EvaluationStore, storage_url
+from tfnas.store import EvaluationStore, storage_url
 from tfnas.trial_params import hide_readable
 
 

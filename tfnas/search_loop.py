@@ -1,18 +1,23 @@
-"""The search loop: ask the strategy, score the architecture, store it, tell the strategy, record it."""
+"""The search loop: ask the strategy, dedupe, claim, score, store, record, tell.
+
+`strategy.ask_batch(n)` -> dedupe by `space.hash` -> `store.claim_batch` -> `scorer.score_many`
+-> `store.complete` -> `on_record` (results.csv) -> `strategy.tell`, `search.eval_batch` (n)
+architectures at a time. The study is the source of truth: every step reads what changed in it
+(other workers, a resumed run) before it asks.
+"""
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import optuna
 from tqdm.auto import tqdm
 
 from tfnas.interrupts import DeferredInterrupts
-from tfnas.metrics.scoring import Scorer
 from tfnas.results import Record
-from tfnas.storage import EvaluationStore
+from tfnas.store import EvaluationStore
 from tfnas.strategy import Candidate
 from tfnas.trial_params import readable_params
 
@@ -35,6 +40,32 @@ class SearchResult:
 
 
 @dataclass
+class SearchJob:
+    """What one search loop needs. `objectives` are the (metric key, higher_is_better) pairs the study stores as
+    values, the search metric first. `store` is the search's persistent study (the strategy bound to its study);
+    None: the strategy's private study, or a new in-memory one. `progress=None` shows a bar only on a terminal."""
+
+    space: Any
+    strategy: Any
+    scorer: Any
+    budget: int
+    objectives: list[tuple[str, bool]]
+    store: EvaluationStore | None = None
+    eval_batch: int = 1
+    on_record: Callable[[Record], None] | None = None
+    progress: bool | None = None
+    max_consecutive_duplicates: int = 1000
+
+    @property
+    def metric_key(self) -> str:
+        return self.objectives[0][0]
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.objectives[0][1]
+
+
+@dataclass
 class BestSoFar:
     """The best record seen, by the search metric's direction (`sign` +1: higher is better)."""
 
@@ -46,172 +77,254 @@ class BestSoFar:
             self.record = record
 
 
-def score_claimed(store: EvaluationStore, space, scorer: Scorer, arch, trial, key: str, metric_key: str,
-                  objectives: list[tuple[str, bool]], gate: DeferredInterrupts, result: SearchResult) -> Record | None:
-    """Claim `key` with `trial`, score `arch` while beating, and store it; the record, or None when
-    another worker holds the architecture or finished the trial (then its result arrives by sync)."""
-    arch_json = space.to_json(arch)
-    try:
-        if not store.try_claim(trial, key, arch_json):
-            return None  # another worker claimed it first
-        with store.beating(trial), gate.allowed():
-            evaluation = scorer(arch)
-        values = [evaluation.scores[k] for k, _ in objectives]
-        if not store.still_first(trial, key):
-            return None  # a lower claim on the same architecture appeared meanwhile: its worker stores it
-        store.complete(trial, key, arch_json, evaluation.scores, evaluation.undefined, evaluation.seconds, values,
-                       params=readable_params(space, arch))
-    except optuna.exceptions.UpdateFinishedTrialError as err:
-        # another worker (or an operator) finished this trial, e.g. failed it as stale: whoever failed
-        # it scores the architecture again; drop this evaluation and go on
-        result.dropped += 1
-        log.warning("trial %d (%s) was finished by someone else (%s); dropping this evaluation", trial.number, key, err)
-        return None
-    return Record(
-        index=trial.number,
-        hash=key,
-        score=evaluation.scores[metric_key],
-        undefined=metric_key in evaluation.undefined,
-        seconds=evaluation.seconds,
-        metrics=evaluation.scores,
-        arch=arch_json,
-    )
+@dataclass
+class Slot:
+    """One proposed candidate on its way through a batch: "new" (to claim), "duplicate" (scored before, or
+    earlier in this batch), "held" (claimed by this worker) or "lost" (another worker holds it, or finished it)."""
+
+    candidate: Candidate
+    key: str
+    trial: Any = None
+    state: str = "new"
+    record: Record | None = None
 
 
-def retry(store: EvaluationStore, space, by_hash: dict) -> Candidate | None:
-    """The next architecture whose claim this worker failed (its worker died), unless it is scored already."""
-    while store.retries:
-        key, arch_json = store.retries.pop(0)
-        if key not in by_hash:
-            log.info("scoring %s again: its worker died while scoring it", key)
-            return Candidate(space.from_json(arch_json), -1, {"retry": True})
-    return None
+def run_search(job: SearchJob) -> SearchResult:
+    """Fill the study with `job.budget` distinct scored architectures proposed by `job.strategy`.
 
-
-def run_search(
-    space,
-    strategy,
-    scorer: Scorer,
-    metric_key: str,
-    higher_is_better: bool,
-    budget: int,
-    on_record: Callable[[Record], None] | None = None,
-    max_consecutive_duplicates: int = 1000,
-    progress: bool | None = None,
-    store: EvaluationStore | None = None,
-    objectives: list[tuple[str, bool]] | None = None,
-) -> SearchResult:
-    """Fill the study with `budget` distinct scored architectures proposed by `strategy`.
-
-    `store` is the search's persistent study (the strategy must have been bound to its study);
-    without one, the strategy's private study or a new in-memory one is used. Evaluations
-    already in it -- an interrupted run being resumed, other workers sharing it -- count
-    towards the budget and are shown to the strategy through `observe`; an architecture
-    already scored (same canonical hash) is never scored again: the strategy is told its
-    stored score and the budget is not charged. `objectives` are the (metric key,
-    higher_is_better) pairs the study stores as values (default: the search metric).
-    The strategy always sees higher-is-better scores. `progress=None` shows a bar only on a terminal.
-
+    Evaluations already in the study (an interrupted run being resumed, other workers sharing it)
+    count towards the budget and are shown to the strategy through `observe`; an architecture
+    already scored (same canonical hash) is never scored again: the strategy is told its stored
+    score and the budget is not charged. The strategy always sees higher-is-better scores.
     Returns every evaluation of the study (not only this process's) in finishing order.
     """
-    objectives = objectives or [(metric_key, higher_is_better)]
-    directions = ["maximize" if hib else "minimize" for _, hib in objectives]
-    if store is None and getattr(strategy, "study", None) is not None:
-        store = EvaluationStore.wrap(strategy.study, metric_key)
-        found = [d.name.lower() for d in store.study.directions]
-        if found != directions:
-            raise ValueError(f"the strategy's study optimises {found}, the search {directions}: bind it to a store's study")
-    elif store is None:
-        store = EvaluationStore(None, "tfnas", directions, metric_key)
-    result = SearchResult()
-    sign = 1.0 if higher_is_better else -1.0
-    known: set[int] = set()
-    by_hash: dict[str, Record] = {}
-    mine: set[int] = set()
-    best = BestSoFar(sign)  # for the progress bar (kept as records arrive, not re-found)
-
-    def sync() -> int:
-        """Read what changed in the study: show new evaluations to the strategy; return the budget used."""
-        for trial in store.changes():
-            if store.is_evaluation(trial) and trial.number not in known:
-                known.add(trial.number)
-                record = store.record(trial)
-                by_hash[record.hash] = record
-                best.consider(record)
-                space.note_evaluated(record.hash)
-                if trial.number not in mine:
-                    strategy.observe(space.from_json(record.arch), sign * record.score)
-        # another worker is scoring each of its live claims
-        return len(known) + sum(1 for t in store.live_claims() if t.number not in mine)
-
-    used = sync()
-    result.resumed = used
-    if used:
-        log.info("the study already holds %d evaluation(s); resuming", used)
-    streak = 0
-    bar = tqdm(total=budget, initial=min(used, budget), desc="search", unit="arch", disable=None if progress is None else not progress)
-    gate = DeferredInterrupts()  # Ctrl-C lands while scoring or waiting, never inside a write to the study
+    loop = SearchLoop(job)
     try:
-        with gate:
+        with loop.gate:
             while True:
-                gate.check()
-                used = sync()
-                store.maybe_fail_stale()
-                bar.n = min(used, budget)
-                bar.refresh()
-                if used >= budget:
-                    if len(known) >= budget:
-                        break
-                    # the rest of the budget is in other workers' hands: wait for their claims to finish,
-                    # or to be failed as stale (a dead worker), and then score what they lost
-                    with gate.allowed():
-                        time.sleep(0.1)
+                n = loop.room()
+                if n is None:
+                    break
+                if n == 0:  # the rest of the budget is in other workers' hands: wait for their claims
+                    loop.wait()
                     continue
-                candidate = retry(store, space, by_hash)
-                if candidate is None:
-                    try:
-                        candidate = strategy.ask()
-                    except StopIteration as stop:
-                        result.stopped_early = str(stop) or "the strategy has nothing left to propose"
-                        break
-                key = space.hash(candidate.arch)
-                trial = candidate.info.get("trial")
-                if key in by_hash:
-                    result.duplicates += 1
-                    streak += 1
-                    stored = by_hash[key]
-                    if trial is not None:
-                        store.duplicate(trial, key, [stored.metrics[k] for k, _ in objectives], readable_params(space, candidate.arch))
-                    strategy.tell(candidate, sign * stored.score, duplicate=True)
-                    if streak >= max_consecutive_duplicates:
-                        result.stopped_early = f"the strategy proposed only already-scored architectures {streak} times in a row"
-                        log.warning("stopping early: %s", result.stopped_early)
-                        break
-                    continue
-                streak = 0
-                if trial is None:
-                    trial = store.new_trial()
-                mine.add(trial.number)
-                record = score_claimed(store, space, scorer, candidate.arch, trial, key, metric_key, objectives, gate, result)
-                if record is None:
-                    continue
-                known.add(trial.number)
-                by_hash[key] = record
-                space.note_evaluated(key)
-                result.scored_here += 1
-                if on_record is not None:
-                    on_record(record)
-                if candidate.info.get("retry"):
-                    strategy.observe(candidate.arch, sign * record.score)
-                else:
-                    strategy.tell(candidate, sign * record.score)
-                best.consider(record)
-                bar.set_postfix(best=f"{best.record.score:.4g}", refresh=False)
+                candidates = loop.ask(n)
+                if not candidates:
+                    break
+                slots = loop.dedupe(candidates)
+                held = loop.claim(slots)
+                evaluations = loop.score(held)
+                loop.complete(held, evaluations)
+                if loop.tell(slots):
+                    break
     except KeyboardInterrupt:
         # Everything scored so far is already on disk; end cleanly so the summary is written too.
-        result.stopped_early = INTERRUPTED
-        log.warning("interrupted: %d architecture(s) scored by this process and saved", result.scored_here)
+        loop.result.stopped_early = INTERRUPTED
+        log.warning("interrupted: %d architecture(s) scored by this process and saved", loop.result.scored_here)
     finally:
-        bar.close()
-    result.records = store.records()
-    return result
+        loop.bar.close()
+    loop.result.records = loop.store.records()
+    return loop.result
+
+
+def score_all(scorer, archs: list) -> list:
+    """The scorer's evaluations of `archs` (`score_many` where it has one: builds overlap probes off the CPU)."""
+    score_many = getattr(scorer, "score_many", None)
+    return score_many(archs) if score_many is not None else [scorer(arch) for arch in archs]
+
+
+class SearchLoop:
+    """The state of one search loop and its steps; `run_search` reads as the order they run in."""
+
+    def __init__(self, job: SearchJob):
+        self.job, self.space, self.strategy = job, job.space, job.strategy
+        self.store = job.store if job.store is not None else _default_store(job)
+        self.sign = 1.0 if job.higher_is_better else -1.0
+        self.result = SearchResult()
+        self.known: set[int] = set()  # numbers of the evaluations seen
+        self.mine: set[int] = set()  # numbers of the trials this worker created
+        self.by_hash: dict[str, Record] = {}
+        self.requeued: list[Candidate] = []  # claims that found the budget taken: proposed again if room returns
+        self.best = BestSoFar(self.sign)  # for the progress bar (kept as records arrive, not re-found)
+        self.streak = 0
+        self.gate = DeferredInterrupts()  # Ctrl-C lands while scoring or waiting, never inside a write to the study
+        self.result.resumed = used = self.sync()
+        if used:
+            log.info("the study already holds %d evaluation(s); resuming", used)
+        progress = job.progress
+        self.bar = tqdm(total=job.budget, initial=min(used, job.budget), desc="search", unit="arch",
+                        disable=None if progress is None else not progress)
+
+    def sync(self) -> int:
+        """Read what changed in the study: show new evaluations to the strategy; return the budget used
+        (evaluations, and other workers' live claims and pending trials)."""
+        for trial in self.store.changes():
+            if self.store.is_evaluation(trial) and trial.number not in self.known:
+                record = self._know(trial.number, self.store.record(trial))
+                if trial.number not in self.mine:
+                    self.strategy.observe(self.space.from_json(record.arch), self.sign * record.score)
+        others = [t for t in self.store.live_claims() + self.store.pending() if t.number not in self.mine]
+        return len(self.known) + len(others)
+
+    def _know(self, number: int, record: Record) -> Record:
+        self.known.add(number)
+        self.by_hash[record.hash] = record
+        self.best.consider(record)
+        self.space.note_evaluated(record.hash)
+        return record
+
+    def room(self) -> int | None:
+        """How many architectures to ask for now: 0 to wait for other workers, None when the budget is filled."""
+        self.gate.check()
+        used = self.sync()
+        self.store.maybe_fail_stale()
+        self.bar.n = min(used, self.job.budget)
+        self.bar.refresh()
+        if used >= self.job.budget:
+            return None if len(self.known) >= self.job.budget else 0
+        return min(self.job.eval_batch, self.job.budget - used)
+
+    def wait(self) -> None:
+        """Until other workers' claims finish, or are failed as stale (a dead worker) and come back as retries."""
+        with self.gate.allowed():
+            time.sleep(0.1)
+
+    def ask(self, n: int) -> list[Candidate]:
+        """Up to `n` candidates: architectures lost with dead workers first, then the strategy's proposals."""
+        batch = self._retries(n)
+        if len(batch) < n:
+            try:
+                batch += self.strategy.ask_batch(n - len(batch))
+            except StopIteration as stop:
+                if not batch:
+                    self.result.stopped_early = str(stop) or "the strategy has nothing left to propose"
+        return batch
+
+    def _retries(self, n: int) -> list[Candidate]:
+        batch = []
+        while self.requeued and len(batch) < n:
+            batch.append(self.requeued.pop(0))
+        while self.store.retries and len(batch) < n:
+            key, arch_json = self.store.retries.pop(0)
+            if key not in self.by_hash:
+                log.info("scoring %s again: its worker died while scoring it", key)
+                batch.append(Candidate(self.space.from_json(arch_json), -1, {"retry": True}))
+        return batch
+
+    def dedupe(self, candidates: list[Candidate]) -> list[Slot]:
+        """One slot per candidate; those scored before or proposed earlier in the batch are duplicates."""
+        slots, fresh = [], set()
+        for candidate in candidates:
+            slot = Slot(candidate, self.space.hash(candidate.arch), candidate.info.get("trial"))
+            if slot.key in self.by_hash or slot.key in fresh:
+                slot.state = "duplicate"
+                self.result.duplicates += 1
+                if slot.trial is not None:
+                    self.store.hold_duplicate(slot.trial, slot.key)
+            fresh.add(slot.key)
+            slots.append(slot)
+        return slots
+
+    def claim(self, slots: list[Slot]) -> list[Slot]:
+        """Claim the new slots' architectures; those held by this worker now (within the budget)."""
+        new = [s for s in slots if s.state == "new"]
+        for slot in new:
+            slot.trial = slot.trial if slot.trial is not None else self.store.new_trial()
+            self.mine.add(slot.trial.number)
+        claims = [(s.trial, s.key, self.space.to_json(s.candidate.arch)) for s in new]
+        outcomes = self.store.claim_batch(claims, self.job.budget)
+        for slot, outcome in zip(new, outcomes):
+            slot.state = "held" if outcome == "held" else "lost"
+            if outcome == "over_budget":
+                self.requeued.append(Candidate(slot.candidate.arch, slot.candidate.number, {"retry": True}))
+        return [s for s in new if s.state == "held"]
+
+    def score(self, held: list[Slot]) -> list:
+        """Score the held architectures together while their claims beat."""
+        if not held:
+            return []
+        with self.store.beating([s.trial for s in held]), self.gate.allowed():
+            return score_all(self.job.scorer, [s.candidate.arch for s in held])
+
+    def complete(self, held: list[Slot], evaluations: list) -> None:
+        """Store each evaluation (unless a lower claim on its architecture appeared meanwhile) and record it."""
+        self.store.refresh()
+        for slot, evaluation in zip(held, evaluations):
+            try:
+                if not self.store.still_first(slot.trial, slot.key, refresh=False):
+                    slot.state = "lost"  # a lower claim on the same architecture appeared meanwhile: its worker stores it
+                    continue
+                values = [evaluation.scores[k] for k, _ in self.job.objectives]
+                arch_json = self.space.to_json(slot.candidate.arch)
+                self.store.complete(slot.trial, slot.key, arch_json, evaluation.scores,
+                                    evaluation.undefined, evaluation.seconds, values, params=_readable(self.space, slot))
+            except optuna.exceptions.UpdateFinishedTrialError as err:
+                # another worker (or an operator) finished this trial, e.g. failed it as stale: whoever failed
+                # it scores the architecture again; drop this evaluation and go on
+                slot.state = "lost"
+                self.result.dropped += 1
+                log.warning("trial %d (%s) was finished by someone else (%s); dropping this evaluation", slot.trial.number, slot.key, err)
+                continue
+            slot.record = self._know(slot.trial.number, _record(slot, arch_json, evaluation, self.job.metric_key))
+            self.result.scored_here += 1
+            if self.job.on_record is not None:
+                self.job.on_record(slot.record)
+            self.bar.set_postfix(best=f"{self.best.record.score:.4g}", refresh=False)
+
+    def tell(self, slots: list[Slot]) -> bool:
+        """Tell the strategy every slot's score, in the order it proposed them; True to stop the search
+        (it proposed only already-scored architectures `max_consecutive_duplicates` times in a row)."""
+        for slot in slots:
+            if slot.state != "duplicate":
+                self.streak = 0
+                if slot.record is not None:
+                    self._tell_scored(slot)
+                continue
+            self.streak += 1
+            if self._tell_duplicate(slot) and self.streak >= self.job.max_consecutive_duplicates:
+                self.result.stopped_early = f"the strategy proposed only already-scored architectures {self.streak} times in a row"
+                log.warning("stopping early: %s", self.result.stopped_early)
+                return True
+        return False
+
+    def _tell_scored(self, slot: Slot) -> None:
+        score = self.sign * slot.record.score
+        if slot.candidate.info.get("retry"):
+            self.strategy.observe(slot.candidate.arch, score)
+        else:
+            self.strategy.tell(slot.candidate, score)
+
+    def _tell_duplicate(self, slot: Slot) -> bool:
+        """Tell a duplicate the stored score; False when the evaluation it repeats was lost (nothing to tell)."""
+        stored = self.by_hash.get(slot.key)
+        if stored is None:  # proposed twice in this batch and the first was lost to another worker
+            if slot.trial is not None:
+                self.store.fail(slot.trial, "taken")
+            return False
+        if slot.trial is not None:
+            self.store.duplicate(slot.trial, slot.key, [stored.metrics[k] for k, _ in self.job.objectives],
+                                 _readable(self.space, slot))
+        self.strategy.tell(slot.candidate, self.sign * stored.score, duplicate=True)
+        return True
+
+
+def _default_store(job: SearchJob) -> EvaluationStore:
+    """The strategy's private study wrapped as a store, or a new in-memory one."""
+    directions = ["maximize" if hib else "minimize" for _, hib in job.objectives]
+    if getattr(job.strategy, "study", None) is None:
+        return EvaluationStore(None, "tfnas", directions, job.metric_key)
+    store = EvaluationStore.wrap(job.strategy.study, job.metric_key)
+    found = [d.name.lower() for d in store.study.directions]
+    if found != directions:
+        raise ValueError(f"the strategy's study optimises {found}, the search {directions}: bind it to a store's study")
+    return store
+
+
+def _readable(space, slot: Slot):
+    return readable_params(space, slot.candidate.arch)
+
+
+def _record(slot: Slot, arch_json: Any, evaluation, metric_key: str) -> Record:
+    return Record(index=slot.trial.number, hash=slot.key, score=evaluation.scores[metric_key],
+                  undefined=metric_key in evaluation.undefined, seconds=evaluation.seconds,
+                  metrics=evaluation.scores, arch=arch_json)

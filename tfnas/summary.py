@@ -58,18 +58,15 @@ def summarize(cfg: DictConfig, parts, result, best: list[dict], device, n_worker
     return summary
 
 
-def pareto_front(records, objectives: list[tuple[str, bool]]) -> list[dict]:
-    """The evaluations no other evaluation beats on every objective (ties kept), sorted by the first."""
-    points = [[(1.0 if hib else -1.0) * r.metrics[k] for k, hib in objectives] for r in records]
-    front = []
-    for i, p in enumerate(points):
-        dominated = any(
-            all(q[j] >= p[j] for j in range(len(p))) and any(q[j] > p[j] for j in range(len(p)))
-            for q in points
-        )
-        if not dominated and all(math.isfinite(v) for v in p):
-            r = records[i]
-            front.append({"hash": r.hash, **{k: r.metrics[k] for k, _ in objectives}, "arch": r.arch})
+def pareto_front(store, records, objectives: list[tuple[str, bool]]) -> list[dict]:
+    """The evaluations no other evaluation beats on every objective (ties kept), sorted by the first: the
+    study's own Pareto front (Optuna's `study.best_trials`, through the store), in pareto.json's form."""
+    front_numbers = store.pareto_numbers()
+    front = [
+        {"hash": r.hash, **{k: r.metrics[k] for k, _ in objectives}, "arch": r.arch}
+        for r in records
+        if r.index in front_numbers and all(math.isfinite(r.metrics[k]) for k, _ in objectives)
+    ]
     key, hib = objectives[0]
     return sorted(front, key=lambda e: e[key], reverse=hib)
 

@@ -7,6 +7,7 @@ params, whatever strategy proposed it. The distributions come from the space's
 `describe_ranges()`, fixed for the space, because Optuna's importance evaluators only use a
 parameter whose distribution is the same in every trial.
 
+The store writes them onto each evaluation's trial (tfnas/store/_params.py).
 Strategies that suggest through the trial (TPE, NSGA-II) keep their own encoding params beside
 these; `ReadableParamsHidden` keeps the readable ones out of their sampler's model, so what
 they propose is exactly what it was without them.
@@ -53,30 +54,27 @@ def readable_params(space, arch) -> tuple[dict[str, Any], dict[str, BaseDistribu
             continue
         dist = distribution(ranges[name])
         value = _plain(value)
-        try:
-            internal = dist.to_internal_repr(value)
-            inside = dist._contains(internal)
-        except (ValueError, TypeError):
-            inside = False
-        if not inside:
+        if not inside(dist, value):
             log.debug("readable param %s=%r is outside its range %s; not stored as a param", name, value, dist)
             continue
         params[name], dists[name] = value, dist
     return params, dists
 
 
-def set_params(storage, trial, params: dict[str, Any], dists: dict[str, BaseDistribution]) -> list[str]:
-    """Write `params` onto a running trial through the storage (the trial's own `suggest_*` would
-    ask its sampler). A name the trial already holds (TPE's `hidden_size`) keeps its value.
-    Returns the names written."""
-    held = trial.params
-    added = []
-    for name, value in params.items():
-        if name in held:
-            continue
-        storage.set_trial_param(trial._trial_id, name, dists[name].to_internal_repr(value), dists[name])
-        added.append(name)
-    return added
+def inside(dist: BaseDistribution, value: Any) -> bool:
+    """Whether `dist` holds `value`: one of a categorical's choices; a number within the bounds and on the step
+    (the test Optuna's distributions make privately, written with their public attributes)."""
+    try:
+        internal = dist.to_internal_repr(value)  # a categorical's index: raises for a value not among the choices
+    except (ValueError, TypeError):
+        return False
+    if isinstance(dist, CategoricalDistribution):
+        return True
+    if not dist.low <= internal <= dist.high:
+        return False
+    if isinstance(dist, IntDistribution):
+        return (internal - dist.low) % dist.step == 0
+    return dist.step is None or abs((internal - dist.low) / dist.step - round((internal - dist.low) / dist.step)) < 1e-8
 
 
 def _plain(value: Any) -> Any:

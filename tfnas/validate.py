@@ -63,6 +63,7 @@ def run_values(cfg) -> None:
     integer(cfg.get("seed"), "seed", 0, "a non-negative integer (the random seed)")
     search = cfg.search
     positive_int(search.get("top_k", 10), "search.top_k", "a positive integer (architectures kept in best.json)")
+    positive_int(search.get("eval_batch", 1), "search.eval_batch", "a positive integer (architectures asked, claimed and scored together)")
     integer(search.get("worker", 0), "search.worker", 0, "a non-negative integer (this machine's index among those sharing a study)")
     optional_boolean(search.get("progress"), "search.progress")
     boolean(search.get("overwrite", False), "search.overwrite")

@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from tfnas.build import build_parts, resolve_device
 from tfnas.results import ResultsWriter
-from tfnas.search_loop import run_search
+from tfnas.search_loop import SearchJob, run_search
 
 
 def worker_index(cfg: DictConfig, local: int) -> int:
@@ -24,18 +24,10 @@ def worker_index(cfg: DictConfig, local: int) -> int:
 
 def search(parts, cfg: DictConfig, on_record, progress) -> object:
     """Run the search loop of one process over its parts."""
-    return run_search(
-        parts.space,
-        parts.strategy,
-        parts.scorer,
-        parts.metric.key,
-        parts.metric.higher_is_better,
-        cfg.search.budget,
-        on_record=on_record,
-        progress=progress,
-        store=parts.store,
-        objectives=parts.objectives,
-    )
+    return run_search(SearchJob(
+        parts.space, parts.strategy, parts.scorer, cfg.search.budget, parts.objectives, store=parts.store,
+        eval_batch=int(cfg.search.get("eval_batch", 1)), on_record=on_record, progress=progress,
+    ))
 
 
 def _worker_main(config: dict, run_dir: str, worker: int, threads: int, ready, parent: int) -> None:

@@ -15,7 +15,7 @@ import optuna
 from optuna.storages.journal import JournalFileBackend
 
 from apprun import config, interruptible, search
-from tfnas.storage import EvaluationStore
+from tfnas.store import EvaluationStore
 from tfnas.build import build_space
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import optuna
 import pytest
 from apprun import search
 
-from tfnas.storage import EvaluationStore
+from tfnas.store import EvaluationStore
 from tfnas.trained_study import trained_study_name
 
 READABLE = ["hidden_tuple_size", "num_nodes", "num_linear", "num_blend", "num_elementwise"]

@@ -31,7 +31,7 @@ def env():
 
 def evaluations(url: str, study_name: str = "tfnas") -> list:
     study = optuna.load_study(study_name=study_name, storage=url)
-    from tfnas.storage import EvaluationStore
+    from tfnas.store import EvaluationStore
 
     return [t for t in study.get_trials(deepcopy=False) if EvaluationStore.is_evaluation(t)]
 
@@ -126,7 +126,7 @@ def test_two_processes_share_one_postgresql_study(tmp_path):
 
 
 def test_a_different_search_is_refused_on_the_same_study(tmp_path):
-    from tfnas.storage import EvaluationStore
+    from tfnas.store import EvaluationStore
 
     url = f"sqlite:///{tmp_path / 's.db'}"
     EvaluationStore(url, "tfnas", ["maximize"], "m", fingerprint={"seed": 0, "metric": "hidden_cov"})

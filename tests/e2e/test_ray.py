@@ -34,6 +34,37 @@ def test_unreachable_ray_address_is_refused_before_anything_is_written(tmp_path)
         search(run_dir, "search.executor=ray", "search.ray_address=not-an-address", "search.budget=4")
 
 
+def test_a_local_ray_started_by_the_search_ends_with_it_on_kill_9():
+    """The driver starts its own Ray (no cluster on this machine: its own RAY_TMPDIR); kill -9 of the driver ends
+    every process of that Ray within seconds, the raylet's agents included (tfnas/executors/ray_reaper.py)."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import psutil
+
+    tests = Path(__file__).resolve().parents[1]
+    code = ("import time; from apprun import config; from tfnas.executors import make_executor; "
+            "make_executor(config('search.executor=ray'), 1); print('up', flush=True); time.sleep(600)")
+    driver = subprocess.Popen([sys.executable, "-c", code], cwd=tests, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": f"{tests}:{tests.parent}", "RAY_TMPDIR": tempfile.mkdtemp(prefix="r")})
+    try:
+        assert driver.stdout.readline().strip() == "up"
+        deadline = time.monotonic() + 60
+        while sum("Agent" in p.name() for p in psutil.Process(driver.pid).children(recursive=True)) < 2:
+            assert time.monotonic() < deadline, "Ray's agents did not start"
+            time.sleep(0.1)
+        family = psutil.Process(driver.pid).children(recursive=True)
+    finally:
+        driver.kill()
+        driver.wait()
+    _, alive = psutil.wait_procs(family, timeout=10)
+    for process in alive:
+        process.kill()
+    assert not alive, f"outlived the driver by 10 s: {[p.name() for p in alive]}"
+
+
 @pytest.fixture(scope="module")
 def local_ray():
     ray.init(num_cpus=2, object_store_memory=100 * 2**20, include_dashboard=False, logging_level="WARNING")

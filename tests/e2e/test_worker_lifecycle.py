@@ -10,7 +10,7 @@ from pathlib import Path
 
 import optuna
 
-from tfnas.storage import EvaluationStore
+from tfnas.store import EvaluationStore
 
 from apprun import TINY, interruptible
 from study_db import completed_trials

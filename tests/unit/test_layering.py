@@ -173,3 +173,83 @@ def test_the_graph_sees_real_imports():
     assert "tfnas.search_spaces.nas_bench_nlp.space" in graph
     assert "tfnas.search_space" in graph["tfnas.search_spaces.nas_bench_nlp.space"]
     assert "tfnas.build" in graph["tfnas.app"]
+
+
+# -- the study has one writer ---------------------------------------------------------------------------------------
+STORE = "tfnas.store"
+ADAPTER = "tfnas.store._optuna_adapter"
+#: methods that change a trial or a study (a strategy's own `tell` is told apart by its receiver, below)
+STUDY_WRITES = {"set_user_attr", "set_system_attr", "set_trial_state_values", "set_trial_user_attr", "set_trial_system_attr",
+                "set_trial_param", "set_trial_intermediate_value", "record_heartbeat", "enqueue_trial", "add_trial",
+                "add_trials", "set_metric_names", "create_new_trial"}
+#: Optuna's private attributes (a module's own `self._x` is its business)
+OPTUNA_PRIVATE = {"_storage", "_study_id", "_trial_id", "_get_stale_trial_ids", "_contains", "_cached_frozen_trial",
+                  "_pop_waiting_trial_id", "_log_number_offset", "_heartbeat"}
+#: files of other branches that still write the study; remove an entry when its file writes through the store
+TRANSITIONAL_WRITERS = {
+    "tfnas.trained_study": "moves into the store as tfnas/store/trained.py (training stages)",
+    "tfnas.strategies.ensemble": "a training spent is kept with EvaluationStore.set_study_attr once the ensemble moves",
+}
+
+
+def _study_access(path: Path) -> list[tuple[str, str]]:
+    """Each write to a study or trial ("write") and each use of Optuna's private names ("private") in a module,
+    as (kind, 'line: what')."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            receiver, method = ast.unparse(node.func.value), node.func.attr
+            study_tell = method == "tell" and ("study" in receiver or any(k.arg == "state" for k in node.keywords))
+            through_store = receiver.split(".")[-1].endswith("store")  # the store's own front: EvaluationStore methods
+            if (method in STUDY_WRITES or study_tell) and not through_store:
+                found.append(("write", f"{node.lineno}: {receiver}.{method}(...)"))
+        if isinstance(node, ast.Attribute) and node.attr in OPTUNA_PRIVATE:
+            if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                found.append(("private", f"{node.lineno}: .{node.attr}"))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "optuna":
+            if any(a.name.startswith("_") for a in node.names) or any(p.startswith("_") for p in node.module.split(".")):
+                found.append(("private", f"{node.lineno}: from {node.module} import {', '.join(a.name for a in node.names)}"))
+        if isinstance(node, ast.Import):
+            found += [("private", f"{node.lineno}: import {a.name}") for a in node.names
+                      if a.name.split(".")[0] == "optuna" and any(p.startswith("_") for p in a.name.split("."))]
+    return found
+
+
+def _study_access_by_module(kind: str) -> dict[str, list[str]]:
+    out = {}
+    for name, path in _modules().items():
+        hits = [what for k, what in _study_access(path) if k == kind]
+        if hits:
+            out[name] = hits
+    return out
+
+
+def test_only_the_store_writes_the_study_and_only_its_adapter_touches_optuna_internals():
+    private = _study_access_by_module("private")
+    writes = _study_access_by_module("write")
+    outside_adapter = {m: h for m, h in private.items() if m != ADAPTER and m not in TRANSITIONAL_WRITERS}
+    assert not outside_adapter, f"Optuna's private names outside {ADAPTER}: {outside_adapter}"
+    outside_store = {m: h for m, h in writes.items()
+                     if not (m == STORE or m.startswith(STORE + ".")) and m not in TRANSITIONAL_WRITERS}
+    assert not outside_store, f"study writes outside {STORE}: {outside_store}"
+    settled = sorted(m for m in TRANSITIONAL_WRITERS if m in _modules() and m not in writes and m not in private)
+    assert not settled, f"write through the store now, remove them from TRANSITIONAL_WRITERS: {settled}"
+    assert ADAPTER in private  # the check sees the adapter's own private names
+
+
+def test_the_study_access_check_sees_writes_and_private_names(tmp_path):
+    """Guards the test above: each kind of access is caught, a strategy's own tell is not."""
+    source = tmp_path / "m.py"
+    source.write_text(
+        "from optuna.storages._heartbeat import BaseHeartbeat\n"
+        "def f(study, trial, strategy, candidate):\n"
+        "    trial.set_user_attr('kind', 'x')\n"
+        "    study.tell(trial, state=None)\n"
+        "    strategy.tell(candidate, 1.0)\n"
+        "    store.set_metric_names(['m'])\n"
+        "    return study._storage, trial._trial_id, self._storage\n"
+    )
+    hits = sorted(_study_access(source), key=lambda h: int(h[1].split(":")[0]))
+    assert [(k, w.split(":")[0]) for k, w in hits] == [
+        ("private", "1"), ("write", "3"), ("write", "4"), ("private", "7"), ("private", "7")], hits

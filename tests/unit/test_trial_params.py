@@ -5,8 +5,8 @@ import numpy as np
 from optuna.trial import TrialState
 
 from tfnas.metrics.scoring import Evaluation
-from tfnas.search_loop import run_search
-from tfnas.storage import EvaluationStore
+from tfnas.search_loop import SearchJob, run_search
+from tfnas.store import EvaluationStore
 from tfnas.strategies.optuna_tpe import OptunaTPE
 from tfnas.strategies.random_search import RandomSearch
 from tfnas.trial_params import ADDED_PARAMS_ATTR, hide_readable, readable_params
@@ -24,7 +24,7 @@ def tpe_search(space, budget=25, hide=True):
     sampler = strategy.sampler(0)
     store = EvaluationStore(None, "t", ["maximize"], "agree", sampler=hide_readable(sampler) if hide else sampler)
     strategy.bind(space, np.random.default_rng(0), store.study)
-    result = run_search(space, strategy, scorer, "agree", True, budget, progress=False, store=store)
+    result = run_search(SearchJob(space, strategy, scorer, budget, [("agree", True)], store=store, progress=False))
     return store, [r.hash for r in result.records]
 
 
@@ -42,7 +42,7 @@ def test_random_search_trials_carry_readable_params():
     space, strategy = BitSpace(), RandomSearch()
     store = EvaluationStore(None, "t", ["maximize"], "agree")
     strategy.bind(space, np.random.default_rng(0), store.study)
-    run_search(space, strategy, BitScorer(), "agree", True, 5, progress=False, store=store)
+    run_search(SearchJob(space, strategy, BitScorer(), 5, [("agree", True)], store=store, progress=False))
     for trial in store.trials():
         assert set(trial.params) == {"ones", "first", "last"}
         assert trial.distributions["ones"].high == 14
@@ -75,7 +75,7 @@ def test_undefined_scores_are_fail_trials_counted_and_never_rescored(tmp_path):
         store = EvaluationStore(url, "t", ["maximize"], "agree")
         strategy = RandomSearch()
         strategy.bind(space, np.random.default_rng(0), store.study)
-        return store, run_search(space, strategy, scorer, "agree", True, budget, progress=False, store=store)
+        return store, run_search(SearchJob(space, strategy, scorer, budget, [("agree", True)], store=store, progress=False))
 
     store, result = run(12)
     failed = [t for t in store.trials() if t.state == TrialState.FAIL]

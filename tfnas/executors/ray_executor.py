@@ -18,9 +18,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psutil
 from omegaconf import DictConfig, OmegaConf
 
 from tfnas.errors import ConfigError
+from tfnas.executors.ray_reaper import start_reaper, stop_reaper
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,7 @@ class RayExecutor:
         self.address = str(cfg.search.get("ray_address") or "auto")
         self.started_here = False
         self.connected_here = False
+        self.reaper = None  # ends the local Ray instance's processes with this one (tfnas/executors/ray_reaper.py)
         self.failed: list[str] = []
         self.connect(ray)
         try:
@@ -159,8 +162,10 @@ class RayExecutor:
             self.connected_here = True
         except ConnectionError:
             cpus = max(1, math.ceil(float(self.options.get("num_cpus", 1)) * self.n_workers))
+            before = {p.pid for p in psutil.Process().children()}
             ray.init(num_cpus=cpus, object_store_memory=LOCAL_OBJECT_STORE_BYTES, **quiet)
             self.started_here = self.connected_here = True
+            self.reaper = start_reaper([p.pid for p in psutil.Process().children() if p.pid not in before])
             log.info("started a local Ray instance with %d CPU(s)", cpus)
 
     def start(self, cfg: DictConfig, parts, run_dir: Path) -> list:
@@ -241,3 +246,5 @@ class RayExecutor:
 
         if self.connected_here and ray.is_initialized():
             ray.shutdown()
+        stop_reaper(self.reaper)
+        self.reaper = None

@@ -9,8 +9,8 @@ from tfnas.strategies.pruned import PrunedSearch
 from tfnas.strategies.random_search import RandomSearch
 from tfnas.summary import pareto_front
 from tfnas.errors import ConfigError
-from tfnas.search_loop import run_search
-from tfnas.storage import EvaluationStore
+from tfnas.search_loop import SearchJob, run_search
+from tfnas.store import EvaluationStore
 
 from synthetic import L, TARGET, BitScorer, BitSpace
 
@@ -22,7 +22,7 @@ def best_found(make_strategy, seed: int, budget: int = BUDGET) -> float:
     space, strategy, scorer = BitSpace(), make_strategy(), BitScorer()
     store = EvaluationStore(None, "t", ["maximize"], "agree", sampler=strategy.sampler(seed))
     strategy.bind(space, np.random.default_rng(seed), store.study)
-    result = run_search(space, strategy, scorer, "agree", True, budget, progress=False, store=store)
+    result = run_search(SearchJob(space, strategy, scorer, budget, [("agree", True)], store=store, progress=False))
     assert len(result.records) == budget
     assert scorer.calls == budget  # an architecture proposed again is never scored again
     assert len({r.hash for r in result.records}) == budget
@@ -61,8 +61,8 @@ def test_nsga2_returns_a_pareto_front():
     objectives = [("agree", True), ("size", False)]
     store = EvaluationStore(None, "t", ["maximize", "minimize"], "agree", sampler=strategy.sampler(0))
     strategy.bind(space, np.random.default_rng(0), store.study)
-    result = run_search(space, strategy, scorer, "agree", True, 80, progress=False, store=store, objectives=objectives)
-    front = pareto_front(result.records, objectives)
+    result = run_search(SearchJob(space, strategy, scorer, 80, objectives, store=store, progress=False))
+    front = pareto_front(store, result.records, objectives)
     assert front and len(front) < len(result.records)
     points = [(r.metrics["agree"], r.metrics["size"]) for r in result.records]
     for entry in front:  # nothing evaluated beats a front member on both objectives
@@ -90,7 +90,7 @@ def test_tpe_rejects_undecodable_suggestions():
     space, strategy, scorer = Picky(), OptunaTPE(n_startup_trials=5), BitScorer()
     store = EvaluationStore(None, "t", ["maximize"], "agree", sampler=strategy.sampler(0))
     strategy.bind(space, np.random.default_rng(0), store.study)
-    result = run_search(space, strategy, scorer, "agree", True, 20, progress=False, store=store)
+    result = run_search(SearchJob(space, strategy, scorer, 20, [("agree", True)], store=store, progress=False))
     assert all(r.arch[0] == 1 for r in result.records)
     assert strategy.rejected > 0
     assert TARGET[0] == 1

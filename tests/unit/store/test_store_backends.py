@@ -11,8 +11,8 @@ from optuna.trial import TrialState
 
 from tfnas.build import heartbeat_settings
 from tfnas.errors import ConfigError
-from tfnas.storage import EvaluationStore, make_storage, storage_url
-from tfnas.study_feed import StudyFeed
+from tfnas.store import EvaluationStore, StudyFeed, storage_url
+from tfnas.store import open_storage as make_storage
 
 
 def test_plain_db_path_is_sqlite_and_journal_paths_are_absolute(tmp_path, monkeypatch):
@@ -104,7 +104,10 @@ def test_a_zombie_worker_counts_as_dead_so_its_claim_is_recovered():
     """A worker killed with its parent stays a zombie where PID 1 does not reap; kill(pid, 0) still succeeds."""
     import subprocess
 
-    from tfnas.storage import _alive
+    from tfnas.store._claims import alive
+
+    def _alive(pid):
+        return alive({"pid": pid})
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     deadline = time.monotonic() + 10

@@ -1,22 +1,32 @@
-"""Liveness of in-flight evaluations through Optuna's heartbeat mechanism.
+"""The one module that touches Optuna's private names; the rest of tfnas uses Optuna's public API.
 
-A worker scoring an architecture records a heartbeat for its claim trial every
-`interval` seconds; any worker fails a RUNNING trial whose last heartbeat is older than
-the grace period (`fail_stale_trials` below: Optuna's, with per-claim grace periods). Optuna
-records heartbeats for `RDBStorage`; `HeartbeatJournalStorage` adds the same protocol to the journal storage
-(heartbeats as a trial system attribute stamped with the writer's wall clock).
+Why each private name is needed (Optuna 3.5 to 5.x; `tests/unit/test_layering.py` keeps them here):
 
-"A live worker is never failed" must hold whatever each worker was configured with: a worker
-that fails trials after 0.2 s of silence would fail every trial of a worker that beats every
-10 s. So each claim declares its own worker's grace period (user attribute "grace_s"), and a
-worker fails a claim only after both its own grace period and the one that claim declares: a
-live worker beats within its own grace period, so it is never failed.
+- `study._storage`, `study._study_id`, `trial._trial_id`: a `Study` and a `Trial` do not expose
+  their storage or ids, but Optuna's public storage methods (`get_trial`,
+  `get_trial_id_from_study_id_trial_number`, `set_trial_param`, `record_heartbeat`) take them. The
+  incremental study feed, heartbeats and readable params need those storage calls.
+- `optuna.storages._heartbeat.BaseHeartbeat`: Optuna's heartbeat protocol, public in use (RDBStorage
+  implements it) but not exported. Optuna's journal storage has no heartbeats; tfnas adds them
+  (`HeartbeatJournalStorage`) so journal and Redis studies recover dead workers' claims too.
+- `BaseHeartbeat._get_stale_trial_ids`: the staleness query. Optuna's public
+  `optuna.storages.fail_stale_trials(study)` applies the storage's one grace period to every trial;
+  tfnas keeps a stronger guarantee, "a live worker is never failed", whatever grace period each
+  worker was started with: a claim declares its worker's grace period ("grace_s") and is failed only
+  after both that and this worker's own have passed (`fail_stale_trials` below). Where every worker
+  shares one grace period the result is what Optuna's function does.
+
+What Optuna's public API does cover is used as is: `RDBStorage(heartbeat_interval=, grace_period=,
+heartbeat_stale_trial_callback=)` (tfnas/store/_rdb.py), `JournalFileBackend` and its lock,
+`JournalRedisBackend`, and `study.ask`/`study.tell` for every state change of a trial of ours.
+Optuna's `RetryFailedTrialCallback` does not fit: it re-enqueues a failed trial's params as a
+WAITING trial that whichever worker asks next would take, while a tfnas claim's architecture is in
+its "arch" attribute (random search and evolution suggest nothing through the trial); the store
+queues the architecture for the worker that failed the claim instead (`EvaluationStore.retries`).
 """
 from __future__ import annotations
 
 import copy
-import logging
-import threading
 import time
 from typing import Any, Callable
 
@@ -25,19 +35,32 @@ from optuna.storages import JournalStorage
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import TrialState
 
-log = logging.getLogger(__name__)
-
 JOURNAL_BEAT_ATTR = "tfnas:heartbeat"
+
+
+def storage_of(study) -> Any:
+    """The storage a study reads and writes through (for RDB: Optuna's cache in front of it)."""
+    return study._storage
+
+
+def study_id_of(study) -> int:
+    return study._study_id
+
+
+def trial_id_of(trial) -> int:
+    """The storage id of a `Trial` or `FrozenTrial`."""
+    return trial._trial_id
 
 
 class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
     """Optuna's JournalStorage plus the heartbeat protocol RDBStorage has (wall-clock beats in the journal)."""
 
-    def __init__(self, backend, heartbeat_interval: float | None = None, grace_period: float | None = None):
+    def __init__(self, backend, heartbeat_interval: float | None = None, grace_period: float | None = None,
+                 heartbeat_stale_trial_callback: Callable | None = None):
         super().__init__(backend)
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
-        self.heartbeat_stale_trial_callback: Callable | None = None
+        self.heartbeat_stale_trial_callback = heartbeat_stale_trial_callback
 
     def record_heartbeat(self, trial_id: int) -> None:
         self.set_trial_system_attr(trial_id, JOURNAL_BEAT_ATTR, time.time())
@@ -76,9 +99,8 @@ def fail_stale_trials(study, backend, own_grace: float) -> list[int]:
     """
     storage = study._storage
     backend.grace_period = own_grace
-    candidates = backend._get_stale_trial_ids(study._study_id)
     by_grace: dict[float, list[int]] = {}
-    for trial_id in candidates:
+    for trial_id in backend._get_stale_trial_ids(study._study_id):
         declared = float(backend.get_trial(trial_id).user_attrs.get("grace_s", 0.0))  # uncached
         by_grace.setdefault(max(own_grace, declared), []).append(trial_id)
     stale = list(by_grace.pop(own_grace, []))
@@ -87,13 +109,7 @@ def fail_stale_trials(study, backend, own_grace: float) -> list[int]:
         still = set(backend._get_stale_trial_ids(study._study_id))
         stale += [t for t in ids if t in still]
     backend.grace_period = own_grace
-    failed = []
-    for trial_id in stale:
-        try:
-            if storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
-                failed.append(trial_id)
-        except optuna.exceptions.UpdateFinishedTrialError:  # another worker failed it first
-            pass
+    failed = [trial_id for trial_id in stale if fail_trial(storage, trial_id)]
     callback = backend.get_heartbeat_stale_trial_callback()
     for trial_id in failed:
         if callback is not None:
@@ -101,35 +117,9 @@ def fail_stale_trials(study, backend, own_grace: float) -> list[int]:
     return failed
 
 
-class Beat:
-    """A thread that records heartbeats for one trial while it is scored (a context manager)."""
-
-    def __init__(self, backend, trial_id: int, interval: float):
-        self.backend, self.trial_id, self.interval = backend, trial_id, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"tfnas-heartbeat-{trial_id}", daemon=True)
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.backend.record_heartbeat(self.trial_id)
-            except Exception as err:  # the trial was finished by another worker, or the storage hiccuped
-                log.debug("heartbeat for trial %d not recorded: %s", self.trial_id, err)
-            if self._stop.wait(self.interval):
-                return
-
-    def __enter__(self) -> "Beat":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-class NoBeat:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
+def fail_trial(storage, trial_id: int) -> bool:
+    """Fail a RUNNING trial of another worker; False when someone finished it first."""
+    try:
+        return bool(storage.set_trial_state_values(trial_id, state=TrialState.FAIL))
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False

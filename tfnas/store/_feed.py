@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from optuna.trial import FrozenTrial
 
+from tfnas.store._optuna_adapter import storage_of, study_id_of, trial_id_of
+
 
 class StudyFeed:
     def __init__(self, study):
-        self._storage = study._storage
-        self._study_id = study._study_id
+        self._storage = storage_of(study)
+        self._study_id = study_id_of(study)
         self._next = 0
         self._open: dict[int, int] = {}  # number -> trial id of trials unfinished at the last read
         self.running: dict[int, FrozenTrial] = {}  # the unfinished trials as last read
@@ -34,6 +36,6 @@ class StudyFeed:
                 self._open.pop(trial.number, None)
                 self.running.pop(trial.number, None)
             else:
-                self._open[trial.number] = trial._trial_id
+                self._open[trial.number] = trial_id_of(trial)
                 self.running[trial.number] = trial
         return fresh
