@@ -143,7 +143,7 @@ def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, 
     run_dir = tmp_path / "run"
     search_in_process(run_dir, "search.budget=4", "tracking=wandb", "tracking.system_stats=false", "train=benchmark")
     (folder,) = find_offline_runs(run_dir)
-    run = read_offline_run(folder)
+    run = finished_run(folder)
     assert run.name == "random-hidden_cov-seed0" and run.group == ""  # a plain search: no sweep, no group
     assert all("evaluation" in row for row in run.history)
     scores = [row["score"] for row in run.history if "score" in row]
@@ -162,11 +162,7 @@ def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, 
     with pytest.raises(RuntimeError, match="exploded"):
         search_in_process(failed_dir, "search.budget=2", "tracking=wandb", "tracking.system_stats=false", "metric=params")
     (folder,) = find_offline_runs(failed_dir)
-    for _ in range(300):  # wandb-core may still be flushing the transaction log (slow on a busy machine)
-        failed = read_offline_run(folder)
-        if failed.exited:
-            break
-        time.sleep(0.1)
+    failed = finished_run(folder)
     assert failed.exited and failed.exit_code == 1
     assert "shortlist exploded" in failed.summary["error"]
 
@@ -180,3 +176,15 @@ def test_tracking_wandb_without_wandb_installed_is_refused_before_anything_is_wr
         search_in_process(run_dir, "search.budget=2", "tracking=wandb")
     assert err.value.field == "tracking" and "pip install 'tfnas[wandb]'" in str(err.value)
     assert not run_dir.exists() or not any(run_dir.iterdir())
+
+
+def finished_run(folder, timeout_s: float = 60.0):
+    """The offline run once its exit record is in the file. In-process, `run.finish()` returns while wandb-core (a
+    separate process) may still be writing the transaction log; the file is complete once the exit record is there
+    (a process that ends waits for it)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run = read_offline_run(folder)
+        if run.exited or time.monotonic() > deadline:
+            return run
+        time.sleep(0.1)
