@@ -52,7 +52,9 @@ def read_settings(cfg: DictConfig) -> Settings:
     n_workers = validate.positive_int(cfg.search.get("n_workers", 1), "search.n_workers",
                                       "a positive integer (processes sharing the study)")
     validate.run_values(cfg)
-    threads = resolve_threads(cfg.search.get("threads"), n_workers)
+    validate.seed(cfg.seed + worker_index(cfg, n_workers - 1), "seed")  # each worker seeds its sampler with seed + its index
+    local = n_workers if cfg.search.get("executor", "local") == "local" else 1  # ray: the actors may run elsewhere
+    threads = resolve_threads(cfg.search.get("threads"), n_workers, local)
     device = resolve_device(cfg.device)
     heartbeat_settings(cfg)
     return Settings(budget, n_workers, device, threads, make_executor(cfg, n_workers, threads))
