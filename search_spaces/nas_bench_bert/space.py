@@ -11,6 +11,7 @@ from tfnas.search_space import SPACES, SearchSpace
 from tfnas.search_spaces.nas_bench_bert import arch as A
 from tfnas.search_spaces.nas_bench_bert.arch import BertArch, EncoderLayer
 from tfnas.data import resource_path
+from tfnas.data.text_file import DEFAULT_CORPUS_MB, megabytes
 from tfnas.search_spaces.nas_bench_bert.data import (WIKITEXT_SPLITS, corpus_stream, load_tokenizer, load_user_tokenizer,
                                                      wikitext_batch, windows)
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertConfig, FlexiBertModel
@@ -45,6 +46,7 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         backward_target: str = "ones",
         corpus: str | None = None,
         tokenizer: str | None = None,
+        max_corpus_mb: float = DEFAULT_CORPUS_MB,
     ):
         if preset not in PRESETS:
             raise ConfigError("space.preset", f"unknown preset {preset!r}; valid choices: {', '.join(PRESETS)}")
@@ -57,6 +59,8 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
             if value < 1:
                 raise ConfigError(field, f"must be a positive integer, got {value}")
         self.corpus_path = str(corpus) if corpus else None
+        self.max_corpus_mb = max_corpus_mb
+        megabytes(max_corpus_mb, "space.max_corpus_mb")
         self.tokenizer_path = str(tokenizer) if tokenizer else None
         # the metric split: WikiText-2 valid, or the train split of a user's corpus
         self.split = split or ("train" if self.corpus_path else "valid")
@@ -212,7 +216,7 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
             if self.corpus_path:
                 from tfnas.data.user_corpus import load_texts, require_split
 
-                text = require_split(load_texts(self.corpus_path), split, purpose, self.corpus_path)
+                text = require_split(load_texts(self.corpus_path, self.max_corpus_mb), split, purpose, self.corpus_path)
             else:
                 if split not in WIKITEXT_SPLITS:
                     raise ConfigError(field, f"unknown WikiText-2 split {split!r}; shipped: {', '.join(WIKITEXT_SPLITS)}")

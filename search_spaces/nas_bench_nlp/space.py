@@ -14,6 +14,7 @@ from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
 from tfnas.search_spaces.nas_bench_nlp.probe import PROVIDES, RNNProbe, check_needs
 from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, MAX_HIDDEN, MAX_NODES, Node, Recipe, h_new, h_prev
 from tfnas.data import batchify, load_ptb, load_word_corpus, resource_path
+from tfnas.data.text_file import DEFAULT_CORPUS_MB, megabytes
 from tfnas.errors import ConfigError, InvalidArchitecture
 from tfnas.validate import boolean, fraction, positive_int
 
@@ -48,6 +49,7 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         max_suggest_nodes: int = 12,
         corpus: str | None = None,
         vocab_size: int | None = None,
+        max_corpus_mb: float = DEFAULT_CORPUS_MB,
     ):
         if len(hidden_tuple_sizes) != len(hidden_tuple_weights) or not hidden_tuple_sizes:
             raise ConfigError("space.hidden_tuple_weights", "needs one weight per entry of space.hidden_tuple_sizes")
@@ -71,6 +73,8 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         self.seq_len = int(seq_len)
         self.corpus_path = str(corpus) if corpus else None
         self.vocab_size = vocab_size
+        self.max_corpus_mb = max_corpus_mb
+        megabytes(max_corpus_mb, "space.max_corpus_mb")
         # the metric split: PTB's test split (the benchmark's), or the train split of a user's corpus
         self.split = split or ("train" if self.corpus_path else "test")
         self.max_suggest_nodes = int(max_suggest_nodes)
@@ -174,7 +178,7 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
     def corpus(self):
         """The word corpus: shipped PTB (valid + test), or `space.corpus` with `space.vocab_size`."""
         if self.corpus_path:
-            return load_word_corpus(self.corpus_path, self.vocab_size)
+            return load_word_corpus(self.corpus_path, self.vocab_size, self.max_corpus_mb)
         if self.vocab_size is not None:
             return load_word_corpus(resource_path("ptb"), self.vocab_size)
         return load_ptb()
