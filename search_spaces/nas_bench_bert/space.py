@@ -15,6 +15,7 @@ from tfnas.data.text_file import DEFAULT_CORPUS_MB, megabytes
 from tfnas.search_spaces.nas_bench_bert.data import (WIKITEXT_SPLITS, corpus_stream, load_tokenizer, load_user_tokenizer,
                                                      wikitext_batch, windows)
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertConfig, FlexiBertModel
+from tfnas.search_spaces.nas_bench_bert.model_options import check_bert_model
 from tfnas.search_spaces.nas_bench_bert.probe import KNOWN_NEEDS, BertProbe, check_needs
 from tfnas.errors import ConfigError, InvalidArchitecture
 
@@ -65,6 +66,7 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         # the metric split: WikiText-2 valid, or the train split of a user's corpus
         self.split = split or ("train" if self.corpus_path else "valid")
         self.sampling = sampling
+        check_bert_model(model or {})
         self.model_kwargs = dict(model or {})
         if backward_target not in ("ones", "random"):
             raise ConfigError("space.backward_target", f"unknown target {backward_target!r}; valid choices: ones, random")

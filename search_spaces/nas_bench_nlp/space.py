@@ -13,6 +13,7 @@ from tfnas.search_spaces.nas_bench_nlp.generator import generate, mutate, prune_
 from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
 from tfnas.search_spaces.nas_bench_nlp.probe import PROVIDES, RNNProbe, check_needs
 from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, MAX_HIDDEN, MAX_NODES, Node, Recipe, h_new, h_prev
+from tfnas.search_spaces.nas_bench_nlp.size import check_rnn_size
 from tfnas.data import batchify, load_ptb, load_word_corpus, resource_path
 from tfnas.data.text_file import DEFAULT_CORPUS_MB, megabytes
 from tfnas.errors import ConfigError, InvalidArchitecture
@@ -56,6 +57,7 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         if any(isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= MAX_HIDDEN for h in hidden_tuple_sizes):
             raise ConfigError("space.hidden_tuple_sizes", f"every H must be an integer in 1..{MAX_HIDDEN}, got {list(hidden_tuple_sizes)}")
         check_model(model or {})
+        check_rnn_size(model or {}, vocab_size or 3)  # the smallest model these sizes allow, before any corpus is read
         for field, value in (("space.batch_size", batch_size), ("space.seq_len", seq_len),
                              ("space.num_vertices", num_vertices), ("space.max_suggest_nodes", max_suggest_nodes)):
             positive_int(value, field)
@@ -194,6 +196,7 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         return self.corpus.splits[split]
 
     def build_model(self, arch: Recipe, seed: int | None = None, device: str | torch.device = "cpu"):
+        check_rnn_size(self.model_kwargs, self.corpus.vocab_size, arch)
         if seed is not None:
             torch.manual_seed(seed)
         return RNNLanguageModel(arch, self.corpus.vocab_size, **self.model_kwargs).to(device)

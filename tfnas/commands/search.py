@@ -75,7 +75,7 @@ def main(argv=None) -> None:
         if _in_task or cause is None:
             raise
         where = cause.filename or "the run directory"
-        print(f"tfnas: error: hydra.run.dir: cannot write {where}: {cause.strerror or cause}; "
+        print(f"tfnas: error: hydra.run.dir: cannot create or write {where}: {cause.strerror or cause}; "
               "choose a writable directory (hydra.run.dir=PATH, hydra.sweep.dir=PATH with -m)", file=sys.stderr)
         sys.exit(2)
 
