@@ -88,6 +88,18 @@ def not_utf8(path, field: str, err: UnicodeDecodeError, base: int) -> ConfigErro
                        f"({err.reason}); convert it, e.g. iconv -f latin1 -t utf-8")
 
 
+def utf8_error(path) -> str:
+    """Where a file stops being UTF-8: the byte, its offset and its line (the file was size-checked before)."""
+    data = Path(path).read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        return (f"not UTF-8 text: byte 0x{data[err.start]:02x} at byte offset {err.start} (line {line}, {err.reason}); "
+                "save it as UTF-8, e.g. iconv -f latin1 -t utf-8")
+    return "not UTF-8 text; save it as UTF-8"
+
+
 def read_utf8(path, field: str, limit_bytes: int, limit_field: str | None = None) -> str:
     """The whole text of a checked file (check_file first), decoded strictly."""
     check_file(path, field, limit_bytes, limit_field)
