@@ -210,7 +210,7 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
     def text_name(self) -> str:
         return self.corpus_path or "WikiText-2"
 
-    def split_stream(self, split: str, purpose: str, field: str = "space.split") -> tuple[int, ...]:
+    def split_stream(self, split: str, purpose: str, field: str = "space.split"):
         """The split's word-piece ids under the space's tokenizer (a missing split is refused, naming the purpose)."""
         key = (split, self.corpus_path, self.tokenizer_path)
         cache = self.__dict__.setdefault("_streams", {})
@@ -224,7 +224,7 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
                     raise ConfigError(field, f"unknown WikiText-2 split {split!r}; shipped: {', '.join(WIKITEXT_SPLITS)}")
                 with open(resource_path("wikitext-2", f"{split}.txt"), encoding="utf-8") as handle:
                     text = handle.read().replace("<unk>", self.tokenizer().unk_token)
-            cache[key] = tuple(corpus_stream(self.tokenizer(), text))
+            cache[key] = corpus_stream(self.tokenizer(), text)  # an int32 array
         return cache[key]
 
     def training_sequences(self, split: str, seq_len: int, purpose: str, field: str) -> torch.Tensor:

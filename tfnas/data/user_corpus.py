@@ -10,10 +10,13 @@ and how many tokens a vocabulary cap maps to `<unk>`.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
+from typing import Iterator
 
 from tfnas.errors import ConfigError
 
@@ -30,9 +33,21 @@ def read_text(path: Path, field: str = FIELD, max_mb: float | None = None) -> st
 
     limit = megabytes(DEFAULT_CORPUS_MB if max_mb is None else max_mb, "space.max_corpus_mb")
     text = read_utf8(path, field, limit, "space.max_corpus_mb")
-    if not text.strip():
+    if not text or text.isspace():  # (no stripped copy of a large text)
         raise ConfigError(field, f"{path} is empty" + (" (only whitespace)" if text else "") + "; give a text file with your corpus")
     return text
+
+
+_LINE = re.compile(r"[^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]*+(?:\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029])?+")
+
+
+def iter_lines(text: str) -> Iterator[str]:
+    """The lines of `text` as `str.splitlines()` gives them, one at a time (no list of every line of a large text)."""
+    for m in _LINE.finditer(text):
+        line = m.group()
+        if not line:  # the empty match at the end
+            return
+        yield line.rstrip("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029") if not line.endswith("\r\n") else line[:-2]
 
 
 def _cut(text: str, fraction: float, many_lines: bool) -> int:
@@ -45,10 +60,10 @@ def _cut(text: str, fraction: float, many_lines: bool) -> int:
 
 def split_file(text: str, path: Path, field: str = FIELD) -> dict[str, str]:
     """A single file as train / valid / test (contiguous, in order, at FILE_CUTS)."""
-    many_lines = sum(bool(line.strip()) for line in text.splitlines()) >= 10
+    many_lines = len(list(islice(filter(str.strip, iter_lines(text)), 10))) >= 10
     a, b = (_cut(text, f, many_lines) for f in FILE_CUTS)
     parts = {"train": text[:a], "valid": text[a:b], "test": text[b:]}
-    empty = [name for name, part in parts.items() if not part.split()]
+    empty = [name for name, part in parts.items() if not part or part.isspace()]  # no word (and no list of every word)
     if empty:
         raise ConfigError(field, f"{path} is too short to cut into train / valid / test (80% / 10% / 10%): the {', '.join(empty)} "
                           "part would be empty; give a longer text or a folder with train.txt, valid.txt and test.txt")
