@@ -105,19 +105,21 @@ def _line_end(text: str, start: int) -> int:
 
 
 def _value_span(text: str, key_start: int, value_start: int, sep: str) -> tuple[int, int]:
-    """Where the value of a secret key starts and ends: a quoted string, or up to the end its context implies."""
-    if value_start < len(text) and text[value_start] in _QUOTED:
-        quoted = _QUOTED[text[value_start]].match(text, value_start)
-        if quoted is not None:
-            return value_start + 1, quoted.end() - 1
-        return value_start + 1, _line_end(text, value_start)  # an unclosed quote: the rest of the line
+    """Where the value of a secret key starts and ends: a quoted string (and anything glued to its closing quote),
+    or up to the end its context implies."""
     before = text[key_start - 1] if key_start > 0 else " "
     if before in "?&":
-        pattern = _UNQUOTED_QUERY
+        pattern, quotes = _UNQUOTED_QUERY, "'\""
     elif sep == "=" and before.isspace():
-        pattern = _UNQUOTED_WORD
+        pattern, quotes = _UNQUOTED_WORD, "'"  # libpq quotes with ' only; a " is part of the value
     else:
-        pattern = _UNQUOTED_FIELD
+        pattern, quotes = _UNQUOTED_FIELD, "'\""
+    if value_start < len(text) and text[value_start] in quotes:
+        quoted = _QUOTED[text[value_start]].match(text, value_start)
+        if quoted is None:  # an unclosed quote: the rest of the line
+            return value_start + 1, _line_end(text, value_start)
+        glued = pattern.match(text, quoted.end()).end()
+        return value_start + 1, (quoted.end() - 1 if glued == quoted.end() else glued)
     return value_start, pattern.match(text, value_start).end()
 
 
