@@ -73,23 +73,31 @@ def check_offline_run(run_dir, name: str, group: str) -> None:
 
 URL_PASSWORD = "s3cretPWinURL"
 KEY_PASSWORD = "s3cretPWbyKey"
+FORMS = {  # every other form a password takes in a URL or DSN, each with its own secret
+    "s3cretPWinQuery": "+search.db_url='postgresql+psycopg://alice@db.example/x?sslmode=require&password={}'",
+    "s3cretPWafterSlash": "+search.replica='postgresql+psycopg://alice:x/{}@db.example/x'",
+    "s3cretPWinDSN": "+search.dsn='host=db.example password={} user=alice'",
+    "s3cretPWinRedis": "+search.cache='redis://:{}@localhost:6379/0'",
+}
 
 
 def test_every_job_of_a_sweep_is_a_full_offline_run_with_its_report(tmp_path):
     """search.py -m with tracking=wandb, in a process that logs any network use: every job is a complete
     offline run (history, summaries, shortlist, plots, artifact), named after its job and grouped by the
     sweep, with its report; the sweep compares. (A plain search's run, ungrouped: the in-process test.)
-    Secrets planted in the config (in a URL and under a secret-named key) reach no file of the sweep:
-    .hydra, multirun.yaml, summaries, reports, W&B's offline run files, debug logs, artifact copies."""
+    Secrets planted in the config (in URLs -- userinfo, query, an unencoded slash, Redis --, a libpq DSN and under
+    a secret-named key) reach no file of the sweep: .hydra, multirun.yaml, summaries, reports, W&B's offline run
+    files, debug logs, artifact copies."""
     sweep = tmp_path / "sweep"
     proc = search(tmp_path, "seed=0,1", "tracking=wandb", "tracking.system_stats=false", f"hydra.sweep.dir={sweep}",
                   f"tracking.notes=see postgresql+psycopg://alice:{URL_PASSWORD}@db.example/x",
-                  f"+search.db_password={KEY_PASSWORD}", multirun=True)
+                  f"+search.db_password={KEY_PASSWORD}", *(form.format(secret) for secret, form in FORMS.items()), multirun=True)
     files = [p for p in sweep.rglob("*") if p.is_file()]
     assert {"summary.json", "report.md", "config.yaml", "overrides.yaml", "hydra.yaml", "multirun.yaml", "debug.log"} <= {p.name for p in files}
-    leaks = [str(p) for p in files for secret in (URL_PASSWORD, KEY_PASSWORD) if secret.encode() in p.read_bytes()]
+    secrets = (URL_PASSWORD, KEY_PASSWORD, *FORMS)
+    leaks = [f"{secret} in {p}" for p in files for secret in secrets if secret.encode() in p.read_bytes()]
     assert not leaks, leaks
-    assert URL_PASSWORD not in proc.stdout + proc.stderr and KEY_PASSWORD not in proc.stdout + proc.stderr
+    assert not [secret for secret in secrets if secret in proc.stdout + proc.stderr]
     assert r"alice\:***@db.example" in (sweep / "0" / ".hydra" / "overrides.yaml").read_text()  # as Hydra escapes it
     for job, seed in (("0", 0), ("1", 1)):
         check_offline_run(sweep / job, f"{job}-random-hidden_cov-seed{seed}", str(sweep))

@@ -51,6 +51,8 @@ def _search(cfg: DictConfig) -> float | None:
 
 def main(argv=None) -> None:
     """The Hydra app with plug-in configs on its search path; `argv` are its overrides and flags (Hydra reads sys.argv)."""
+    global _in_task
+    _in_task = False  # a process may run the app more than once (tests, tfnas.experiments)
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
     register_help(asked=any(arg in HELP_FLAGS for arg in sys.argv[1:]))  # ${tfnas_help:...} in conf/hydra/help/
