@@ -20,6 +20,7 @@ from tfnas.build import build, build_parts, heartbeat_settings, resolve_device
 from tfnas.executors import make_executor
 from tfnas.report import write_report
 from tfnas.results import BEST_FILE, SUMMARY_FILE, ResultsWriter, protect_results, rewrite_results, write_json
+from tfnas.redacted_output import learn_config_secrets
 from tfnas.redaction import redact as redact_config
 from tfnas.storage import redact
 from tfnas.threads import resolve_threads
@@ -62,6 +63,7 @@ def read_settings(cfg: DictConfig) -> Settings:
 
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the search described by `cfg`, writing results.csv, best.json, summary.json and report.md into `run_dir`."""
+    learn_config_secrets(cfg)  # masked in every later message, whatever form a library prints them in
     settings = read_settings(cfg)
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(settings.threads)

@@ -110,6 +110,20 @@ def redacted_output(config: Any = None) -> Iterator[None]:
         threading.excepthook = hook
 
 
+def redact_process_output(config: Any = None) -> None:
+    """`redacted_output` for the rest of this process's life: a worker process spawned by the search, whose
+    prints, log records and traceback (multiprocessing prints it on the worker's own stderr) leave it directly."""
+    if config is not None:
+        learn_config_secrets(config)
+    redact_log_records()
+    if not isinstance(sys.stdout, RedactingStream):
+        sys.stdout = RedactingStream(sys.stdout)
+    if not isinstance(sys.stderr, RedactingStream):
+        sys.stderr = RedactingStream(sys.stderr)
+    if not getattr(threading.excepthook, "_tfnas_redacts", False):
+        threading.excepthook = _redacting_thread_hook(threading.excepthook)
+
+
 def learn_config_secrets(config: Any) -> None:
     """Remember the secrets of a config (plain or OmegaConf), so that no later text can show them."""
     try:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from tfnas.errors import ConfigError
+from tfnas.redaction import redact_text
 from tfnas.report.benchmark import benchmark_truth, tau_text
 from tfnas.report.markdown import fmt, table
 from tfnas.results import BEST_FILE, RESULTS_FILE, SUMMARY_FILE, finite_curve_rows, read_results, write_json
@@ -98,7 +99,7 @@ def write_report(run_dir: str | Path, space=None, progress: bool | None = None) 
 
     text = _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_indexes, bench, plots, problems)
     path = run_dir / REPORT_FILE
-    path.write_text(text, encoding="utf-8")
+    path.write_text(redact_text(text), encoding="utf-8")  # a report is shared: no secret, whatever a label says
 
     section: dict[str, Any] = {
         "file": REPORT_FILE,
