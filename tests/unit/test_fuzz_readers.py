@@ -35,14 +35,14 @@ hostile_rules = st.one_of(
 @FAST
 @given(hostile_rules)
 def test_any_rule_text_parses_or_is_one_line_naming_the_field(text):
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other processes on a shared machine do not count
     try:
         Rule(text).check_fields(["x"])
     except ConfigError as err:
         assert one_line(err).startswith("strategy.rule: ")
         if len(text.strip()) > MAX_TEXT:
             assert "characters long" in str(err)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
 
 
 # -- labels ----------------------------------------------------------------------------------------
@@ -60,12 +60,12 @@ def test_any_labels_file_loads_or_is_one_line(tmp_path_factory, tiny_space, head
         path.write_bytes(text.encode(encoding))
     except UnicodeEncodeError:
         return
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         load_labels(path, tiny_space)
     except ConfigError as err:
         assert one_line(err).startswith("space.benchmark.labels: ")
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
 
 
 @pytest.fixture(scope="module")

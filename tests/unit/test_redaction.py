@@ -116,9 +116,9 @@ HOSTILE = {  # one megabyte each, shaped to make a backtracking pattern go quadr
 @pytest.mark.parametrize("name", HOSTILE)
 def test_a_megabyte_line_is_redacted_in_linear_time(name):
     text = HOSTILE[name]
-    start = time.perf_counter()
+    start = time.process_time()
     redact_text(text)
-    assert time.perf_counter() - start < 2.0  # a quadratic pass takes minutes on these
+    assert time.process_time() - start < 2.0  # a quadratic pass takes minutes on these
 
 
 def test_streams_log_records_and_tracebacks_are_redacted(capsys):
