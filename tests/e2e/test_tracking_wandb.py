@@ -140,6 +140,17 @@ def test_shortlist_table_flattens_trained_results():
     assert rows[1][2] == "-inf" and rows[1][4] is None
 
 
+def read_when_exited(folder):
+    """The offline run once wandb-core has written its exit record: the process flushes the transaction log after
+    `run.finish()` returns (on a busy machine the file can still be empty when the search ends)."""
+    for _ in range(300):
+        run = read_offline_run(folder)
+        if run.exited:
+            return run
+        time.sleep(0.1)
+    return run
+
+
 def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, monkeypatch):
     """In-process: best-so-far summaries by direction, the `evaluation` step on every row, nothing
     outside the run directory, and a failed search ends its run with exit code 1."""
@@ -151,7 +162,7 @@ def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, 
     run_dir = tmp_path / "run"
     search_in_process(run_dir, "search.budget=4", "tracking=wandb", "tracking.system_stats=false", "train=benchmark")
     (folder,) = find_offline_runs(run_dir)
-    run = read_offline_run(folder)
+    run = read_when_exited(folder)
     assert run.name == "random-hidden_cov-seed0" and run.group == ""  # a plain search: no sweep, no group
     assert all("evaluation" in row for row in run.history)
     scores = [row["score"] for row in run.history if "score" in row]
@@ -170,10 +181,6 @@ def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, 
     with pytest.raises(RuntimeError, match="exploded"):
         search_in_process(failed_dir, "search.budget=2", "tracking=wandb", "tracking.system_stats=false", "metric=params")
     (folder,) = find_offline_runs(failed_dir)
-    for _ in range(300):  # wandb-core may still be flushing the transaction log (slow on a busy machine)
-        failed = read_offline_run(folder)
-        if failed.exited:
-            break
-        time.sleep(0.1)
+    failed = read_when_exited(folder)
     assert failed.exited and failed.exit_code == 1
     assert "shortlist exploded" in failed.summary["error"]

@@ -132,17 +132,28 @@ def test_streams_log_records_and_tracebacks_are_redacted(capsys):
     assert not isinstance(sys.stdout, RedactingStream)  # restored
 
 
-def test_log_records_are_redacted_whatever_their_logger(caplog):
+def test_log_records_are_redacted_whatever_their_logger():
+    """A logger that does not propagate and has its own handler, as wandb's debug.log has: its records are
+    redacted when they are made, so that handler never sees the password (nor the one in a traceback)."""
+    import io
+
     redact_log_records()
-    logger = logging.getLogger("wandb.some.module")  # wandb's debug.log comes from loggers like this one
-    with caplog.at_level(logging.INFO):
+    stream = io.StringIO()
+    logger = logging.getLogger("tfnas-test.own-handler")
+    logger.propagate, logger.level = False, logging.INFO
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    try:
         logger.info("config: %s", {"storage": "postgresql://u@h/db?password=LogSecret7"})
         try:
             raise RuntimeError("redis://:TraceSecret8@localhost:6379")
         except RuntimeError:
             logger.exception("failed")
-    assert "LogSecret7" not in caplog.text and "TraceSecret8" not in caplog.text
-    assert "password=***" in caplog.text and "RuntimeError" in caplog.text
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "LogSecret7" not in text and "TraceSecret8" not in text
+    assert "password=***" in text and "RuntimeError" in text and "redis://:***@localhost" in text
 
 
 def test_an_unexpected_error_prints_its_traceback_with_secrets_masked(capsys):
