@@ -74,7 +74,7 @@ def main(argv=None) -> None:
         sys.exit(2)
     except (OSError, ValueError) as err:  # ValueError: logging could not open the run directory's search.log
         cause = os_error_in(err)
-        if _in_task or cause is None:
+        if _in_task or cause is None or isinstance(cause, BrokenPipeError):  # a closed pipe is no run directory's fault
             raise
         where = cause.filename or "the run directory"
         print(f"tfnas: error: hydra.run.dir: cannot create or write {where}: {cause.strerror or cause}; "

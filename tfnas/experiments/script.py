@@ -8,6 +8,7 @@ unexpected error still prints its traceback (exit status 1, as Python's own), wi
 """
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -33,6 +34,9 @@ def run_script(main: Callable[[Sequence[str] | None], object], argv: Sequence[st
         except KeyboardInterrupt:
             print(f"{prog}: interrupted", file=sys.stderr)
             sys.exit(130)
+        except BrokenPipeError:  # `tfnas ... | head`: the reader is gone, which is no error of the command's
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # the exit's own flush has nowhere to fail
+            sys.exit(141)  # 128 + SIGPIPE, as a shell reports a command that a closed pipe stopped
         except Exception:  # a bug, not bad input: the traceback, as Python prints it, with its secrets masked
             print(redact_text(traceback.format_exc()), file=sys.stderr, end="", flush=True)
             sys.exit(1)
