@@ -9,12 +9,23 @@ unexpected error still prints its traceback (exit status 1, as Python's own), wi
 from __future__ import annotations
 
 import os
+import select
 import sys
 import traceback
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
 from tfnas.errors import TfnasError
+
+
+def stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (a BrokenPipeError may come from any other pipe or socket)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), no real stdout (an embedding program)
+        return False
 
 
 def run_script(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None,
@@ -34,10 +45,11 @@ def run_script(main: Callable[[Sequence[str] | None], object], argv: Sequence[st
         except KeyboardInterrupt:
             print(f"{prog}: interrupted", file=sys.stderr)
             sys.exit(130)
-        except BrokenPipeError:  # `tfnas ... | head`: the reader is gone, which is no error of the command's
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # the exit's own flush has nowhere to fail
-            sys.exit(141)  # 128 + SIGPIPE, as a shell reports a command that a closed pipe stopped
-        except Exception:  # a bug, not bad input: the traceback, as Python prints it, with its secrets masked
+        except Exception as err:
+            if isinstance(err, BrokenPipeError) and stdout_reader_gone():  # `tfnas ... | head`: no error of the command's
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # the exit's flush has nowhere to fail
+                sys.exit(141)  # 128 + SIGPIPE, as a shell reports a command that a closed pipe stopped
+            # a bug, not bad input: the traceback, as Python prints it, with its secrets masked
             print(redact_text(traceback.format_exc()), file=sys.stderr, end="", flush=True)
             sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)
