@@ -21,6 +21,7 @@ from tfnas.executors import make_executor
 from tfnas.report import write_report
 from tfnas.run_lock import RunDirLock
 from tfnas.results import BEST_FILE, SUMMARY_FILE, ResultsWriter, protect_results, rewrite_results, write_json
+from tfnas.redacted_output import learn_config_secrets
 from tfnas.redaction import redact as redact_config
 from tfnas.store import redact
 from tfnas.threads import resolve_threads
@@ -53,7 +54,9 @@ def read_settings(cfg: DictConfig) -> Settings:
     n_workers = validate.positive_int(cfg.search.get("n_workers", 1), "search.n_workers",
                                       "a positive integer (processes sharing the study)")
     validate.run_values(cfg)
-    threads = resolve_threads(cfg.search.get("threads"), n_workers)
+    validate.seed(cfg.seed + worker_index(cfg, n_workers - 1), "seed")  # each worker seeds its sampler with seed + its index
+    local = n_workers if cfg.search.get("executor", "local") == "local" else 1  # ray: the actors may run elsewhere
+    threads = resolve_threads(cfg.search.get("threads"), n_workers, local)
     device = resolve_device(cfg.device)
     heartbeat_settings(cfg)
     return Settings(budget, n_workers, device, threads, make_executor(cfg, n_workers, threads))
@@ -61,6 +64,7 @@ def read_settings(cfg: DictConfig) -> Settings:
 
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """Run the search described by `cfg`, writing results.csv, best.json, summary.json and report.md into `run_dir`."""
+    learn_config_secrets(cfg)  # masked in every later message, whatever form a library prints them in
     lock = RunDirLock(run_dir)
     lock.refuse_if_live()  # a search still running there: refused before anything is checked further or written
     settings = read_settings(cfg)

@@ -24,6 +24,8 @@ from tfnas.pool import benchmark_pool
 from tfnas.store import EvaluationStore, storage_url
 from tfnas.trial_params import hide_readable
 
+LIMIT_KEYS = frozenset({"max_corpus_mb"})  # space options that bound resources and change no score
+
 
 def resolve_device(name: str) -> torch.device:
     """cpu, cuda, cuda:N, or auto (cuda when available)."""
@@ -121,8 +123,9 @@ def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, wor
     scorer = scorer_cls(space, metrics, device=device, seed=cfg.seed)  # checks every need before the store writes
     if stage is not None:
         stage.check(space)
-    fingerprint = {
-        "space": OmegaConf.to_container(cfg.space, resolve=True),
+    space_config = OmegaConf.to_container(cfg.space, resolve=True)
+    fingerprint = {  # what the scores depend on (a resource limit such as space.max_corpus_mb does not)
+        "space": {k: v for k, v in space_config.items() if k not in LIMIT_KEYS},
         "metric": OmegaConf.to_container(cfg.metric, resolve=True),
         "seed": cfg.seed,
         "pool": cfg.search.get("pool", "all"),

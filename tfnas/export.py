@@ -28,12 +28,42 @@ def imports_tfnas(path: Path) -> bool:
     return False
 
 
-def _read_json(path: Path, field: str):
-    if not path.exists():
+def _read_json(path: Path, field: str, default):
+    from tfnas.report.run_report import load_json
+
+    data = load_json(path, default)  # a corrupt file is a ConfigError naming it
+    if data is None:
         raise ConfigError(field, f"{path} does not exist; RUN_DIR must be a finished tfnas run directory "
                           "(with summary.json and best.json)")
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    return data
+
+
+def _output_folder(out: Path, overwrite: bool) -> None:
+    """Create `out` (a writable folder, empty unless `overwrite`) before any work, or say in one line why not."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError("--out", f"{out} is a file, not a folder; choose a folder for the model")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise ConfigError("--out", f"{out} exists and is not empty; choose another folder or pass --overwrite")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".tfnas-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ConfigError("--out", f"cannot write into {out}: {err.strerror or err}; choose a writable folder") from None
+
+
+def _checked_entry(space, best: list, rank: int, path: Path):
+    """The architecture at `rank` of best.json, refused when its recorded hash is not the architecture's own."""
+    entry = best[rank - 1]
+    if not isinstance(entry, dict) or "arch" not in entry or "hash" not in entry:
+        raise ConfigError("--rank", f"entry {rank} of {path} has no arch and hash; restore the file or run the search again")
+    arch = space.from_json(entry["arch"])
+    actual = space.hash(arch)
+    if entry["hash"] != actual:
+        raise ConfigError("--rank", f"entry {rank} of {path} records hash {str(entry['hash'])[:40]!r}, but its architecture "
+                          f"hashes to {actual!r}: the file was edited or damaged; restore it or run the search again")
+    return entry, arch
 
 
 def _checkpoint(run_dir: Path, config: dict, entry: dict) -> tuple[Path | None, dict]:
@@ -57,21 +87,24 @@ def export_run(run_dir, rank: int = 1, out=None, overwrite: bool = False) -> dic
     from tfnas.build import build
 
     run_dir = Path(run_dir)
-    summary = _read_json(run_dir / "summary.json", "RUN_DIR")
-    best = _read_json(run_dir / "best.json", "RUN_DIR")
+    summary = _read_json(run_dir / "summary.json", "RUN_DIR", None)
+    best = _read_json(run_dir / "best.json", "RUN_DIR", [])
     if not isinstance(rank, int) or not 1 <= rank <= len(best):
         raise ConfigError("--rank", f"must be between 1 and {len(best)} (the entries of {run_dir / 'best.json'}), got {rank}")
     out = Path(out) if out is not None else run_dir / "export" / f"rank{rank}"
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise ConfigError("--out", f"{out} exists and is not empty; choose another folder or pass --overwrite")
-    config = summary["config"]
+    config = summary.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("space"), dict):
+        raise ConfigError("RUN_DIR", f"{run_dir / 'summary.json'} holds no config.space; restore it or run the search again")
     space = build(OmegaConf.create(config["space"]), "space")
-    entry = best[rank - 1]
-    arch = space.from_json(entry["arch"])
+    entry, arch = _checked_entry(space, best, rank, run_dir / "best.json")
     checkpoint, info = _checkpoint(run_dir, config, entry)
     options = (info.get("fingerprint") or {}).get("options") or {}
-    out.mkdir(parents=True, exist_ok=True)
-    written = space.export(arch, out, checkpoint=checkpoint, seed=int(config.get("seed", 0)), options=options)
+    _output_folder(out, overwrite)
+    try:
+        written = space.export(arch, out, checkpoint=checkpoint, seed=int(config.get("seed", 0)), options=options)
+    except OSError as err:
+        raise ConfigError("--out", f"cannot write the model into {out}: {err.strerror or err}; choose a writable folder "
+                          "with free space") from None
     record = {
         "run_dir": str(run_dir.resolve()), "rank": rank, "hash": entry["hash"], "space": summary.get("space"),
         "metric": summary.get("metric"), "score": entry.get("score"),

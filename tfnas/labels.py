@@ -17,16 +17,19 @@ from __future__ import annotations
 import csv
 import json
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from tfnas.search_space import SpaceWrapper
 from tfnas.benchmarks.base import TabularBenchmark
+from tfnas.data.text_file import LABELS_MB, check_file, utf8_error
 from tfnas.errors import ConfigError, InvalidArchitecture
 
 FIELD = "space.benchmark.labels"
 ARCH_COLUMNS = ("recipe", "arch")
+MAX_ARCH_CHARS = 100_000  # an architecture's JSON in a labels row (the largest benchmark recipe is under 2,000)
 
 
 @dataclass
@@ -82,8 +85,9 @@ def known_architectures(space) -> dict[str, Any]:
 def load_labels(path: str | Path, space, higher_is_better: bool = False) -> LabelsBenchmark:
     """Read and validate a labels file for `space`; raises ConfigError naming every bad line."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(FIELD, f"no labels file at {str(path)!r} (a CSV with columns model_id,target)")
+    check_file(path, FIELD, LABELS_MB * 1_000_000, what="CSV file with columns model_id,target")
     known = known_architectures(space)
     by_hash = {}
     for arch_id, arch in known.items():
@@ -92,12 +96,12 @@ def load_labels(path: str | Path, space, higher_is_better: bool = False) -> Labe
     errors: list[str] = []
     entries: list[tuple[str, Any, float]] = []
     seen: dict[str, int] = {}
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+    with read_csv(path) as reader:
         columns = [c.strip() for c in (reader.fieldnames or [])]
         reader.fieldnames = columns
         if "target" not in columns or not ({"model_id", "hash"} | set(ARCH_COLUMNS)) & set(columns):
-            raise ConfigError(FIELD, f"{path}: the header must have a `target` column and `model_id` (or `recipe`/`arch`/`hash`); got {columns}")
+            raise ConfigError(FIELD, f"{path}: the header must have a `target` column and `model_id` (or `recipe`/`arch`/`hash`); "
+                              f"got {_short(columns)}")
         for row in reader:
             line = reader.line_num
             report.rows += 1
@@ -110,6 +114,9 @@ def load_labels(path: str | Path, space, higher_is_better: bool = False) -> Labe
                 errors.append(f"line {line}: target {row.get('target')!r} is not a finite number")
                 continue
             text = next((row[c] for c in ARCH_COLUMNS if (row.get(c) or "").strip()), None)
+            if text is not None and len(text) > MAX_ARCH_CHARS:  # before json.loads: no parser meets hostile lengths
+                errors.append(f"line {line}: the architecture is {len(text):,} characters long; at most {MAX_ARCH_CHARS:,}")
+                continue
             key = (row.get("hash") or "").strip()
             if text is not None:
                 try:
@@ -149,6 +156,27 @@ def load_labels(path: str | Path, space, higher_is_better: bool = False) -> Labe
     if not entries:
         raise ConfigError(FIELD, f"{path}: no row labels an architecture of space {space.name!r} ({report.summary()})")
     return LabelsBenchmark(space, entries, higher_is_better, report)
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@contextmanager
+def read_csv(path: Path) -> Iterator[csv.DictReader]:
+    """A DictReader over a UTF-8 CSV whose reading errors (a field above the csv module's limit, a byte that is not
+    UTF-8) become one ConfigError naming the file, the line and the fix."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        try:
+            yield reader
+        except csv.Error as err:
+            why = (f"a field is longer than the CSV reader's limit of {csv.field_size_limit():,} characters"
+                   if "field limit" in str(err) else str(err))
+            raise ConfigError(FIELD, f"{path}: line {reader.line_num + 1}: {why}; fix that row") from None
+        except UnicodeDecodeError:
+            raise ConfigError(FIELD, f"{path}: {utf8_error(path)}") from None
 
 
 class LabelledSpace(SpaceWrapper):

@@ -1,40 +1,178 @@
-"""One redaction routine for every copy of a run's config that is written or logged.
+"""One redactor for every copy of a secret that could leave the process.
 
-summary.json, report.md, the W&B run (config, Hydra overrides, command line, artifacts, its
-logs) and Hydra's own .hydra/*.yaml all pass through `redact`, so a password given on the
-command line (`search.storage=postgresql+psycopg://alice:PASSWORD@host/db`) or under a secret-
-looking key (`password`, `token`, `secret`, `api_key`, ...) never reaches a file that
-`wandb sync` uploads or a colleague reads.
+A password reaches tfnas in a URL (`search.storage`) or under a secret-named key. It is masked
+(`***`) wherever text is written or logged: console lines, log records, tracebacks, summary.json,
+report.md, Hydra's .hydra/*.yaml, and everything handed to W&B (tfnas.redacted_output installs it
+on the streams, logging and excepthooks).
+
+What is recognised, in any text:
+
+* URL userinfo, in every form SQLAlchemy and psycopg accept: `scheme://user:PASSWORD@host`, where
+  the password may hold unencoded `/`, `:`, `@` and spaces (everything from the first `:` after
+  the user to the last `@` of the line is masked; over-masking a host is the price of never
+  leaking a password), also as Hydra escapes it (`scheme\\://user\\:PASSWORD@host`);
+* secret-named parameters anywhere: URL query parameters (`?password=...&sslpassword=...`), libpq
+  keyword/value DSNs (`host=db password='a b\\'c'`), overrides (`+search.db_password=...`), YAML,
+  JSON and Python reprs (`'token': '...'`). A key is secret when it contains password, passwd,
+  passphrase, secret, credential, api_key/apikey or private_key, or one of its parts (split at
+  `._-`) is `pass`, `token` or `pwd`;
+* every secret learnt from the run's config (`learn_secrets`): the literal value is masked
+  wherever it appears later, in whatever form a library prints it.
+
+Every pass is linear in the text: plain string scans and regular expressions whose repetitions
+are possessive and anchored at a word boundary, so no input makes them backtrack (a 1 MB line
+without a space takes milliseconds, not minutes).
 """
 from __future__ import annotations
 
 import re
-from pathlib import Path
+import threading
 from typing import Any
+from urllib.parse import quote, unquote, unquote_plus
 
 MASK = "***"
-# keys whose values are secrets: password, passwd, pass, token, secret, api_key / apikey, credential(s), private_key
-SECRET_KEY = re.compile(r"(^|[._\-])(pass(word|wd)?|token|secret|api[_\-]?key|credentials?|private[_\-]?key)($|[._\-])", re.I)
-# scheme://user:PASSWORD@host, also as Hydra escapes it in a multirun job's overrides: scheme\://user\:PASSWORD@host
-URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*\\?://[^\s:/@\\]*\\?:)(?P<password>[^\s@/]+)@")
-# key=value and key: value, for override lists and log lines
-KEY_VALUE = re.compile(r"(?P<key>[A-Za-z0-9_.\-+~]+)(?P<sep>\s*[=:]\s*)(?P<value>[^\s,}\]]+)")
+MIN_LITERAL = 4  # shorter secrets are masked where their position says so, not everywhere they occur
+MAX_LITERALS = 64  # a bound on the learnt secrets: each costs one pass over every text
+MAX_LITERAL_LENGTH = 4096
+
+_SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "credential", "api_key", "apikey", "api-key",
+                 "private_key", "privatekey", "private-key")
+_SECRET_PARTS = frozenset({"pass", "token", "pwd"})
+_HINTS = ("pass", "secret", "credential", "api", "private", "token", "pwd")  # every secret key holds one
+_KEY_PARTS = re.compile(r"[._\-]")
+
+_SCHEME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+_MAX_SCHEME = 40
+_USER_END = re.compile(r"[:/\s]")
+_KEY_CHARS = r"A-Za-z0-9_.\-+~"
+# a key at a word boundary, an optional closing quote, then = or : (also Hydra's escaped \= and \:)
+_KEY_SEP = re.compile(rf"(?<![{_KEY_CHARS}])(?P<key>[{_KEY_CHARS}]++)['\"]?+[ \t]*+\\?+[=:][ \t]*+")
+_QUOTED = {"'": re.compile(r"'(?:[^'\\\n]|\\.)*+'"), '"': re.compile(r'"(?:[^"\\\n]|\\.)*+"')}
+_UNQUOTED_QUERY = re.compile(r"[^\s&#]*+")  # ?password=...&  (a URL's query)
+_UNQUOTED_WORD = re.compile(r"\S*+")  # host=db password=...  (libpq DSN, an override at the start)
+_UNQUOTED_FIELD = re.compile(r"[^\s,;&}\])'\"]*+")  # {password: ..., ...}  (YAML, reprs, joined overrides)
+
+_literals: tuple[str, ...] = ()
+_literals_lock = threading.Lock()
 
 
 def is_secret_key(key: Any) -> bool:
-    return isinstance(key, str) and bool(SECRET_KEY.search(key))
+    """Whether a dict key or parameter name holds a secret (`sslpassword`, `db_pass`, `WANDB_API_KEY`, `token`)."""
+    if not isinstance(key, str):
+        return False
+    lower = key.lower().strip("'\"+~")
+    if any(word in lower for word in _SECRET_WORDS):
+        return True
+    return any(part in _SECRET_PARTS for part in _KEY_PARTS.split(lower))
+
+
+# -- the scanners: each returns the (start, end) spans of secrets in `text` ------------------------
+def _url_password_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of URL userinfo passwords: from the first `:` after `scheme://user` to the last `@` of the line."""
+    spans: list[tuple[int, int]] = []
+    line_end, last_at = -1, -1
+    i = text.find("://")
+    while i != -1:
+        head = i - 1 if i > 0 and text[i - 1] == "\\" else i  # Hydra escapes the colon: scheme\://
+        k = head
+        while k > 0 and head - k < _MAX_SCHEME and text[k - 1] in _SCHEME:
+            k -= 1
+        nxt = i + 3
+        if k < head and text[k].isalpha():
+            end = _USER_END.search(text, i + 3)
+            if end is not None and end.group() == ":":
+                colon = end.start()
+                if colon >= line_end:  # the last @ of this line, found once per line
+                    line_end = _line_end(text, colon)
+                    last_at = text.rfind("@", colon, line_end)
+                if last_at > colon:
+                    spans.append((colon + 1, last_at))
+                    nxt = last_at + 1
+                else:
+                    nxt = colon
+            elif end is not None:
+                nxt = end.start()
+        i = text.find("://", max(nxt, i + 3))
+    return spans
+
+
+def _line_end(text: str, start: int) -> int:
+    """The index of the line break at or after `start` (len(text) at the end); scans only this line."""
+    newline = text.find("\n", start)
+    end = len(text) if newline == -1 else newline
+    cr = text.find("\r", start, end)
+    return end if cr == -1 else cr
+
+
+def _value_span(text: str, key_start: int, value_start: int, sep: str) -> tuple[int, int]:
+    """Where the value of a secret key starts and ends: a quoted string (and anything glued to its closing quote),
+    or up to the end its context implies."""
+    before = text[key_start - 1] if key_start > 0 else " "
+    if before in "?&":
+        pattern, quotes = _UNQUOTED_QUERY, "'\""
+    elif sep == "=" and before.isspace():
+        pattern, quotes = _UNQUOTED_WORD, "'"  # libpq quotes with ' only; a " is part of the value
+    else:
+        pattern, quotes = _UNQUOTED_FIELD, "'\""
+    if value_start < len(text) and text[value_start] in quotes:
+        quoted = _QUOTED[text[value_start]].match(text, value_start)
+        if quoted is None:  # an unclosed quote: the rest of the line
+            return value_start + 1, _line_end(text, value_start)
+        glued = pattern.match(text, quoted.end()).end()
+        return value_start + 1, (quoted.end() - 1 if glued == quoted.end() else glued)
+    return value_start, pattern.match(text, value_start).end()
+
+
+def _key_value_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the values of secret-named keys (`password=...`, `'token': '...'`, `?sslpassword=...`)."""
+    spans: list[tuple[int, int]] = []
+    lower = text.lower()
+    if not any(hint in lower for hint in _HINTS):
+        return spans
+    pos = 0
+    while True:
+        m = _KEY_SEP.search(text, pos)
+        if m is None:
+            return spans
+        pos = m.end()
+        key_start = m.start("key")
+        if (key_start > 0 and text[key_start - 1] == "/") or not is_secret_key(m.group("key")):
+            continue  # after a slash the "key" is a path's last part (/etc/passwd: File exists)
+        sep = "=" if "=" in m.group()[len(m.group("key")):] else ":"
+        start, end = _value_span(text, key_start, m.end(), sep)
+        if end > start and text[start:end] != MASK:
+            spans.append((start, end))
+        pos = max(pos, end)
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if end <= pos:
+            continue
+        start = max(start, pos)
+        out += [text[pos:start], MASK]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def secret_spans(text: str) -> list[tuple[int, int]]:
+    """Every span of `text` the pattern rules (URL userinfo, secret-named keys) mask."""
+    return _url_password_spans(text) + _key_value_spans(text)
 
 
 def redact_text(text: str) -> str:
-    """`text` with URL passwords and the values of secret-named `key=value` / `key: value` pairs masked."""
-    text = URL_PASSWORD.sub(lambda m: f"{m.group('head')}{MASK}@", text)
-
-    def pair(m: re.Match) -> str:
-        if is_secret_key(m.group("key")) and m.group("value") != MASK:
-            return f"{m.group('key')}{m.group('sep')}{MASK}"
-        return m.group(0)
-
-    return KEY_VALUE.sub(pair, text)
+    """`text` with every secret masked: learnt literals, URL passwords, values of secret-named keys."""
+    if not isinstance(text, str) or not text:
+        return text
+    for secret in _literals:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = _mask(text, _url_password_spans(text))
+    return _mask(text, _key_value_spans(text))
 
 
 def redact(value: Any) -> Any:
@@ -48,54 +186,61 @@ def redact(value: Any) -> Any:
     return value
 
 
-def redact_yaml_file(path: Path) -> None:
-    """Rewrite a YAML file (Hydra's config.yaml, hydra.yaml, overrides.yaml) with its secrets masked;
-    interpolations are kept as written."""
-    from omegaconf import OmegaConf
+# -- secrets learnt from the config -------------------------------------------------------------------
+def remember_secret(secret: Any) -> None:
+    """Mask `secret` (and its URL-encoded and -decoded forms) in every text redacted from now on."""
+    if not isinstance(secret, str):
+        secret = "" if secret is None or isinstance(secret, bool) else str(secret)
+    forms = {secret, unquote(secret), unquote_plus(secret), quote(secret, safe=""), quote(secret, safe="/:@")}
+    global _literals
+    with _literals_lock:
+        known = list(_literals)
+        for form in sorted(forms, key=len, reverse=True):
+            if MIN_LITERAL <= len(form) <= MAX_LITERAL_LENGTH and form != MASK and form not in known:
+                if len(known) >= MAX_LITERALS:
+                    break
+                known.append(form)
+        _literals = tuple(sorted(known, key=len, reverse=True))  # longest first: a secret inside another stays masked
 
-    path = Path(path)
-    if not path.is_file():
-        return
-    data = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
-    clean = redact(data)
-    if clean != data:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        OmegaConf.save(OmegaConf.create(clean), tmp)
-        tmp.replace(path)
+
+def forget_secrets() -> None:
+    """Drop every learnt secret (tests; a long-lived process that runs several searches)."""
+    global _literals
+    with _literals_lock:
+        _literals = ()
 
 
-def redact_hydra_files(output_dir: Path) -> None:
-    """Mask secrets in the files Hydra wrote before the app started: the run's .hydra/*.yaml and,
-    in a multirun, the sweep directory's multirun.yaml."""
-    for name in ("config.yaml", "hydra.yaml", "overrides.yaml"):
-        redact_yaml_file(Path(output_dir) / ".hydra" / name)
+def learn_secrets(value: Any) -> None:
+    """Remember every secret of a config: values of secret-named keys, URL and DSN passwords (as the pattern
+    rules find them and as SQLAlchemy parses the URL), so a library's own message cannot print them."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if is_secret_key(key) and isinstance(item, (str, int, float)) and item not in ("", None):
+                remember_secret(item)
+            else:
+                learn_secrets(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            learn_secrets(item)
+    elif isinstance(value, str) and len(value) <= 1_000_000:
+        for start, end in secret_spans(value):
+            remember_secret(value[start:end])
+        for secret in _parsed_url_secrets(value):
+            remember_secret(secret)
+
+
+def _parsed_url_secrets(text: str) -> list[str]:
+    """The password and secret-named query values of `text` as SQLAlchemy's own URL parser reads them."""
+    if "://" not in text or len(text) > 10_000:
+        return []
     try:
-        from hydra.core.hydra_config import HydraConfig
-        from hydra.types import RunMode
+        from sqlalchemy.engine import make_url
 
-        if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
-            redact_yaml_file(Path(HydraConfig.get().sweep.dir) / "multirun.yaml")
-    except ImportError:  # pragma: no cover - hydra is a dependency
-        pass
-
-
-def redact_hydra_logs() -> None:
-    """Mask secrets in what Hydra and its launcher plug-ins log (a multirun prints every job's
-    overrides to the console, which ends up in CI logs and terminals' scrollback).
-
-    Hydra installs its own logging handlers when the app starts, so a handler filter set here
-    would be dropped; the record factory is process-wide and survives that."""
-    import logging
-
-    previous = logging.getLogRecordFactory()
-    if getattr(previous, "_tfnas_redacts", False):
-        return
-
-    def factory(*args, **kwargs):
-        record = previous(*args, **kwargs)
-        if record.name.startswith("hydra"):  # hydra.* and hydra_plugins.*
-            record.msg, record.args = redact_text(record.getMessage()), None
-        return record
-
-    factory._tfnas_redacts = True
-    logging.setLogRecordFactory(factory)
+        url = make_url(text.strip())
+    except Exception:  # not a URL SQLAlchemy accepts: the pattern rules above still apply
+        return []
+    found = [url.password] if url.password else []
+    for key, item in url.query.items():
+        if is_secret_key(key):
+            found += list(item) if isinstance(item, tuple) else [item]
+    return [str(s) for s in found if s]

@@ -81,12 +81,15 @@ class Rule:
         self.field = field
         if not self.text:
             raise ConfigError(field, "the rule is empty; write a predicate such as 'num_layers == 4'")
+        if len(self.text) > MAX_TEXT:  # before parsing: Python's parser is not built for hostile lengths
+            raise ConfigError(field, f"the rule is {len(self.text):,} characters long; at most {MAX_TEXT:,} are allowed")
         try:
             tree = ast.parse(self.text, mode="eval")
         except SyntaxError as err:
-            raise ConfigError(field, f"cannot parse rule {self.text!r}: {err.msg} at column {err.offset}") from None
-        if len(self.text) > MAX_TEXT:
-            raise ConfigError(field, f"the rule is {len(self.text)} characters long; at most {MAX_TEXT} are allowed")
+            raise ConfigError(field, f"cannot parse rule {self._short()}: {err.msg} at column {err.offset}") from None
+        except (RecursionError, MemoryError, ValueError) as err:  # nesting too deep for the parser; a NUL byte
+            why = str(err).splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ConfigError(field, f"cannot parse rule {self._short()}: {why}; write a flatter predicate") from None
         self._tree = tree.body
         if sum(1 for _ in ast.walk(self._tree)) > MAX_NODES:
             raise ConfigError(field, f"rule {self._short()} has more than {MAX_NODES} parts; write a shorter predicate")
@@ -135,7 +138,7 @@ class Rule:
         snippet = ast.get_source_segment(self.text, node) or what
         return ConfigError(
             self.field,
-            f"rule {self.text!r} uses {snippet!r} ({what}), which rules do not allow: use field names, numbers, "
+            f"rule {self._short()} uses {snippet!r} ({what}), which rules do not allow: use field names, numbers, "
             "strings, comparisons (== != < <= > >= in, not in), and/or/not, + - * / and tuples",
         )
 
@@ -147,7 +150,7 @@ class Rule:
             where = f" of space {space_name!r}" if space_name else ""
             raise ConfigError(
                 self.field,
-                f"rule {self.text!r} names unknown field(s) {', '.join(unknown)}; the fields{where} are: "
+                f"rule {self._short()} names unknown field(s) {', '.join(unknown)}; the fields{where} are: "
                 f"{', '.join(fields) or '(none: the space describes no fields)'}",
             )
 
@@ -174,7 +177,7 @@ class Rule:
     def _step(self, node: ast.AST, env: Mapping[str, Any]) -> Any:
         if isinstance(node, ast.Name):
             if node.id not in env:
-                raise ConfigError(self.field, f"rule {self.text!r}: the architecture has no field {node.id!r}")
+                raise ConfigError(self.field, f"rule {self._short()}: the architecture has no field {node.id!r}")
             return _bounded(env[node.id])
         if isinstance(node, ast.Constant):
             return _bounded(node.value)

@@ -8,13 +8,20 @@ therefore gives each process only the cores that are free when the search starts
 process may run on (its CPU affinity), less those other work keeps busy (measured from /proc/stat
 over 0.2 s), shared among the search's workers, so that threads x workers never exceeds the cores
 (while there are at least as many free cores as workers; each process has one thread at least).
+
+A thread count the user gives (search.threads, a command's --threads) goes through `clamp_threads`:
+workers x threads above the usable cores is lowered to fit, with a warning, for the same reason:
+threads beyond the cores wait on each other at every barrier.
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 
 from tfnas.validate import positive_int
+
+log = logging.getLogger("tfnas")
 
 
 def usable_cores() -> int:
@@ -63,8 +70,34 @@ def default_threads(n_workers: int = 1, cores: int | None = None, busy: float | 
     return max(1, free // max(1, n_workers))
 
 
-def resolve_threads(value, n_workers: int) -> int:
-    """search.threads: null for the default above, or a positive integer (the user's choice, used as given)."""
+def clamp_threads(workers, threads, fields: tuple[str, str] = ("--workers", "--threads"), cores: int | None = None):
+    """(workers, threads) with workers x threads within the usable cores: threads lowered to fit (one at least),
+    with a warning naming both fields. `threads` of None or 0 means the command's default and is kept; workers
+    are never lowered (each is a process with its own seed and share of the work), only warned about."""
+    workers_field, threads_field = fields
+    workers = positive_int(workers, workers_field, "a positive integer (processes)")
+    if threads is None or (threads == 0 and not isinstance(threads, bool)):
+        return workers, threads
+    threads = positive_int(threads, threads_field, "a positive integer (torch threads per process)")
+    cores = usable_cores() if cores is None else cores
+    if workers * threads <= cores:
+        return workers, threads
+    fitted = max(1, cores // workers)
+    if fitted < threads:
+        log.warning("%s=%d x %s=%d is more threads than the %d core(s) this process may use; using %s=%d "
+                    "(threads beyond the cores wait on each other at every op)",
+                    workers_field, workers, threads_field, threads, cores, threads_field, fitted)
+    if workers > cores:
+        log.warning("%s=%d is more processes than the %d core(s) this process may use; they will share them "
+                    "(lower %s for the fastest run)", workers_field, workers, cores, workers_field)
+    return workers, fitted
+
+
+def resolve_threads(value, n_workers: int, local_workers: int | None = None) -> int:
+    """search.threads: null for the default above, or a positive integer, clamped so that the `local_workers`
+    processes on this machine (default: all n_workers) times the threads fit its cores."""
     if value is None:
         return default_threads(n_workers)
-    return positive_int(value, "search.threads", "a positive integer (torch threads per search process) or null")
+    positive_int(value, "search.threads", "a positive integer (torch threads per search process) or null")
+    local = n_workers if local_workers is None else local_workers
+    return clamp_threads(local, value, ("search.n_workers", "search.threads"))[1]

@@ -54,13 +54,24 @@ def optional_positive_number(value: Any, field: str) -> float | None:
     return float(value)
 
 
+MAX_SEED = 2**32  # numpy's and Optuna's samplers take seeds below 2**32
+
+
+def seed(value: Any, field: str = "seed") -> int:
+    """A random seed: an int with 0 <= seed < 2**32 (every generator a search seeds accepts it)."""
+    integer(value, field, 0, "a non-negative integer (the random seed)")
+    if value >= MAX_SEED:
+        raise ConfigError(field, f"must be below 2**32 = {MAX_SEED:,} (the samplers' limit), got {value}")
+    return value
+
+
 def run_values(cfg) -> None:
     """Every run-wide value of the search config that no component checks itself."""
     from omegaconf import OmegaConf
 
     for key in sorted(OmegaConf.missing_keys(cfg)):  # `???` in a config: strategy=pruned needs strategy.rule
         raise ConfigError(key, f"has no value; set it on the command line ({key}=...)")
-    integer(cfg.get("seed"), "seed", 0, "a non-negative integer (the random seed)")
+    seed(cfg.get("seed"))
     search = cfg.search
     positive_int(search.get("top_k", 10), "search.top_k", "a positive integer (architectures kept in best.json)")
     positive_int(search.get("eval_batch", 1), "search.eval_batch", "a positive integer (architectures asked, claimed and scored together)")

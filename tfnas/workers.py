@@ -13,6 +13,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from tfnas.build import build_parts, resolve_device
+from tfnas.redacted_output import redact_process_output
 from tfnas.results import ResultsWriter
 from tfnas.search_loop import SearchJob, run_search
 
@@ -34,6 +35,7 @@ def _worker_main(config: dict, run_dir: str, worker: int, threads: int, ready, p
     # SIGINT is how the parent stops its workers: obey it even where the command runs with SIGINT ignored
     # (nohup, a background job of a script), which a spawned worker would otherwise inherit
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    redact_process_output(config)  # its output and traceback leave this process directly: secrets masked
     watch_parent(parent)
     torch.set_num_threads(threads)
     cfg = OmegaConf.create(config)

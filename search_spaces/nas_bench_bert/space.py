@@ -14,7 +14,9 @@ from tfnas.search_spaces.nas_bench_bert.shipped import data_path
 from tfnas.search_spaces.nas_bench_bert.text import (WIKITEXT_SPLITS, corpus_stream, load_tokenizer, load_user_tokenizer,
                                                      wikitext_batch, wikitext_sequences, windows)
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertConfig, FlexiBertModel
+from tfnas.search_spaces.nas_bench_bert.model_options import check_bert_model
 from tfnas.search_spaces.nas_bench_bert.probe import BertProbe
+from tfnas.data.text_file import DEFAULT_CORPUS_MB, megabytes
 from tfnas.errors import ConfigError, InvalidArchitecture
 
 # Metric minibatch presets: "full" is the paper's 128 sequences x 512 tokens; "fast" ranks
@@ -45,6 +47,7 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         backward_target: str = "ones",
         corpus: str | None = None,
         tokenizer: str | None = None,
+        max_corpus_mb: float = DEFAULT_CORPUS_MB,
     ):
         if preset not in PRESETS:
             raise ConfigError("space.preset", f"unknown preset {preset!r}; valid choices: {', '.join(PRESETS)}")
@@ -57,10 +60,13 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
             if value < 1:
                 raise ConfigError(field, f"must be a positive integer, got {value}")
         self.corpus_path = str(corpus) if corpus else None
+        self.max_corpus_mb = max_corpus_mb
+        megabytes(max_corpus_mb, "space.max_corpus_mb")
         self.tokenizer_path = str(tokenizer) if tokenizer else None
         # the metric split: WikiText-2 valid, or the train split of a user's corpus
         self.split = split or ("train" if self.corpus_path else "valid")
         self.sampling = sampling
+        check_bert_model(model or {})
         self.model_kwargs = dict(model or {})
         if backward_target not in ("ones", "random"):
             raise ConfigError("space.backward_target", f"unknown target {backward_target!r}; valid choices: ones, random")
@@ -204,7 +210,7 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
     def text_name(self) -> str:
         return self.corpus_path or "WikiText-2"
 
-    def split_stream(self, split: str, purpose: str, field: str = "space.split") -> tuple[int, ...]:
+    def split_stream(self, split: str, purpose: str, field: str = "space.split"):
         """The split's word-piece ids under the space's tokenizer (a missing split is refused, naming the purpose)."""
         key = (split, self.corpus_path, self.tokenizer_path)
         cache = self.__dict__.setdefault("_streams", {})
@@ -212,13 +218,13 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
             if self.corpus_path:
                 from tfnas.data.user_corpus import load_texts, require_split
 
-                text = require_split(load_texts(self.corpus_path), split, purpose, self.corpus_path)
+                text = require_split(load_texts(self.corpus_path, self.max_corpus_mb), split, purpose, self.corpus_path)
             else:
                 if split not in WIKITEXT_SPLITS:
                     raise ConfigError(field, f"unknown WikiText-2 split {split!r}; shipped: {', '.join(WIKITEXT_SPLITS)}")
                 with open(data_path("wikitext-2", f"{split}.txt"), encoding="utf-8") as handle:
                     text = handle.read().replace("<unk>", self.tokenizer().unk_token)
-            cache[key] = tuple(corpus_stream(self.tokenizer(), text))
+            cache[key] = corpus_stream(self.tokenizer(), text)  # an int32 array
         return cache[key]
 
     def training_sequences(self, split: str, seq_len: int, purpose: str, field: str) -> torch.Tensor:

@@ -14,7 +14,9 @@ from tfnas.probe import check_needs
 from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe, check_layers
 from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, MAX_HIDDEN, MAX_NODES, Node, Recipe, h_new, h_prev
 from tfnas.search_spaces.nas_bench_nlp.shipped import data_path, load_ptb, load_recipes  # noqa: F401 (load_recipes: re-exported)
+from tfnas.search_spaces.nas_bench_nlp.size import check_rnn_size
 from tfnas.data import batchify, load_word_corpus
+from tfnas.data.text_file import DEFAULT_CORPUS_MB, megabytes
 from tfnas.errors import ConfigError, InvalidArchitecture
 from tfnas.validate import boolean, fraction, positive_int
 
@@ -49,12 +51,14 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         max_suggest_nodes: int = 12,
         corpus: str | None = None,
         vocab_size: int | None = None,
+        max_corpus_mb: float = DEFAULT_CORPUS_MB,
     ):
         if len(hidden_tuple_sizes) != len(hidden_tuple_weights) or not hidden_tuple_sizes:
             raise ConfigError("space.hidden_tuple_weights", "needs one weight per entry of space.hidden_tuple_sizes")
         if any(isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= MAX_HIDDEN for h in hidden_tuple_sizes):
             raise ConfigError("space.hidden_tuple_sizes", f"every H must be an integer in 1..{MAX_HIDDEN}, got {list(hidden_tuple_sizes)}")
         check_model(model or {})
+        check_rnn_size(model or {}, vocab_size or 3)  # the smallest model these sizes allow, before any corpus is read
         for field, value in (("space.batch_size", batch_size), ("space.seq_len", seq_len),
                              ("space.num_vertices", num_vertices), ("space.max_suggest_nodes", max_suggest_nodes)):
             positive_int(value, field)
@@ -72,6 +76,8 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         self.seq_len = int(seq_len)
         self.corpus_path = str(corpus) if corpus else None
         self.vocab_size = vocab_size
+        self.max_corpus_mb = max_corpus_mb
+        megabytes(max_corpus_mb, "space.max_corpus_mb")
         # the metric split: PTB's test split (the benchmark's), or the train split of a user's corpus
         self.split = split or ("train" if self.corpus_path else "test")
         self.max_suggest_nodes = int(max_suggest_nodes)
@@ -175,9 +181,9 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
     def corpus(self):
         """The word corpus: shipped PTB (valid + test), or `space.corpus` with `space.vocab_size`."""
         if self.corpus_path:
-            return load_word_corpus(self.corpus_path, self.vocab_size)
+            return load_word_corpus(self.corpus_path, self.vocab_size, self.max_corpus_mb)
         if self.vocab_size is not None:
-            return load_word_corpus(data_path("ptb"), self.vocab_size)
+            return load_word_corpus(data_path("ptb"), self.vocab_size, self.max_corpus_mb)
         return load_ptb()
 
     def split_tokens(self, split: str, purpose: str, field: str = "space.split") -> torch.Tensor:
@@ -191,6 +197,7 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         return self.corpus.splits[split]
 
     def build_model(self, arch: Recipe, seed: int | None = None, device: str | torch.device = "cpu"):
+        check_rnn_size(self.model_kwargs, self.corpus.vocab_size, arch)
         if seed is not None:
             torch.manual_seed(seed)
         return RNNLanguageModel(arch, self.corpus.vocab_size, **self.model_kwargs).to(device)

@@ -61,7 +61,7 @@ def test_a_live_worker_is_never_failed_by_a_worker_with_a_tiny_grace_period(tmp_
         proc.send_signal(signal.SIGINT)
     for proc in procs:
         _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err[-2000:]
+        assert proc.returncode in (130, 0), err[-2000:]  # 130: interrupted, as shells expect (0: its budget ran out first)
         assert "dropping this evaluation" not in err and "dead workers as failed" not in err
     storage = optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
     trials = optuna.load_study(study_name="tfnas", storage=storage).trials

@@ -73,23 +73,31 @@ def check_offline_run(run_dir, name: str, group: str) -> None:
 
 URL_PASSWORD = "s3cretPWinURL"
 KEY_PASSWORD = "s3cretPWbyKey"
+FORMS = {  # every other form a password takes in a URL or DSN, each with its own secret
+    "s3cretPWinQuery": "+search.db_url='postgresql+psycopg://alice@db.example/x?sslmode=require&password={}'",
+    "s3cretPWafterSlash": "+search.replica='postgresql+psycopg://alice:x/{}@db.example/x'",
+    "s3cretPWinDSN": "+search.dsn='host=db.example password={} user=alice'",
+    "s3cretPWinRedis": "+search.cache='redis://:{}@localhost:6379/0'",
+}
 
 
 def test_every_job_of_a_sweep_is_a_full_offline_run_with_its_report(tmp_path):
     """search.py -m with tracking=wandb, in a process that logs any network use: every job is a complete
     offline run (history, summaries, shortlist, plots, artifact), named after its job and grouped by the
     sweep, with its report; the sweep compares. (A plain search's run, ungrouped: the in-process test.)
-    Secrets planted in the config (in a URL and under a secret-named key) reach no file of the sweep:
-    .hydra, multirun.yaml, summaries, reports, W&B's offline run files, debug logs, artifact copies."""
+    Secrets planted in the config (in URLs -- userinfo, query, an unencoded slash, Redis --, a libpq DSN and under
+    a secret-named key) reach no file of the sweep: .hydra, multirun.yaml, summaries, reports, W&B's offline run
+    files, debug logs, artifact copies."""
     sweep = tmp_path / "sweep"
     proc = search(tmp_path, "seed=0,1", "tracking=wandb", "tracking.system_stats=false", f"hydra.sweep.dir={sweep}",
                   f"tracking.notes=see postgresql+psycopg://alice:{URL_PASSWORD}@db.example/x",
-                  f"+search.db_password={KEY_PASSWORD}", multirun=True)
+                  f"+search.db_password={KEY_PASSWORD}", *(form.format(secret) for secret, form in FORMS.items()), multirun=True)
     files = [p for p in sweep.rglob("*") if p.is_file()]
     assert {"summary.json", "report.md", "config.yaml", "overrides.yaml", "hydra.yaml", "multirun.yaml", "debug.log"} <= {p.name for p in files}
-    leaks = [str(p) for p in files for secret in (URL_PASSWORD, KEY_PASSWORD) if secret.encode() in p.read_bytes()]
+    secrets = (URL_PASSWORD, KEY_PASSWORD, *FORMS)
+    leaks = [f"{secret} in {p}" for p in files for secret in secrets if secret.encode() in p.read_bytes()]
     assert not leaks, leaks
-    assert URL_PASSWORD not in proc.stdout + proc.stderr and KEY_PASSWORD not in proc.stdout + proc.stderr
+    assert not [secret for secret in secrets if secret in proc.stdout + proc.stderr]
     assert r"alice\:***@db.example" in (sweep / "0" / ".hydra" / "overrides.yaml").read_text()  # as Hydra escapes it
     for job, seed in (("0", 0), ("1", 1)):
         check_offline_run(sweep / job, f"{job}-random-hidden_cov-seed{seed}", str(sweep))
@@ -132,6 +140,17 @@ def test_shortlist_table_flattens_trained_results():
     assert rows[1][2] == "-inf" and rows[1][4] is None
 
 
+def read_when_exited(folder):
+    """The offline run once wandb-core has written its exit record: the process flushes the transaction log after
+    `run.finish()` returns (on a busy machine the file can still be empty when the search ends)."""
+    for _ in range(300):
+        run = read_offline_run(folder)
+        if run.exited:
+            return run
+        time.sleep(0.1)
+    return run
+
+
 def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, monkeypatch):
     """In-process: best-so-far summaries by direction, the `evaluation` step on every row, nothing
     outside the run directory, and a failed search ends its run with exit code 1."""
@@ -143,7 +162,7 @@ def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, 
     run_dir = tmp_path / "run"
     search_in_process(run_dir, "search.budget=4", "tracking=wandb", "tracking.system_stats=false", "train=benchmark")
     (folder,) = find_offline_runs(run_dir)
-    run = finished_run(folder)
+    run = read_when_exited(folder)
     assert run.name == "random-hidden_cov-seed0" and run.group == ""  # a plain search: no sweep, no group
     assert all("evaluation" in row for row in run.history)
     scores = [row["score"] for row in run.history if "score" in row]
@@ -162,7 +181,7 @@ def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, 
     with pytest.raises(RuntimeError, match="exploded"):
         search_in_process(failed_dir, "search.budget=2", "tracking=wandb", "tracking.system_stats=false", "metric=params")
     (folder,) = find_offline_runs(failed_dir)
-    failed = finished_run(folder)
+    failed = read_when_exited(folder)
     assert failed.exited and failed.exit_code == 1
     assert "shortlist exploded" in failed.summary["error"]
 
@@ -176,15 +195,3 @@ def test_tracking_wandb_without_wandb_installed_is_refused_before_anything_is_wr
         search_in_process(run_dir, "search.budget=2", "tracking=wandb")
     assert err.value.field == "tracking" and "pip install 'tfnas[wandb]'" in str(err.value)
     assert not run_dir.exists() or not any(run_dir.iterdir())
-
-
-def finished_run(folder, timeout_s: float = 60.0):
-    """The offline run once its exit record is in the file. In-process, `run.finish()` returns while wandb-core (a
-    separate process) may still be writing the transaction log; the file is complete once the exit record is there
-    (a process that ends waits for it)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        run = read_offline_run(folder)
-        if run.exited or time.monotonic() > deadline:
-            return run
-        time.sleep(0.1)

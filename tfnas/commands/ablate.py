@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 
 from tfnas.experiments.ablation import PAPER_MODELS, run_ablation, variation  # noqa: F401  (variation: tests)
+from tfnas.threads import clamp_threads
 
 
 def main(argv=None) -> int:
@@ -26,6 +27,7 @@ def main(argv=None) -> int:
     parser.add_argument("--space", default="{}", help="JSON overrides of the rnn space")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
+    _, args.threads = clamp_threads(1, args.threads)
 
     print(run_ablation(args))
     return 0

@@ -17,6 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tfnas.threads import clamp_threads
+
 
 DEFAULT_GROUPS = "paper=paper;zoo=zoo;zoo_without_grasp=epe_nas,fisher,flops,grad_norm,l2_norm,plain,snip,zen,zico"
 
@@ -50,6 +52,7 @@ def main(argv=None) -> int:
     parser.add_argument("--load-fixed-threads", default="",
                         help="with --load: also time these fixed thread counts under load (comma-separated, e.g. 2)")
     args = parser.parse_args(argv)
+    _, args.threads = clamp_threads(1, args.threads)
     if args.load > 0:
         from tfnas.experiments.load import bench_load
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+from tfnas.threads import clamp_threads
 
 
 def main(argv=None) -> None:
@@ -31,6 +32,7 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--metrics", default="paper", help='"paper", "zoo", "all" or a comma list of conf/metric names')
     args = parser.parse_args(argv)
+    _, args.threads = clamp_threads(1, args.threads)
     from tfnas.experiments.bench_bert import bench_bert
 
     bench_bert(args)

@@ -20,6 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from tfnas.threads import clamp_threads
 
 
 def main(argv=None) -> int:
@@ -34,6 +35,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a shared machine; 0: default)")
     parser.add_argument("--no-score", action="store_true", help="only analyse an existing --out")
     args = parser.parse_args(argv)
+    _, args.threads = clamp_threads(1, args.threads)
 
     import torch
     from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace

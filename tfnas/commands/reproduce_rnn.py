@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from tfnas.errors import TfnasError
+from tfnas.threads import clamp_threads
 
 
 def parse_args(argv=None):
@@ -37,7 +38,9 @@ def parse_args(argv=None):
     parser.add_argument("--space", default="{}", help='JSON overrides of the rnn space, e.g. \'{"batch_size": 8}\'')
     parser.add_argument("--rank-average", default="rank_average",
                         help="conf/metric name of a rank-average config reported beside the single metrics ('' to skip)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.workers, args.threads = clamp_threads(args.workers, args.threads)
+    return args
 
 
 def main(argv=None) -> int:

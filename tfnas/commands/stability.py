@@ -16,6 +16,7 @@ import torch
 from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
 
 from tfnas.experiments.stability import check_stability
+from tfnas.threads import clamp_threads
 
 
 def main(argv=None) -> dict:
@@ -32,6 +33,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--workers", type=int, default=1, help="processes (one thread each)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    args.workers, _ = clamp_threads(args.workers, 1)
     torch.set_num_threads(1)
     space = NasBenchNLPSpace(model={"emsize": args.emsize, "nhid": args.nhid})
     options = {"batch_size": args.batch_size, "bptt_mode": args.bptt_mode, "recurrent_weights": args.recurrent_weights,

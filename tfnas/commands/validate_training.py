@@ -29,6 +29,7 @@ from tfnas.errors import ConfigError
 from tfnas.experiments.compare import compose_config
 from tfnas.experiments.training_validation import read_metric_scores, validate_budgets
 from tfnas.training.halving import plan_rungs
+from tfnas.threads import clamp_threads
 
 
 def budgets_from(args) -> list[int]:
@@ -118,6 +119,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--metrics-csv", type=Path, default=None,
                         help="a metrics CSV of the pool (e.g. results/bert/bert_metrics_fast.csv): the report adds each metric's tau on the same cells")
     args = parser.parse_args(argv)
+    _, args.threads = clamp_threads(1, args.threads)
     budgets = budgets_from(args)
     cells = ids_from(args.ids) if args.ids else cells_from(args.cells)
     shard = shard_from(args.shard)

@@ -17,6 +17,8 @@ import csv
 import json
 from pathlib import Path
 
+from tfnas.threads import clamp_threads
+
 
 BASES = {"rnn": "hidden_cov", "bert": "head_confidence"}
 
@@ -33,6 +35,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--resamples", type=int, default=1000)
     args = parser.parse_args(argv)
+    _, args.threads = clamp_threads(1, args.threads)
 
     import torch
 

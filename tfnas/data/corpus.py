@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from tfnas.errors import ConfigError
+
 EOS = "<eos>"
 
 
@@ -26,8 +28,6 @@ class Corpus:
 
     def split(self, name: str) -> torch.Tensor:
         if name not in self.splits:
-            from tfnas.errors import ConfigError
-
             raise ConfigError("split", f"unknown split {name!r}; valid choices: {', '.join(self.splits)}")
         return self.splits[name]
 
@@ -55,27 +55,31 @@ def build_corpus(paths: dict[str, Path]) -> Corpus:
 
 
 @lru_cache(maxsize=4)
-def _user_corpus(path: str, vocab_size: int | None, stamp: tuple) -> Corpus:
-    from tfnas.data.user_corpus import build_vocabulary, load_texts, words
+def _user_corpus(path: str, vocab_size: int | None, limit_bytes: int, stamp: tuple) -> Corpus:
+    from tfnas.data.word_stream import read_word_corpus
 
-    token_lists = {name: words(text) for name, text in load_texts(path).items()}
-    word2idx, report = build_vocabulary(list(token_lists.values()), vocab_size)
-    unk = word2idx["<unk>"]
-    corpus = Corpus(word2idx=word2idx, name=str(path))
-    for name, tokens in token_lists.items():
-        corpus.splits[name] = torch.tensor([word2idx.get(w, unk) for w in tokens], dtype=torch.long)
+    word2idx, splits, report = read_word_corpus(path, vocab_size, limit_bytes)
+    corpus = Corpus(word2idx=word2idx, splits=splits, name=str(path))
     sizes = ", ".join(f"{name} {t.numel():,} tokens" for name, t in corpus.splits.items())
     corpus.note = f"corpus {path}: {sizes}; {report.line()}"
     return corpus
 
 
-def load_word_corpus(path, vocab_size: int | None = None) -> Corpus:
-    """A user's corpus (file or train/valid/test folder) as whitespace tokens + <eos>, vocabulary capped at vocab_size."""
-    from tfnas.data.user_corpus import load_texts
+def load_word_corpus(path, vocab_size: int | None = None, max_mb: float | None = None) -> Corpus:
+    """A user's corpus (file or train/valid/test folder) as whitespace tokens + <eos>, vocabulary capped at vocab_size.
 
-    texts = load_texts(path)  # checks the files (and caches them) first
-    stamp = tuple(sorted((k, len(v), hash(v)) for k, v in texts.items()))
-    return _user_corpus(str(path), vocab_size, stamp)
+    Every file is checked before it is read (a regular file of at most `max_mb` MB, default
+    tfnas.data.text_file.DEFAULT_CORPUS_MB) and streamed into compact tensors (tfnas.data.word_stream)."""
+    from tfnas.data.text_file import DEFAULT_CORPUS_MB, megabytes
+    from tfnas.data.user_corpus import FIELD
+
+    limit = megabytes(DEFAULT_CORPUS_MB if max_mb is None else max_mb, "space.max_corpus_mb")
+    root = Path(str(path)).expanduser()
+    if not root.exists():
+        raise ConfigError(FIELD, f"{root} does not exist; give a UTF-8 text file or a folder with train.txt / valid.txt / test.txt")
+    files = sorted(root.glob("*.txt")) if root.is_dir() else [root]
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    return _user_corpus(str(root), vocab_size, limit, stamp)
 
 
 def batchify(tokens: torch.Tensor, batch_size: int) -> torch.Tensor:

@@ -4,16 +4,19 @@ PATH is a UTF-8 text file or a folder with `train.txt` / `valid.txt` / `test.txt
 is cut into train / valid / test at 80% and 90% of its characters (at the next line break, or
 the next whitespace when the file has too few lines), so short training never evaluates on the
 text it trained on. Everything that would make a run meaningless is refused with a ConfigError
-naming `space.corpus`: a missing path or split, an empty file, a binary or non-UTF-8 file (with
-the byte offset). Nothing is silently dropped: `describe()` says how much text each split holds
+naming `space.corpus`: a missing path or split, a FIFO or device, a file above space.max_corpus_mb,
+an empty file, a binary or non-UTF-8 file (with the byte offset). Nothing is silently dropped: `describe()` says how much text each split holds
 and how many tokens a vocabulary cap maps to `<unk>`.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
+from typing import Iterator
 
 from tfnas.errors import ConfigError
 
@@ -23,19 +26,28 @@ FIELD = "space.corpus"
 EOS, UNK = "<eos>", "<unk>"
 
 
-def read_text(path: Path, field: str = FIELD) -> str:
-    """The file's text; refuses an empty, binary or non-UTF-8 file, naming the byte offset."""
-    data = Path(path).read_bytes()
-    if not data.strip():
-        raise ConfigError(field, f"{path} is empty" + (" (only whitespace)" if data else "") + "; give a text file with your corpus")
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise ConfigError(field, f"{path} looks binary: a NUL byte at byte offset {nul}; give a UTF-8 text file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ConfigError(field, f"{path} is not UTF-8 text: byte 0x{data[err.start]:02x} at byte offset {err.start} "
-                          f"({err.reason}); convert it, e.g. iconv -f latin1 -t utf-8") from None
+def read_text(path: Path, field: str = FIELD, max_mb: float | None = None) -> str:
+    """The file's text; refuses a FIFO or device, a file above `max_mb` MB, and an empty, binary or non-UTF-8 file,
+    naming the byte offset. The type and the size are checked before anything is read."""
+    from tfnas.data.text_file import DEFAULT_CORPUS_MB, megabytes, read_utf8
+
+    limit = megabytes(DEFAULT_CORPUS_MB if max_mb is None else max_mb, "space.max_corpus_mb")
+    text = read_utf8(path, field, limit, "space.max_corpus_mb")
+    if not text or text.isspace():  # (no stripped copy of a large text)
+        raise ConfigError(field, f"{path} is empty" + (" (only whitespace)" if text else "") + "; give a text file with your corpus")
+    return text
+
+
+_LINE = re.compile(r"[^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]*+(?:\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029])?+")
+
+
+def iter_lines(text: str) -> Iterator[str]:
+    """The lines of `text` as `str.splitlines()` gives them, one at a time (no list of every line of a large text)."""
+    for m in _LINE.finditer(text):
+        line = m.group()
+        if not line:  # the empty match at the end
+            return
+        yield line.rstrip("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029") if not line.endswith("\r\n") else line[:-2]
 
 
 def _cut(text: str, fraction: float, many_lines: bool) -> int:
@@ -48,10 +60,10 @@ def _cut(text: str, fraction: float, many_lines: bool) -> int:
 
 def split_file(text: str, path: Path, field: str = FIELD) -> dict[str, str]:
     """A single file as train / valid / test (contiguous, in order, at FILE_CUTS)."""
-    many_lines = sum(bool(line.strip()) for line in text.splitlines()) >= 10
+    many_lines = len(list(islice(filter(str.strip, iter_lines(text)), 10))) >= 10
     a, b = (_cut(text, f, many_lines) for f in FILE_CUTS)
     parts = {"train": text[:a], "valid": text[a:b], "test": text[b:]}
-    empty = [name for name, part in parts.items() if not part.split()]
+    empty = [name for name, part in parts.items() if not part or part.isspace()]  # no word (and no list of every word)
     if empty:
         raise ConfigError(field, f"{path} is too short to cut into train / valid / test (80% / 10% / 10%): the {', '.join(empty)} "
                           "part would be empty; give a longer text or a folder with train.txt, valid.txt and test.txt")
@@ -59,24 +71,25 @@ def split_file(text: str, path: Path, field: str = FIELD) -> dict[str, str]:
 
 
 @lru_cache(maxsize=8)
-def _load_texts(path: str, stamp: tuple) -> tuple[tuple[str, str], ...]:
+def _load_texts(path: str, max_mb: float | None, stamp: tuple) -> tuple[tuple[str, str], ...]:
     root = Path(path)
     if root.is_dir():
-        found = [(s, root / f"{s}.txt") for s in SPLITS if (root / f"{s}.txt").is_file()]
+        found = [(s, root / f"{s}.txt") for s in SPLITS if (root / f"{s}.txt").exists()]
         if not found:
             raise ConfigError(FIELD, f"folder {root} holds none of train.txt, valid.txt, test.txt")
-        return tuple((s, read_text(p)) for s, p in found)
-    return tuple(split_file(read_text(root), root).items())
+        return tuple((s, read_text(p, max_mb=max_mb)) for s, p in found)
+    return tuple(split_file(read_text(root, max_mb=max_mb), root).items())
 
 
-def load_texts(path) -> dict[str, str]:
-    """split name -> text of a corpus file or folder (cached while the files are unchanged)."""
+def load_texts(path, max_mb: float | None = None) -> dict[str, str]:
+    """split name -> text of a corpus file or folder (cached while the files are unchanged); files above
+    `max_mb` MB (space.max_corpus_mb) are refused before they are read."""
     root = Path(str(path)).expanduser()
     if not root.exists():
         raise ConfigError(FIELD, f"{root} does not exist; give a UTF-8 text file or a folder with train.txt / valid.txt / test.txt")
     files = sorted(root.glob("*.txt")) if root.is_dir() else [root]
     stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-    return dict(_load_texts(str(root.resolve()), stamp))
+    return dict(_load_texts(str(root.resolve()), max_mb, stamp))
 
 
 def require_split(texts: dict[str, str], split: str, purpose: str, path, field: str = FIELD) -> str:

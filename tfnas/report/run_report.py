@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from tfnas.errors import ConfigError
+from tfnas.redaction import redact_text
 from tfnas.report.benchmark import benchmark_truth, tau_text
 from tfnas.report.markdown import fmt, table
 from tfnas.results import BEST_FILE, RESULTS_FILE, SUMMARY_FILE, finite_curve_rows, read_results, write_json
@@ -29,10 +31,24 @@ MAX_COLUMNS = 10  # columns of the best-architectures table; best.csv has them a
 
 
 def load_json(path: Path, default: Any = None) -> Any:
+    """A run file's JSON (`default` when it is missing); a corrupt or non-JSON file is a ConfigError naming it."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         return default
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError("RUN_DIR", f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        where = f" ({err.msg} at line {err.lineno}, column {err.colno})" if isinstance(err, json.JSONDecodeError) else ""
+        raise ConfigError("RUN_DIR", f"{path} is not valid JSON{where}; the run's files are damaged: restore the file "
+                          "or run the search again (it resumes from its study)") from None
+    expected = dict if default is None else type(default)  # summary.json: an object; best.json: a list
+    if not isinstance(data, expected):
+        raise ConfigError("RUN_DIR", f"{path} holds a JSON {type(data).__name__}, not the {expected.__name__} a tfnas run "
+                          "writes there; restore the file or run the search again (it resumes from its study)")
+    return data
 
 
 def space_from_summary(summary: dict[str, Any]):
@@ -84,7 +100,7 @@ def write_report(run_dir: str | Path, space=None, progress: bool | None = None) 
 
     text = _markdown(run_dir, summary, rows, best, metric, higher, finite, undefined_indexes, bench, plots, problems)
     path = run_dir / REPORT_FILE
-    path.write_text(text, encoding="utf-8")
+    path.write_text(redact_text(text), encoding="utf-8")  # a report is shared: no secret, whatever a label says
 
     section: dict[str, Any] = {
         "file": REPORT_FILE,

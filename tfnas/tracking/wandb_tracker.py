@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from tfnas.errors import ConfigError
-from tfnas.redaction import redact
+from tfnas.redaction import redact, redact_text
 from tfnas.report.run_report import PLOTS_DIR, REPORT_FILE
 from tfnas.results import BEST_FILE, RESULTS_FILE, SUMMARY_FILE
 from tfnas.tracking.base import Tracker
@@ -208,7 +208,7 @@ class WandbTracker(Tracker):
         if self.run is None:
             return
         try:
-            self.run.summary.update({"error": f"{type(error).__name__}: {error}"[:1000]})
+            self.run.summary.update({"error": redact_text(f"{type(error).__name__}: {error}")[:1000]})
             self.run.finish(exit_code=1)
         finally:
             self.run = None

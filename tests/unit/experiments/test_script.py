@@ -54,3 +54,26 @@ def test_top_level_help_lists_every_subcommand(capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert all(f"  {name} " in out for name in COMMANDS)
+
+
+def test_a_closed_stdout_ends_quietly_with_141_and_any_other_broken_pipe_is_an_error(capsys):
+    """`tfnas ... | head`: the reader is gone, so the command stops with 128 + SIGPIPE and no traceback. A
+    BrokenPipeError from another pipe (a worker's, a socket) is a real error: its traceback and status 1."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from tfnas.experiments.script import run_script\n"
+                               "run_script(lambda argv: [print('line', i) for i in range(10**6)], [])"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.read(100)  # the child fills the pipe and blocks, so closing it breaks its next write
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 141 and err == ""
+
+    def main(argv):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_script(main, [])
+    assert exit_info.value.code == 1 and "BrokenPipeError" in capsys.readouterr().err
