@@ -30,8 +30,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("-h", "--help") and len(argv) == 1:
-        print(usage())
-        sys.exit(0)
+        run_script(lambda _: print(usage()), [], prog="tfnas")  # `tfnas --help | head` ends quietly (status 141)
     name = argv[0] if argv and argv[0] in COMMANDS else "search"
     rest = argv[1:] if argv and argv[0] == name else argv
     module = importlib.import_module(COMMANDS[name][0])

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import optuna
 import sqlalchemy.exc
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_incrementing
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_incrementing
 
 from tfnas.errors import ConfigError
 from tfnas.store._urls import redact
@@ -25,6 +25,7 @@ def rdb_storage(url: str, heartbeat_interval: float | None, grace_period: float 
     Workers starting together race to create the schema: the loser's IntegrityError or
     OperationalError is retried (tenacity: up to 6 attempts, waiting 0.5 s, 1 s, ... between them;
     Optuna has no retry of its own around table creation), then reported as a search.storage error.
+    A server that cannot be reached is no such race: it is reported at once.
     """
     engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite") and ":///" in url:  # sqlite:///PATH, sqlite+pysqlite:///PATH
@@ -34,7 +35,7 @@ def rdb_storage(url: str, heartbeat_interval: float | None, grace_period: float 
         kwargs["grace_period"] = grace_period
     retrying = Retrying(
         stop=stop_after_attempt(6), wait=wait_incrementing(start=0.5, increment=0.5),
-        retry=retry_if_exception_type((sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError)), reraise=True,
+        retry=retry_if_exception(_schema_race), reraise=True,
     )
     try:
         for attempt in retrying:
@@ -44,6 +45,18 @@ def rdb_storage(url: str, heartbeat_interval: float | None, grace_period: float 
     except Exception as err:  # SQLAlchemy raises many kinds: name the field, keep the cause
         raise ConfigError("search.storage", f"cannot open {redact(url)}: {type(err).__name__}: {err}".splitlines()[0]) from None
     return storage
+
+
+#: what a server that is down or unknown says (psycopg, SQLAlchemy): not a race to wait out
+_UNREACHABLE = ("could not connect", "connection refused", "connection to server", "name or service not known",
+                "could not translate host name", "timeout expired", "no route to host")
+
+
+def _schema_race(err: BaseException) -> bool:
+    """An error of two workers creating the schema at once (worth a retry), not an unreachable server."""
+    if isinstance(err, sqlalchemy.exc.IntegrityError):
+        return True
+    return isinstance(err, sqlalchemy.exc.OperationalError) and not any(t in str(err).lower() for t in _UNREACHABLE)
 
 
 def _sqlite_connector(path: str):

@@ -1,5 +1,4 @@
-"""scripts/validate_training.py: every distinct labelled cell, shared out by shards."""
-import importlib.util
+"""`tfnas validate-training`: every distinct labelled cell, shared out by shards."""
 from pathlib import Path
 
 import pytest
