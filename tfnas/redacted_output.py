@@ -139,7 +139,10 @@ def learn_config_secrets(config: Any) -> None:
 # -- Hydra's copies of the config ---------------------------------------------------------------------
 def redact_yaml_file(path: Path) -> None:
     """Rewrite a YAML file (Hydra's config.yaml, hydra.yaml, overrides.yaml) with its secrets masked;
-    interpolations are kept as written."""
+    interpolations are kept as written. It is written as plain YAML, not through OmegaConf: a secret that
+    also appears inside an interpolation (a password `tfnas` in `${tfnas_help:space}`) leaves a string
+    OmegaConf would refuse to parse, and the record must still be written."""
+    import yaml
     from omegaconf import OmegaConf
 
     path = Path(path)
@@ -150,7 +153,7 @@ def redact_yaml_file(path: Path) -> None:
     clean = redact(data)
     if clean != data:
         tmp = path.with_suffix(path.suffix + ".tmp")
-        OmegaConf.save(OmegaConf.create(clean), tmp)
+        tmp.write_text(yaml.safe_dump(clean, sort_keys=False, allow_unicode=True), encoding="utf-8")
         tmp.replace(path)
 
 

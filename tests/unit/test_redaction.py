@@ -167,3 +167,28 @@ def test_an_unexpected_error_prints_its_traceback_with_secrets_masked(capsys):
     err = capsys.readouterr().err
     assert stop.value.code == 1 and "Traceback" in err and "RuntimeError" in err
     assert "TraceSecret6" not in err and "u:***@db" in err
+
+
+def test_hydra_files_are_rewritten_when_the_secret_is_also_inside_an_interpolation(tmp_path):
+    """A password `tfnas` (the CI database's) also occurs in `${tfnas_help:space}`: the masked file is still
+    written, valid YAML, with the URL masked and every other key kept."""
+    import yaml
+
+    from tfnas.redacted_output import redact_yaml_file
+
+    forget_secrets()
+    path = tmp_path / "hydra.yaml"
+    path.write_text(
+        "search:\n  storage: postgresql+psycopg://tfnas:tfnas@127.0.0.1:5432/db\n"
+        "help:\n  template: '${tfnas_help:space}'\n  other: 3\n",
+        encoding="utf-8",
+    )
+    try:
+        redact_yaml_file(path)
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+    finally:
+        forget_secrets()
+    assert ":tfnas@" not in text
+    assert data["help"]["other"] == 3
+    assert set(data) == {"search", "help"}
