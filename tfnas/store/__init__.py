@@ -1,0 +1,1 @@
+"""The store of a search: what tfnas writes into its Optuna storage."""
