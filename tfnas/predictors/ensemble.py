@@ -99,6 +99,15 @@ class EnsemblePredictor(Predictor):
         self.guarded = bool(structural_guard)  # false: the space's degenerate() guard is not applied
         self.model: RankEnsemble | None = None
 
+    @classmethod
+    def over(cls, features: list[tuple[str, bool]], guards: list[str] = (), seed: int = 0, **options) -> "EnsemblePredictor":
+        """A predictor over explicit metric keys ([(key, higher_is_better)]), already bound: for records whose metric
+        values come from elsewhere than this space's metric configs (a plug-in's, a test's)."""
+        self = cls(metrics={"any": [key for key, _ in features]}, **options)
+        self.seed = seed
+        self.model = RankEnsemble(features, list(guards), self.prior, self.calibrate_from, self.exploration == "greedy", seed)
+        return self
+
     def _build(self, names: list[str], field: str) -> list:
         """The metrics of these configs (built once per predictor: a comparison rebinds it for every seed)."""
         from hydra.utils import instantiate

@@ -109,3 +109,18 @@ def assemble(entries: list[dict], schedule: Schedule, finals: dict[str, dict], s
     rest = [e for e in entries if e["train_status"] == "not trained"]
     return cut(head + middle + rest, context, len(head) + len(middle))
 
+
+
+def rung_agreement(schedule: Schedule, least: int = 5) -> str:
+    """Kendall tau between the two deepest consecutive rungs among the candidates trained at both (at least `least`):
+    a label-free sign of how stable the short-training ranking is (it says nothing of the full training's); '' if too few."""
+    from scipy.stats import kendalltau
+
+    steps = sorted({s for o in schedule.outcomes.values() for s in o.losses})
+    for low, high in reversed(list(zip(steps, steps[1:]))):
+        both = [o for o in schedule.outcomes.values() if math.isfinite(o.losses.get(low, math.inf))
+                and math.isfinite(o.losses.get(high, math.inf))]
+        if len(both) >= least:
+            tau = kendalltau([o.losses[low] for o in both], [o.losses[high] for o in both])[0]
+            return f"rank agreement between rungs {low} and {high} steps: Kendall tau {tau:.2f} over {len(both)} candidates"
+    return ""

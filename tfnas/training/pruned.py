@@ -59,10 +59,10 @@ class PrunedTraining(ShortlistStage):
         if isinstance(self.eta, bool) or not isinstance(self.eta, int) or self.eta < 2:
             raise ConfigError("train.pruner.reduction_factor", f"must be an integer >= 2, got {self.eta!r}")
         self.max_steps = positive_int(max_steps, "train.max_steps")
-        if self.max_steps < self.min_steps:
-            raise ConfigError("train.max_steps", f"must be >= train.pruner.min_resource ({self.min_steps}), got {max_steps}")
         self.top_k = None if top_k is None else positive_int(top_k, "train.top_k")
         self.compute_budget = _budget(budget, full_steps)
+        if self.compute_budget is None and self.max_steps < self.min_steps:  # with a budget the plan chooses the rungs
+            raise ConfigError("train.max_steps", f"must be >= train.pruner.min_resource ({self.min_steps}), got {max_steps}")
         self.full_steps = None if full_steps is None else positive_int(full_steps, "train.full_steps")
         self.finals = finals if finals is None else _count(finals, "train.finals")
         if full not in FULL_MODES:
@@ -114,7 +114,7 @@ class PrunedTraining(ShortlistStage):
             trainer_cls.check_data(space, self.space_options.get(space.name, {}))
 
     def run(self, space, shortlist, run_dir, device, seed, tracker, context=None):
-        from tfnas.training.finals import FinalsRecorder, RungRecorder, assemble, train_finals
+        from tfnas.training.finals import FinalsRecorder, RungRecorder, assemble, rung_agreement, train_finals
 
         options = self.space_options.get(space.name, {})
         root = Path(self.directory) if self.directory else Path(run_dir) / "train"
@@ -131,6 +131,9 @@ class PrunedTraining(ShortlistStage):
               + (f", budget {self.compute_budget:g} x {self.full_steps} steps, {plan.finals} trained in full"
                  if self.compute_budget is not None else ""), flush=True)
         schedule = self.schedule(list(by_hash), Replayed(recorded, source), record=recorder.notify if recorder is not None else None)
+        agreement = rung_agreement(schedule)
+        if agreement:
+            print(f"tfnas: {self.name}: {agreement}", flush=True)
         finals = train_finals(self, space, schedule, by_hash, source, tracker, FinalsRecorder(context, self.name))
         final = assemble(entries, schedule, finals, source, context)
         write_shortlist(run_dir, final)
