@@ -219,6 +219,11 @@ def refuse_missing(setup: SpaceSetup, curves: RecordedCurves, out: Path) -> None
                       "and add that CSV to --training-curves; no report was written")
 
 
+def plot_title(setup: SpaceSetup, files: Sequence[Path]) -> str:
+    """The space, its benchmark and the curve files, so a figure says which curves it replays."""
+    return f"{setup.name} ({setup.space.benchmark().name}), curves {', '.join(Path(f).parent.name + '/' + Path(f).stem for f in files)}"
+
+
 def run_compute(name: str, out: Path, training_curves: Sequence[Path], budgets: Sequence[float], seeds: int, scored: int,
                 full_steps: int | None = None, labels: str | None = None, higher_is_better: bool = False,
                 cache_dir: Path | None = None, pipelines: str | None = None, json_path: Path | None = None,
@@ -256,7 +261,7 @@ def run_compute(name: str, out: Path, training_curves: Sequence[Path], budgets: 
         stem.with_suffix(".json").write_text(json.dumps(report, indent=1))
     text = compute_markdown(setup, report, result, seeds, min(scored, len(setup.pool)), note, command)
     stem.with_suffix(".md").write_text(text)
-    compute_plot(setup, report, result, stem.with_suffix(".png"), f"{name} ({setup.space.benchmark().name})")
+    compute_plot(setup, report, result, stem.with_suffix(".png"), plot_title(setup, files))
     print(text, flush=True)
     if json_path is not None:
         Path(json_path).write_text(json.dumps(report, indent=1))

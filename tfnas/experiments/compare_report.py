@@ -171,13 +171,16 @@ def compute_plot(setup: SpaceSetup, report: dict, result: dict, path: Path, titl
         axes[0].plot(cost, [detail["by_budget"][b]["p_top5"] for b in budgets], **style)
         axes[1].plot(cost, [detail["by_budget"][b]["median"] for b in budgets], **style)
     axes[0].set(xlabel="mean compute (full trainings)", ylabel="P(pick in the pool's best 5 %)",
-                title=f"{title}: pick in the best 5 %", ylim=(-0.02, 1.02))
-    axes[1].set(xlabel="mean compute (full trainings)", ylabel=f"median true {target} of the pick",
-                title=f"{title}: median of the pick")
+                title="the pick in the pool's best 5 %", ylim=(-0.02, 1.02))
+    middle, best = float(np.median(list(setup.truth.values()))), (max if setup.higher_is_better else min)(setup.truth.values())
+    margin = 0.05 * abs(middle - best)
+    axes[1].set(xlabel="mean compute (full trainings)", ylabel=f"median true {target} of the pick (axis: pool best to pool median)",
+                title="the median of the pick", ylim=sorted((best - margin if not setup.higher_is_better else best + margin, middle)))
     for ax in axes:
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    fig.suptitle(f"{title}: quality against compute (one point per budget)")
     fig.tight_layout()
     fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)

@@ -46,11 +46,12 @@ class PrunedTraining(ShortlistStage):
     resource_args = ("min_resource",)
 
     def __init__(self, pruner=None, top_k: int | None = 8, max_steps: int = 400, budget: float | None = None,
-                 full_steps: int | None = None, finals: int | None = None, full: str = "auto",
+                 full_steps: int | None = None, finals: int | None = None, full: str = "auto", finals_share: float = 0.5,
+                 rung_divisor: float = 4.0,
                  checkpoint_every: int | None = 50, log_every: int = 10, resume: bool = True, progress: bool | None = None,
                  directory: str | None = None, **space_options: dict[str, Any]):
-        settings = ("pruner, top_k, max_steps, budget, full_steps, finals, full, checkpoint_every, log_every, resume, "
-                    "progress, directory")
+        settings = ("pruner, top_k, max_steps, budget, full_steps, finals, full, finals_share, rung_divisor, checkpoint_every, "
+                    "log_every, resume, progress, directory")
         self.space_options = space_sections(self.name, settings, space_options)
         self.pruner = pruner if pruner is not None else functools.partial(_default_pruner(self.name))
         keywords = getattr(self.pruner, "keywords", {})
@@ -68,6 +69,10 @@ class PrunedTraining(ShortlistStage):
         if full not in FULL_MODES:
             raise ConfigError("train.full", f"must be one of {', '.join(FULL_MODES)}, got {full!r}")
         self.full = full
+        if not 0 < finals_share <= 1 or not rung_divisor >= 1:
+            raise ConfigError("train.finals_share" if not 0 < finals_share <= 1 else "train.rung_divisor",
+                              f"finals_share must be in (0, 1] and rung_divisor >= 1, got {finals_share}, {rung_divisor}")
+        self.finals_share, self.rung_divisor = float(finals_share), float(rung_divisor)
         self.checkpoint_every, self.log_every = checkpoint_every, max(1, int(log_every))
         self.resume, self.progress, self.directory = resume, progress, directory
 
@@ -85,7 +90,7 @@ class PrunedTraining(ShortlistStage):
             return Plan(tuple(geometric(self.min_steps, self.max_steps, self.eta)), self.finals or 0, self.top_k)
         steps = available or [s for s in geometric(self.min_steps, self.full_steps, self.eta) if s < self.full_steps]
         if self.fit == "screening":
-            plan = fit_screening(steps, self.full_steps, self.compute_budget, self.eta)
+            plan = fit_screening(steps, self.full_steps, self.compute_budget, self.eta, self.finals_share, self.rung_divisor)
         else:
             plan = fit_halving(steps, self.full_steps, self.compute_budget, self.eta)
             if self.fit == "hyperband":  # Hyperband brackets over the same ladder; entrants until the budget runs out

@@ -207,3 +207,24 @@ def test_the_validation_report_replays_the_stage():
     kept = replay_halving(losses, RUNGS, 2)
     assert set(kept) == {k for k, (status, _) in by_hand(CURVES, RUNGS, 2).items() if status == "ok"}
     assert kept == sorted(kept, key=lambda k: losses[k][-1])
+
+
+def test_the_recommended_pipeline_runs_from_the_command_line_within_its_budget(tmp_path):
+    """search.py ... train=multifidelity: rungs of real (tiny) training on the pruner, the finalists looked up in the
+    benchmark (train.full=auto), and never more steps than train.budget full trainings."""
+    import json
+
+    from apprun import search
+
+    full = 64
+    search(tmp_path, "search.pool=benchmark", "search.budget=10", "train=multifidelity", "train.budget=1.5",
+           f"train.full_steps={full}", "train.pruner.min_resource=2", "+train.rnn.model.emsize=16", "+train.rnn.model.nhid=24",
+           "train.rnn.batch_size=4", "train.rnn.bptt=8", "train.rnn.eval_max_tokens=300")
+    best = json.loads((tmp_path / "best.json").read_text())
+    finals = [e for e in best if e.get("full_result") is not None]
+    assert len(finals) == 1 and best[0] is not None and best[0]["full_result"] == best[0]["benchmark"]["test_loss"]
+    trained = [e for e in best if e.get("train_steps")]
+    spent = sum(e["train_steps"] for e in trained) + sum(full - e["train_steps"] for e in finals)
+    assert trained and spent <= 1.5 * full
+    study = optuna.load_study(study_name="tfnas-trained-multifidelity", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    assert {t.user_attrs["hash"] for t in study.trials} == {e["hash"] for e in trained}
