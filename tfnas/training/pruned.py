@@ -28,7 +28,7 @@ from tfnas.errors import ConfigError
 from tfnas.training.base import ShortlistStage, space_sections
 from tfnas.training.curves import TrainerCurves
 from tfnas.training.plan import Plan, fit_halving, fit_screening, geometric, ladder
-from tfnas.training.rungs import Replayed, ranked, run_schedule
+from tfnas.training.rungs import Replayed, run_schedule
 from tfnas.training.short import CURVES_FILE, _collect_curves
 from tfnas.training.table import format_table, write_shortlist
 from tfnas.validate import positive_int
