@@ -58,3 +58,26 @@ def test_the_installed_wheel_runs_a_search_from_an_empty_directory(wheel, tmp_pa
     check = subprocess.run([sys.executable, "-c", "import tfnas.search_spaces as s; print(s.__file__)"],
                            cwd=empty, env=env, capture_output=True, text=True)
     assert check.stdout.strip().startswith(str(site))
+
+
+def test_the_installed_wheel_runs_the_compute_axis_comparison_with_its_shipped_tables(wheel, tmp_path):
+    """tfnas compare reads the metric tables through importlib.resources and caches under the working directory."""
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "tfnas/search_spaces/nas_bench_nlp/data/metric_tables/all_metrics.csv" in names
+    assert "tfnas/search_spaces/nas_bench_bert/data/metric_tables/bert_metrics_fast.csv" in names
+    site = tmp_path / "site"
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+                             capture_output=True, text=True, timeout=300)
+    assert install.returncode == 0, install.stderr[-3000:]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    curves = ROOT / "results" / "validate_training" / "all_cells" / "validate_training.csv"
+    env = {**os.environ, "PYTHONPATH": str(site), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tfnas", "compare", "--spaces", "rnn", "--training-curves", str(curves), "--seeds", "1",
+         "--budget", "20", "--compute-budgets", "1,2", "--pipelines", "random,multifidelity", "--out", "out", "--json", "rnn.json"],
+        cwd=empty, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (empty / "rnn.json").exists() and (empty / "out" / "rnn_compute.png").exists()
+    assert not any(p.name.endswith("_computed.json") for p in site.rglob("*"))  # nothing cached inside the package

@@ -27,7 +27,8 @@ class RecordedCurves:
     def __init__(self, losses: dict[str, dict[int, float]], note: str = ""):
         self.losses, self.note = losses, note
         self.missing: set[str] = set()
-        self.steps = sorted({s for curve in losses.values() for s in curve})
+        # the steps every curve records: the rungs a stage can be replayed on
+        self.steps = sorted(set.intersection(*(set(curve) for curve in losses.values()))) if losses else []
 
     def loss(self, key: str, steps: int) -> float:
         value = self.losses.get(key, {}).get(steps)

@@ -12,13 +12,13 @@ from tfnas.experiments.compare_compute import KINDS, run_compute
 
 ROOT = Path(__file__).resolve().parents[3]
 PTB = ROOT / "results" / "validate_training" / "all_cells" / "validate_training.csv"
-ROWS = "random,halving,hyperband,hidden_cov->halving,ensemble,multifidelity"
+ROWS = "random,halving,hyperband,hidden_cov->halving,ensemble,multifidelity"  # one of each kind
 
 
 @pytest.fixture(scope="module")
 def compute(tmp_path_factory):
     out = tmp_path_factory.mktemp("compute")
-    report = run_compute("rnn", out, [PTB], [1, 1.5, 3], seeds=2, scored=40, pipelines=ROWS, json_path=out / "rnn.json",
+    report = run_compute("rnn", out, [PTB], [1, 1.5, 3], seeds=1, scored=30, pipelines=ROWS, json_path=out / "rnn.json",
                          cache_dir=out)
     return out, report
 

@@ -217,9 +217,9 @@ def test_the_recommended_pipeline_runs_from_the_command_line_within_its_budget(t
     from apprun import search
 
     full = 64
-    search(tmp_path, "search.pool=benchmark", "search.budget=10", "train=multifidelity", "train.budget=1.5",
+    search(tmp_path, "search.pool=benchmark", "search.budget=6", "train=multifidelity", "train.budget=1.5",
            f"train.full_steps={full}", "train.pruner.min_resource=2", "+train.rnn.model.emsize=16", "+train.rnn.model.nhid=24",
-           "train.rnn.batch_size=4", "train.rnn.bptt=8", "train.rnn.eval_max_tokens=300")
+           "train.rnn.batch_size=4", "train.rnn.bptt=8", "train.rnn.eval_max_tokens=100")
     best = json.loads((tmp_path / "best.json").read_text())
     finals = [e for e in best if e.get("full_result") is not None]
     assert len(finals) == 1 and best[0] is not None and best[0]["full_result"] == best[0]["benchmark"]["test_loss"]
