@@ -266,3 +266,19 @@ def run_compute(name: str, out: Path, training_curves: Sequence[Path], budgets: 
     if json_path is not None:
         Path(json_path).write_text(json.dumps(report, indent=1))
     return report
+
+
+def coverage(space: str, labels: str | None, higher_is_better: bool, order: Sequence[str], n: int, seeds: int = 300,
+             scored: int = 100) -> float:
+    """How often a predictor's `n` best of a search's `scored` random candidates hold one of the pool's best 5 %
+    (the app's ranking, guard included; `order`: Hydra overrides such as ["predictor=ensemble"]): what bounds any
+    pipeline that trains only those n. Read from the labels: a diagnostic, not a setting."""
+    from tfnas.experiments.compare_setup import setup_space
+
+    setup = setup_space(space, labels, higher_is_better, None)
+    part = prepare(setup, Row("coverage", "coverage", "single_metric", list(order)), [], 0)
+    hits = 0
+    for seed in range(seeds):
+        records = scored_records(setup, seed, min(scored, len(setup.pool)))
+        hits += any(setup.in_top5(setup.truth[h]) for h in order_of(setup, part, records, seed)[:n])
+    return hits / seeds
