@@ -26,10 +26,11 @@ from tfnas.redaction import redact as redact_config
 from tfnas.store import redact
 from tfnas.threads import resolve_threads
 from tfnas import validate
-from tfnas.summary import pareto_front, shortlist, summarize
+from tfnas.candidates import ranked_entries
+from tfnas.store.trained import TrainedResults
+from tfnas.summary import pareto_front, summarize
 from tfnas.tracking import NoTracker, Trackers
-from tfnas.trained_study import TrainedResults
-from tfnas.training import NoTraining
+from tfnas.training import NoTraining, StageContext
 from tfnas.search_loop import INTERRUPTED
 from tfnas.workers import worker_index
 
@@ -98,15 +99,12 @@ def finish_run(cfg: DictConfig, parts, settings: Settings, run_dir: Path, tracke
     result, failed_workers = search_with_workers(cfg, parts, settings, run_dir, tracker)
     elapsed = time.perf_counter() - start
 
-    trackers = Trackers(tracker, TrainedResults(parts.store, parts.space))
-    best = parts.strategy.spend_trainings(parts.space, result.records, stage, run_dir, settings.device, cfg.seed, trackers,
-                                          parts.store, cfg.search.top_k)
-    if best is None:
-        best = shortlist(parts.space, result.records, cfg.search.top_k, parts.metric.higher_is_better)
-        best = stage.run(parts.space, best, run_dir, settings.device, cfg.seed, trackers)
+    best, guard = train_shortlist(cfg, parts, result.records, stage, run_dir, settings.device, tracker)
     write_json(run_dir / BEST_FILE, best)
     summary = summarize(cfg, parts, result, best, settings.device, settings.n_workers, failed_workers, elapsed)
     summary["threads"] = settings.threads
+    summary["predictor"] = parts.predictor.name
+    summary["guard"] = guard
     if len(parts.objectives) > 1:
         front = pareto_front(parts.store, result.records, parts.objectives)
         write_json(run_dir / PARETO_FILE, front)
@@ -125,6 +123,18 @@ def finish_run(cfg: DictConfig, parts, settings: Settings, run_dir: Path, tracke
             flush=True,
         )
     return summary
+
+
+def train_shortlist(cfg: DictConfig, parts, records, stage, run_dir: Path, device, tracker) -> tuple[list[dict], dict]:
+    """The candidates in the predictor's order (the guard's set-aside ones last), through the training stage.
+    Returns best.json's entries and the guard's account (how many it set aside, and why)."""
+    ranked, guard = ranked_entries(parts.space, records, parts.predictor)
+    if guard["set_aside"]:
+        print(f"tfnas: guard: {guard['set_aside']} of {len(records)} candidates set aside (ranked after every other): "
+              + "; ".join(f"{n} {why}" for why, n in guard["reasons"].items()), flush=True)
+    trackers = Trackers(tracker, trained := TrainedResults(parts.store, parts.space))
+    context = StageContext(records, parts.predictor, trained, cfg.search.top_k)
+    return stage.run(parts.space, ranked, run_dir, device, cfg.seed, trackers, context), guard
 
 
 def announce(cfg: DictConfig, parts, settings: Settings, run_dir: Path, tracker) -> None:

@@ -48,6 +48,8 @@ def build(node: DictConfig, field: str) -> Any:
     the built space (tfnas/labels.py)."""
     if node is None or "_target_" not in node:
         raise ConfigError(field, f"missing config group {field!r} with a _target_ (choose one with {field}=NAME)")
+    if field == "space" and "compare" in node:  # tfnas compare's per-space choices, not a constructor argument
+        node = OmegaConf.create({k: v for k, v in OmegaConf.to_container(node, resolve=True).items() if k != "compare"})
     if field == "space" and "benchmark" in node:
         options = OmegaConf.to_container(node.benchmark, resolve=True)
         plain = OmegaConf.create({k: v for k, v in OmegaConf.to_container(node, resolve=True).items() if k != "benchmark"})
@@ -83,6 +85,7 @@ class SearchParts:
     scorer: Scorer
     store: EvaluationStore
     objectives: list[tuple[str, bool]]
+    predictor: Any = None  # orders the scored candidates for the shortlist and the training stage (tfnas.predictors)
 
 
 def build_space(cfg: DictConfig):
@@ -109,8 +112,9 @@ def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, wor
     if stage is not None:
         strategy.check_stage(stage)
     strategy.check_space(space)
+    predictor = build_predictor(cfg)
     metrics, objectives = [metric], [(metric.key, metric.higher_is_better)]
-    for extra in strategy.scoring_metrics(space):  # scored in the same probe, not objectives (strategy=ensemble)
+    for extra in predictor.scoring_metrics(space):  # scored in the same probe, not objectives (predictor=ensemble)
         extra.check_space(space)
         if extra.key not in {m.key for m in metrics}:
             metrics.append(extra)
@@ -144,4 +148,14 @@ def build_parts(cfg: DictConfig, run_dir: Path | None, device: torch.device, wor
     store.set_metric_names([key for key, _ in objectives])
     rng = np.random.default_rng(cfg.seed if worker == 0 else [cfg.seed, worker])
     strategy.bind(space, rng, store.study)
-    return SearchParts(space, metric, strategy, scorer, store, objectives)
+    predictor.bind(space, metric, int(cfg.seed))
+    return SearchParts(space, metric, strategy, scorer, store, objectives, predictor)
+
+
+def build_predictor(cfg: DictConfig):
+    """The configured predictor (predictor=score when the config has no predictor group)."""
+    if cfg.get("predictor") is None:
+        from tfnas.predictors.score import ScorePredictor
+
+        return ScorePredictor()
+    return build(cfg.predictor, "predictor")

@@ -17,20 +17,15 @@ training), noise precision beta; alpha and beta are set by evidence maximisation
 PRML 3.5.2), so there is no per-benchmark hyper-parameter to tune. Each training goes to the best
 untrained candidate under the posterior mean, which is refitted after every training (the first
 under the prior mean: the plain rank average), so what each training teaches moves the next pick.
-Thompson sampling (Thompson 1933; Russo et al. 2018; `greedy=False`) draws the weights from the
-posterior instead: while the posterior is wide the draws point in different directions of metric
-space and the trainings spread over a diverse set. With budgets of 3-10 trainings that exploration
-did not pay on either benchmark (README, "Sensitivity"), so the strategy's default is greedy.
-
-Degenerate cells (hidden states that explode or go constant at initialisation) show up in the
-probe as undefined metric values (NaN/inf, recorded with `undefined`); they are never trained
-and never reach the shortlist while any healthy candidate is left.
+Thompson sampling (Thompson 1933; Russo et al. 2018) draws the weights from the posterior instead.
+The predictor that uses this model, and the loop that trains one candidate at a time, are
+tfnas/predictors/ensemble.py and tfnas/training/sequential.py.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy.stats import rankdata
@@ -110,15 +105,6 @@ class BayesianRanker:
         return rng.multivariate_normal(self.mean, self.cov, method="cholesky")
 
 
-@dataclass
-class Training:
-    """One spent training: the candidate's index among the scored ones, its hash and its true target."""
-
-    index: int
-    hash: str
-    value: float | None  # in the target's own direction; None when the training failed
-
-
 def prior_weights(m: int) -> np.ndarray:
     """The equal-weight rank average, scaled so that the prediction has the order of unit variance."""
     return np.full(m, 1.0 / m)
@@ -161,64 +147,6 @@ def factor_weights(features: np.ndarray, iterations: int = 200) -> np.ndarray:
     weights = loadings / (1.0 - np.clip(loadings**2, 0.0, 0.995))
     total = np.abs(weights).sum()
     return weights / total if total > 0 else prior_weights(m)
-
-
-def calibrated_trainings(
-    features: np.ndarray,
-    hashes: Sequence[str],
-    healthy: np.ndarray,
-    budget: int,
-    train: Callable[[int], float | None],
-    higher_is_better: bool,
-    rng: np.random.Generator,
-    done: Sequence[Training] = (),
-    on_training: Callable[[Training, int], None] | None = None,
-    greedy: bool = False,
-    prior_mean: np.ndarray | None = None,
-    calibrate_from: int = MIN_TRAININGS,
-) -> tuple[list[Training], BayesianRanker]:
-    """Spend `budget` trainings on the candidates (rows of `features`), each chosen by a calibrated ensemble.
-
-    `done` are trainings already spent (a resumed run): they count towards the budget and inform
-    the model, and are never repeated. `train(i)` returns candidate i's target (or None if it
-    failed); `on_training(training, order)` persists each one as soon as it is known. `greedy`
-    trains the posterior mean's best every time (the strategy's default); otherwise each training after the
-    first follows weights drawn from the posterior (Thompson sampling).
-    `prior_mean`: the weights believed before any training (default: the equal-weight rank average).
-    `calibrate_from`: the prior alone chooses until this many trainings have succeeded. (Targets are
-    standardised, so two trainings become +1 and -1 whatever their difference, and with no residual
-    the evidence cannot set the noise level; from three on it can. Measured both ways: README.)
-    """
-    features = np.asarray(features, dtype=float)
-    n, m = features.shape
-    model = BayesianRanker(prior_weights(m) if prior_mean is None else np.asarray(prior_mean, dtype=float))
-    trainings = list(done)
-    taken = {t.index for t in trainings}
-    sign = 1.0 if higher_is_better else -1.0
-
-    def refit() -> None:
-        ok = [t for t in trainings if t.value is not None and math.isfinite(t.value)]
-        if len(ok) >= max(calibrate_from, MIN_TRAININGS):
-            model.fit(features[[t.index for t in ok]], sign * np.array([t.value for t in ok]))
-
-    refit()
-    while len(trainings) < min(budget, n):
-        available = np.array([i not in taken for i in range(n)])
-        pool = available & healthy
-        if not pool.any():
-            pool = available  # only degenerate candidates are left
-        weights = model.mean if not trainings or greedy else model.sample(rng)
-        scores = np.where(pool, features @ weights, -np.inf)
-        best = np.flatnonzero(scores == scores.max())
-        index = int(best[rng.integers(len(best))]) if len(best) > 1 else int(best[0])
-        value = train(index)
-        training = Training(index, hashes[index], None if value is None or not math.isfinite(value) else float(value))
-        trainings.append(training)
-        taken.add(index)
-        if on_training is not None:
-            on_training(training, len(trainings) - 1)
-        refit()
-    return trainings, model
 
 
 def predicted_order(features: np.ndarray, model: BayesianRanker, healthy: np.ndarray) -> list[int]:

@@ -122,6 +122,12 @@ class SearchSpace(ABC, Generic[Arch]):
         """Hear that the architecture with hash `key` is scored (a pool then proposes others first)."""
 
     # -- labelled architectures --------------------------------------------------------
+    def degenerate(self, arch: Arch) -> str | None:
+        """Why `arch` cannot learn the task whatever its training (e.g. a layer output that never sees the current
+        input), or None. Candidates with a reason are set aside from the shortlist and the training stages,
+        whatever the metric (tfnas/candidates.py). Default: none are."""
+        return None
+
     def benchmark(self):
         """The space's tabular benchmark (a tfnas.benchmarks.TabularBenchmark), or None if it has none."""
         return None
@@ -203,6 +209,9 @@ class SpaceWrapper(SearchSpace):
 
     def benchmark(self):
         return self.inner.benchmark()
+
+    def degenerate(self, arch):
+        return self.inner.degenerate(arch)
 
     def export(self, arch, out, **kwargs):
         return self.inner.export(arch, out, **kwargs)

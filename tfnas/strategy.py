@@ -44,17 +44,8 @@ class Strategy(ABC):
         self.study = study
         self._asked = 0
 
-    def scoring_metrics(self, space) -> list:
-        """Metrics scored in the same probe besides the search metric (not objectives); e.g. an ensemble's features."""
-        return []
-
     def check_stage(self, stage) -> None:
         """Refuse (ConfigError, before anything is written) a training stage this strategy cannot work with."""
-
-    def spend_trainings(self, space, records, stage, run_dir, device, seed, tracker, store, top_k: int):
-        """The final shortlist when the strategy decides what to train (strategy=ensemble); None: the app
-        shortlists the top_k by score and hands them to the training stage."""
-        return None
 
     def check_space(self, space) -> None:
         """Refuse (ConfigError) a space this strategy cannot search; called before the store is opened."""

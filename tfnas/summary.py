@@ -3,26 +3,10 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from tfnas.redaction import redact
-
-
-def shortlist(space, records, top_k: int, higher_is_better: bool) -> list[dict[str, Any]]:
-    """The `top_k` best evaluations as best.json entries, with the benchmark's trained result where it has one."""
-    bench = space.benchmark()
-    ranked = sorted(records, key=lambda r: r.score, reverse=higher_is_better)[:top_k]
-    entries = []
-    for i, r in enumerate(ranked):
-        arch = space.from_json(r.arch)
-        entry = {"rank": i + 1, "hash": r.hash, "score": r.score, "undefined": r.undefined, "arch": r.arch, **space.describe(arch)}
-        trained = bench.query(arch) if bench is not None else None
-        if trained is not None:
-            entry["benchmark"] = trained
-        entries.append(entry)
-    return entries
 
 
 def summarize(cfg: DictConfig, parts, result, best: list[dict], device, n_workers: int, failed_workers: list[str], elapsed: float) -> dict:

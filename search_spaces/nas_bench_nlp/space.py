@@ -118,6 +118,23 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         counts = {name: (0, MAX_DESCRIBED_NODES) for name in ("num_linear", "num_blend", "num_elementwise")}
         return {"hidden_tuple_size": (1, top), "num_nodes": (1, MAX_DESCRIBED_NODES), **counts}
 
+    def degenerate(self, arch: Recipe) -> str | None:
+        """A cell whose output h_new_0 (what the next layer and the decoder read) does not depend on the step's
+        input x within the step: x reaches it only through h_prev, one step late, so each of the model's layers
+        lags its input by a step and the model predicts the next token without seeing the current one. All 25
+        such cells among the 215 distinct PTB-labelled NAS-Bench-NLP cells train to a test loss of 6.20 or
+        worse (pool median 5.14), and hidden covariance ranks them among its favourites."""
+        stack, seen = [h_new(0)], set()
+        while stack:
+            name = stack.pop()
+            if name in seen or name not in arch.nodes:
+                continue
+            seen.add(name)
+            if INPUT_X in arch.nodes[name].inputs:
+                return None
+            stack.extend(arch.nodes[name].inputs)
+        return "output h_new_0 does not read the step's input x (each layer lags its input by one step)"
+
     def features(self, arch: Recipe) -> np.ndarray:
         """H, size, a count per op, how many nodes read x / an h_prev, and the cell's depth."""
         ops = arch.ops()

@@ -200,7 +200,7 @@ def test_a_broken_labels_file_is_one_line_naming_the_file_and_line(content, frag
     one_line(capsys, "space.benchmark.labels", str(path), *fragments)
     nothing_written(tmp_path / "run")
     with within():
-        assert cli(monkeypatch, "compare", "--spaces", "rnn", "--labels", str(path), "--out", str(tmp_path / "cmp")) == 2
+        assert cli(monkeypatch, "compare", "--spaces", "rnn", "--labels", str(path), "--trainings", "3", "--out", str(tmp_path / "cmp")) == 2
     one_line(capsys, "space.benchmark.labels", str(path), *fragments)
 
 

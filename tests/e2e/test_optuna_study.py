@@ -7,7 +7,7 @@ import pytest
 from apprun import search
 
 from tfnas.store import EvaluationStore
-from tfnas.trained_study import trained_study_name
+from tfnas.store.trained import trained_study_name
 
 READABLE = ["hidden_tuple_size", "num_nodes", "num_linear", "num_blend", "num_elementwise"]
 

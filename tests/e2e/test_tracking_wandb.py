@@ -176,7 +176,7 @@ def test_wandb_in_process_best_summaries_evaluation_steps_and_failure(tmp_path, 
     def broken(*args, **kwargs):
         raise RuntimeError("shortlist exploded")
 
-    monkeypatch.setattr(tfnas.app, "shortlist", broken)
+    monkeypatch.setattr(tfnas.app, "ranked_entries", broken)  # the shortlist step
     failed_dir = tmp_path / "failed"
     with pytest.raises(RuntimeError, match="exploded"):
         search_in_process(failed_dir, "search.budget=2", "tracking=wandb", "tracking.system_stats=false", "metric=params")

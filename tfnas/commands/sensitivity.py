@@ -1,14 +1,14 @@
 """How much strategy=ensemble's result depends on its settings, on held-out seeds and on halves of the pool.
 
     tfnas sensitivity --seeds 20 --out results/compare_strategies
-(logic: tfnas/experiments/compare.py:sensitivity)
+(logic: tfnas/experiments/sensitivity.py)
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from tfnas.experiments.compare import sensitivity
+from tfnas.experiments.sensitivity import sensitivity
 
 
 def main(argv=None) -> None:

@@ -28,15 +28,15 @@ from tfnas.build import build
 from tfnas.errors import ConfigError
 from tfnas.experiments.compare import compose_config
 from tfnas.experiments.training_validation import read_metric_scores, validate_budgets
-from tfnas.training.halving import plan_rungs
 from tfnas.threads import clamp_threads
+from tfnas.training.plan import geometric
 
 
 def budgets_from(args) -> list[int]:
     if args.budgets:
         budgets = [int(b) for b in args.budgets.split(",")]
     elif args.min_steps:
-        budgets = [b for b, _ in plan_rungs(1, args.min_steps, args.max_steps or args.min_steps, args.eta)]
+        budgets = geometric(args.min_steps, args.max_steps or args.min_steps, args.eta)
     else:
         budgets = [args.steps]
     if any(b < 1 for b in budgets) or budgets != sorted(set(budgets)):

@@ -6,8 +6,8 @@ of cumulative step budgets (the rungs of `train=halving`), evaluating at each, a
 budget Kendall's tau and Spearman's rho between the short-training evaluation loss and the
 benchmark's target (PTB test loss; GLUE, negated so that a positive tau always means "ranks like
 the benchmark"), with percentile bootstrap confidence intervals over cells (Efron & Tibshirani,
-1993). It also replays successive halving on the recorded losses and reports the benchmark target
-of the cell it would keep. A cell whose training diverges counts as the worst at that budget and
+1993). It also replays train=halving (Optuna's SuccessiveHalvingPruner, cells in the file's order) on the
+recorded losses and reports the benchmark target of the cells it keeps to the last budget. A cell whose training diverges counts as the worst at that budget and
 after, as train=short and train=halving rank it.
 """
 from __future__ import annotations
@@ -24,7 +24,6 @@ import torch
 from scipy.stats import kendalltau, spearmanr
 
 from tfnas.errors import ConfigError
-from tfnas.training.halving import plan_rungs
 from tfnas.training.checkpoint import read_info
 from tfnas.training.loop import CHECKPOINT_DIR, CURVE_FILE, Budget, train_candidate
 from tfnas.experiments.stability import cells_by_id, labelled_cells
@@ -50,30 +49,18 @@ def bootstrap_ci(x, y, statistic, draws: int = 1000, seed: int = 0, level: float
     return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
 
 
-def halving_order(losses: dict[str, list[float]], budgets: list[int], eta: int) -> list[str]:
-    """Successive halving replayed over recorded losses (cell -> loss at each budget, in `losses`' order
-    as the shortlist's); returns every cell ranked as train=halving ranks them: by the deepest rung
-    reached, then by the loss there, ties by shortlist position."""
-    cells = list(losses)
-    position = {c: i for i, c in enumerate(cells)}
-    plan = plan_rungs(len(cells), budgets[0], budgets[-1], eta)
-    index = {b: i for i, b in enumerate(budgets)}
-    if any(b not in index for b, _ in plan):
-        raise ValueError(f"the recorded budgets {budgets} lack rungs of the plan {[b for b, _ in plan]} (eta {eta})")
-    alive, dropped = cells, []  # dropped: (depth, loss there, position, cell)
-    for rung, (budget, count) in enumerate(plan):
-        at = index[budget]
-        ranked = sorted(alive, key=lambda c: (losses[c][at], position[c]))
-        keep = ranked[:plan[rung + 1][1]] if rung + 1 < len(plan) else ranked
-        dropped += [(rung, losses[c][at], position[c], c) for c in ranked if c not in keep]
-        alive = keep
-    return list(alive) + [c for *_, c in sorted(dropped, key=lambda d: (-d[0], d[1], d[2]))]
-
-
 def replay_halving(losses: dict[str, list[float]], budgets: list[int], eta: int) -> list[str]:
-    """Successive halving over recorded losses (cell -> loss at each budget); returns the cells of the last rung."""
-    plan = plan_rungs(len(losses), budgets[0], budgets[-1], eta)
-    return halving_order(losses, budgets, eta)[:plan[-1][1]]
+    """train=halving replayed over recorded losses (cell -> loss at each budget, in the order given): the cells
+    Optuna's SuccessiveHalvingPruner lets reach the last budget, best first (tfnas/training/rungs.py)."""
+    import optuna
+
+    from tfnas.training.curves import RecordedCurves
+    from tfnas.training.rungs import ranked, run_rungs
+
+    source = RecordedCurves({c: dict(zip(budgets, v)) for c, v in losses.items()})
+    pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=budgets[0], reduction_factor=eta)
+    outcomes = run_rungs(list(losses), budgets, pruner, source)
+    return [o.key for o in ranked(outcomes) if o.status == "ok"]
 
 
 def validate_budgets(space, *, cells: int | list[str] | None, budgets: list[int], seed: int, options: dict, out: Path,
@@ -228,7 +215,8 @@ def _write(out: Path, rows: list[dict], budgets: list[int], planned: int, *, see
                            "spearman_rho": float(rho), "rho_ci95": [rho_low, rho_high],
                            "failed": sum(r[f"status_{budget}"] != "ok" for r in rows)})
     losses = {r["id"]: [r[f"loss_{b}"] if math.isfinite(r[f"loss_{b}"]) else WORST for b in budgets] for r in rows}
-    kept = replay_halving(losses, budgets, eta) if len(budgets) > 1 else [min(losses, key=lambda c: losses[c][-1])]
+    finite = {c: [v if v < WORST else math.inf for v in curve] for c, curve in losses.items()}
+    kept = replay_halving(finite, budgets, eta) if len(budgets) > 1 else [min(losses, key=lambda c: losses[c][-1])]
     by_id = {r["id"]: r[column] for r in rows}
     best = max if benchmark.higher_is_better else min
     halving = {"eta": eta, "kept": kept, "kept_benchmark": [by_id[c] for c in kept],

@@ -6,7 +6,8 @@ Public (what the search loop, the app, strategies and experiments use):
   duplicates and failures, read records and changes, recover dead workers' claims, beat;
 - `storage_url`, `open_storage`, `redact`, `STUDY_FILE`: which storage a config names;
 - `reject`, `enqueue`: the writes of strategies that suggest through Optuna trials;
-- `StudyFeed`: incremental reads of a study (experiments that measure them).
+- `StudyFeed`: incremental reads of a study (experiments that measure them);
+- `tfnas.store.trained`: the trained study (one trial per training, its rungs as intermediate values).
 
 Private: the backends (`_rdb.py`: SQLAlchemy/SQLite, `_journal.py`: journal file and Redis,
 `_urls.py`, `_backends.py`), the claims index (`_claims.py`), heartbeat threads (`_beat.py`), and

@@ -1,26 +1,52 @@
-"""The post-search stage interface: turn the shortlist into a final ranking."""
+"""The post-search stage interface: turn the ranked candidates into a final ranking."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from tfnas.errors import ConfigError
 
 
+@dataclass
+class StageContext:
+    """What the app hands a stage besides the ranked candidates: every scored record (the predictor's input),
+    the predictor (refitted by stages that spend a training budget), the recorder of the stage's trained study
+    in the search's storage (tfnas.store.trained.TrainedResults) and search.top_k (entries best.json keeps)."""
+
+    records: Sequence = ()
+    predictor: Any = None
+    trained: Any = None
+    top_k: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
 class ShortlistStage:
-    """Given the best architectures by the training-free metric, return them re-ranked (or as they are)."""
+    """Given the candidates best first (the predictor's order, guard-flagged ones last), return the final ranking."""
 
     name = "none"
+    #: train.budget: trainings the stage spends one at a time, each chosen by the refitted predictor (None: none)
+    trainings: int | None = None
 
     def check(self, space) -> None:
         """Refuse settings this stage cannot run with on `space` (ConfigError), before the search writes anything."""
 
-    def run(self, space, shortlist: list[dict[str, Any]], run_dir: Path, device, seed: int, tracker) -> list[dict[str, Any]]:
-        return shortlist
+    def run(self, space, shortlist: list[dict[str, Any]], run_dir: Path, device, seed: int, tracker,
+            context: StageContext | None = None) -> list[dict[str, Any]]:
+        return cut(shortlist, context)
 
 
 class NoTraining(ShortlistStage):
     """train=none: the training-free ranking is the final ranking."""
+
+
+def cut(entries: list[dict[str, Any]], context: StageContext | None, keep: int = 0) -> list[dict[str, Any]]:
+    """The first search.top_k entries (at least `keep`: every trained one), renumbered."""
+    top_k = context.top_k if context is not None and context.top_k else len(entries)
+    out = entries[: max(top_k, keep)]
+    for rank, entry in enumerate(out, 1):
+        entry["rank"] = rank
+    return out
 
 
 def space_sections(stage: str, settings: str, sections: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -31,3 +57,9 @@ def space_sections(stage: str, settings: str, sections: dict[str, Any]) -> dict[
             raise ConfigError(f"train.{key}",
                               f"unknown setting; train={stage} takes {settings} and per-space sections (rnn, bert)")
     return {k: dict(v or {}) for k, v in sections.items()}
+
+
+def positive_budget(value, field: str = "train.budget") -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigError(field, f"must be a positive integer (trainings the stage spends, each chosen by the predictor) or null, got {value!r}")
+    return value

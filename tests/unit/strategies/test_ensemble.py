@@ -1,5 +1,6 @@
 """strategy=ensemble: the calibrated rank ensemble (tfnas/ensemble.py) and its resumable trainings."""
 import json
+import math
 import os
 import signal
 import subprocess
@@ -11,7 +12,7 @@ import numpy as np
 import optuna
 import pytest
 
-from tfnas.ensemble import BayesianRanker, Training, calibrated_trainings, factor_weights, prior_weights, signed_ranks
+from tfnas.ensemble import BayesianRanker, factor_weights, prior_weights, signed_ranks
 
 from apprun import TINY
 
@@ -45,21 +46,47 @@ def test_the_ensemble_recovers_known_weights():
     assert np.sign(model.mean[1]) == -1  # a metric whose declared direction is wrong gets a negative weight
 
 
+def records_of(values, healthy=None):
+    """Scored records whose metric values are the columns of `values` (m0, m1, ...); unhealthy ones get an undefined guard."""
+    from tfnas.results import Record
+
+    guard = [1.0 if healthy is None or healthy[i] else math.nan for i in range(len(values))]
+    return [Record(i, str(i), 0.0, False, 0.0, {**{f"m{j}": float(v) for j, v in enumerate(row)}, "guard": guard[i]}, {})
+            for i, row in enumerate(values)]
+
+
+def spend_with(values, target, budget, healthy=None, done=(), **options):
+    """Spend `budget` trainings with the ensemble predictor over `values`' columns; returns (the indices trained, the predictor)."""
+    from tfnas.predictors.ensemble import EnsemblePredictor
+    from tfnas.training.base import StageContext
+    from tfnas.training.sequential import spend
+
+    records = records_of(values, healthy)
+    predictor = EnsemblePredictor.over([(f"m{j}", True) for j in range(values.shape[1])], ["guard"], structural_guard=False,
+                                       **options)
+    calls = []
+    context = StageContext(records, predictor, None, None)
+    entries = [{"hash": r.hash} for r in records]
+
+    def train(entry):
+        calls.append(int(entry["hash"]))
+        return float(target[int(entry["hash"])])
+
+    trained = spend(None, entries, context, budget, train, "test", "target", True) if not done else None
+    return calls, predictor, trained
+
+
 def test_thompson_trainings_find_the_best_where_the_prior_is_wrong():
     """The equal-weight prior ranks by all metrics; the truth rewards metric 3 and punishes metric 1."""
     weights = np.array([0.0, -2.0, 0.0, 2.0])
-    _, z, target = synthetic(n=300, weights=weights, noise=0.1, seed=1)
-    healthy = np.ones(len(z), bool)
+    values, z, target = synthetic(n=300, weights=weights, noise=0.1, seed=1)
     prior_pick = int(np.argmax(z @ prior_weights(4)))
     assert target[prior_pick] < np.quantile(target, 0.9)  # the prior alone does not find it
-    calls = []
-    trainings, model = calibrated_trainings(z, [str(i) for i in range(len(z))], healthy, 25,
-                                            lambda i: calls.append(i) or float(target[i]), True, np.random.default_rng(0))
+    calls, predictor, _ = spend_with(values, target, 25, exploration="thompson")
     assert len(calls) == len(set(calls)) == 25
     assert calls[0] == prior_pick  # the first training is the prior's pick
-    best = max(target[calls])
-    assert best >= np.quantile(target, 0.99)
-    assert model.mean[3] > 0 > model.mean[1]
+    assert max(target[calls]) >= np.quantile(target, 0.99)
+    assert predictor.model.model.mean[3] > 0 > predictor.model.model.mean[1]
 
 
 def test_the_factor_prior_weighs_metrics_by_their_agreement_without_labels():
@@ -77,51 +104,58 @@ def test_the_factor_prior_weighs_metrics_by_their_agreement_without_labels():
 
 def test_an_unknown_prior_is_refused():
     from tfnas.errors import ConfigError
-    from tfnas.strategies.ensemble import CalibratedEnsemble
+    from tfnas.predictors.ensemble import EnsemblePredictor
 
-    with pytest.raises(ConfigError, match="strategy.prior"):
-        CalibratedEnsemble(metrics={"rnn": ["hidden_cov"]}, prior="learned")
+    with pytest.raises(ConfigError, match="predictor.prior"):
+        EnsemblePredictor(metrics={"rnn": ["hidden_cov"]}, prior="learned")
 
 
 def test_calibrate_from_keeps_the_prior_until_that_many_trainings():
     """With calibrate_from=3 the first three trainings are the prior's top three; with 2, the third follows a fit."""
-    _, z, target = synthetic(n=300, weights=(0.0, -2.0, 0.0, 2.0), noise=0.1, seed=1)
-    healthy, hashes = np.ones(len(z), bool), [str(i) for i in range(len(z))]
+    values, z, target = synthetic(n=300, weights=(0.0, -2.0, 0.0, 2.0), noise=0.1, seed=1)
     prior_top = list(np.argsort(-(z @ prior_weights(4)), kind="stable")[:3])
-    picks = {}
-    for start in (2, 3):
-        trainings, model = calibrated_trainings(z, hashes, healthy, 3, lambda i: float(target[i]), True,
-                                                np.random.default_rng(0), greedy=True, calibrate_from=start)
-        picks[start] = [t.index for t in trainings]
+    picks = {start: spend_with(values, target, 3, calibrate_from=start)[0] for start in (2, 3)}
     assert picks[3] == prior_top and picks[2][:2] == prior_top[:2] and picks[2][2] != prior_top[2]
 
 
 def test_a_calibrate_from_below_two_is_refused():
     from tfnas.errors import ConfigError
-    from tfnas.strategies.ensemble import CalibratedEnsemble
+    from tfnas.predictors.ensemble import EnsemblePredictor
 
-    with pytest.raises(ConfigError, match="strategy.calibrate_from"):
-        CalibratedEnsemble(metrics={"rnn": ["hidden_cov"]}, calibrate_from=1)
+    with pytest.raises(ConfigError, match="predictor.calibrate_from"):
+        EnsemblePredictor(metrics={"rnn": ["hidden_cov"]}, calibrate_from=1)
 
 
 def test_degenerate_candidates_are_never_trained_while_healthy_ones_remain():
-    _, z, target = synthetic(n=50, seed=2)
+    values, z, target = synthetic(n=50, seed=2)
     healthy = np.ones(50, bool)
     top = np.argsort(-(z @ prior_weights(4)))[:5]
     healthy[top] = False
-    calls = []
-    calibrated_trainings(z, [str(i) for i in range(50)], healthy, 20, lambda i: calls.append(i) or float(target[i]), True,
-                         np.random.default_rng(0))
-    assert not set(calls) & set(top.tolist())
+    calls, _, _ = spend_with(values, target, 20, healthy=healthy)
+    assert len(calls) == 20 and not set(calls) & set(top.tolist())
 
 
-def test_done_trainings_count_and_are_not_repeated():
-    _, z, target = synthetic(n=60, seed=3)
-    done = [Training(5, "5", float(target[5])), Training(9, "9", None)]
+def test_done_trainings_count_and_are_not_repeated(tmp_path):
+    """Trainings an earlier run finished are read back from the stage's trained study, in order, and never repeated."""
+    from tfnas.predictors.ensemble import EnsemblePredictor
+    from tfnas.store import EvaluationStore
+    from tfnas.store.trained import TrainedResults
+    from tfnas.training.base import StageContext
+    from tfnas.training.sequential import spend
+
+    values, _, target = synthetic(n=60, seed=3)
+    records = records_of(values)
+    store = EvaluationStore(f"sqlite:///{tmp_path / 'study.db'}", "tfnas", ["maximize"], "score")
+    trained = TrainedResults(store, None)
+    for key, value in (("5", float(target[5])), ("9", None)):  # one finished training, one that failed
+        trained.log_trained({"hash": key, "target": value, "train_status": "ok" if value is not None else "failed"},
+                            "test", "target", True)
+    predictor = EnsemblePredictor.over([(f"m{j}", True) for j in range(4)], structural_guard=False)
     calls = []
-    trainings, _ = calibrated_trainings(z, [str(i) for i in range(60)], np.ones(60, bool), 6,
-                                        lambda i: calls.append(i) or float(target[i]), True, np.random.default_rng(0), done=done)
-    assert len(trainings) == 6 and len(calls) == 4 and not {5, 9} & set(calls)
+    out = spend(None, [{"hash": r.hash} for r in records], StageContext(records, predictor, trained, None), 6,
+                lambda e: calls.append(int(e["hash"])) or float(target[int(e["hash"])]), "test", "target", True)
+    assert len(out) == 6 and len(calls) == 4 and not {5, 9} & set(calls)
+    assert [e["hash"] for e in out[:2]] == ["5", "9"] and out[1]["train_status"] == "failed"
 
 
 def search_cmd(run_dir, *overrides):
@@ -146,9 +180,9 @@ def test_resume_after_sigkill_neither_loses_nor_repeats_a_training(tmp_path, mon
     first = log.read_text().splitlines()
     done_before = [line.split()[1] for line in first if line.startswith("done")]
     assert 2 <= len(done_before) < 6, "the run must be killed mid-way through its trainings"
-    study = optuna.load_study(study_name="tfnas", storage=f"sqlite:///{run_dir / 'study.db'}")
-    stored = [v["hash"] for k, v in sorted(study.user_attrs.items()) if k.startswith("ensemble_training_")]
-    assert stored == done_before  # every finished training was stored before the kill
+    study = optuna.load_study(study_name="tfnas-trained-benchmark", storage=f"sqlite:///{run_dir / 'study.db'}")
+    stored = [t.user_attrs["hash"] for t in sorted(study.trials, key=lambda t: t.number) if t.state.is_finished()]
+    assert stored == done_before  # every finished training was stored (a trial of the trained study) before the kill
 
     from apprun import search  # the resume is a plain start: in this process
 

@@ -117,7 +117,7 @@ def test_the_bert_space_is_checked_against_glue_with_the_sign_that_means_agreeme
 
 
 @pytest.mark.parametrize("argv, field", [(["--space", "bert", "--bptt", "5"], "--bptt"),
-                                         (["--space", "bert", "--metrics-csv", str(ROOT / "results" / "rnn" / "all_metrics.csv")], "--metrics-csv"),
+                                         (["--space", "bert", "--metrics-csv", str(ROOT / "search_spaces" / "nas_bench_nlp" / "data" / "metric_tables" / "all_metrics.csv")], "--metrics-csv"),
                                          (["--space", "rnn", "--seq-len", "16"], "--seq-len"),
                                          (["--space", "cnn"], "--space"),
                                          (["--ids", "1009703", "--shard", "1/2"], "--shard")])
