@@ -1,0 +1,84 @@
+"""Building the RNN space's untrained models: the parts every architecture shares once, the cells per architecture.
+
+Every architecture's language model has the same word embedding and the same decoder (tied to the embedding,
+with a zero bias): only the recipe cells differ. Each parameter is drawn from its own seeded stream
+(tfnas.seeded_init), so the embedding has the same values in every model built with one seed and a
+`RNNModelBuilder` builds it once, on the target device, then per architecture only allocates the cells there
+and draws their weights. `build_model` (a fresh full build) is the builder applied once: both give the same
+weights, bit for bit.
+
+Distributions as in AWD-LSTM / NAS-Bench-NLP: embedding U(-0.1, 0.1), every cell weight and bias
+U(-1/sqrt(H), 1/sqrt(H)) (H: the cell's hidden size), decoder bias 0; an untied decoder weight
+U(-1/sqrt(fan_in), 1/sqrt(fan_in)), torch's nn.Linear default.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
+from tfnas.seeded_init import uniform_
+
+EMBEDDING_RANGE = 0.1
+
+
+def init_cell_(cell, seed: int, layer: int) -> None:
+    """Draw a recipe cell's weights and biases, each from the stream of its name in the full model."""
+    bound = 1.0 / math.sqrt(cell.hidden_size)
+    for name, param in cell.named_parameters():
+        uniform_(param, -bound, bound, seed, f"cells.{layer}.{name}")
+
+
+class RNNModelBuilder:
+    """`builder(recipe)` is the untrained language model of `recipe` with the shared embedding and decoder.
+
+    The models a builder returns share those two modules (the same tensors, built once on `device`); a
+    probe reads them and never writes them.
+    """
+
+    def __init__(self, vocab_size: int, model_kwargs: dict, seed: int, device: str | torch.device):
+        self.vocab_size, self.model_kwargs = vocab_size, dict(model_kwargs)
+        self.seed, self.device = int(seed), torch.device(device)
+        with torch.device("meta"):
+            template = RNNLanguageModel(_TEMPLATE_RECIPE, vocab_size, **self.model_kwargs)
+        self.encoder, self.decoder = template.encoder, template.decoder
+        tied = self.decoder.weight is self.encoder.weight
+        self.encoder.to_empty(device=self.device)
+        self.decoder.to_empty(device=self.device)
+        uniform_(self.encoder.weight, -EMBEDDING_RANGE, EMBEDDING_RANGE, self.seed, "encoder.weight")
+        if tied:
+            self.decoder.weight = self.encoder.weight
+        else:
+            bound = 1.0 / math.sqrt(self.decoder.in_features)
+            uniform_(self.decoder.weight, -bound, bound, self.seed, "decoder.weight")
+        with torch.no_grad():
+            self.decoder.bias.zero_()
+
+    def __call__(self, recipe) -> RNNLanguageModel:
+        with torch.device("meta"):
+            model = RNNLanguageModel(recipe, self.vocab_size, **self.model_kwargs)
+        model.encoder, model.decoder = self.encoder, self.decoder
+        model.cells.to_empty(device=self.device)
+        for layer, cell in enumerate(model.cells):
+            init_cell_(cell, self.seed, layer)
+        return model
+
+
+def _template_recipe():
+    """The smallest valid cell: the builder's template model only lends its embedding and decoder."""
+    from tfnas.search_spaces.nas_bench_nlp.recipe import Recipe
+
+    return Recipe.from_json({"h_new_0": {"op": "linear", "input": ["x", "h_prev_0"]}})
+
+
+_TEMPLATE_RECIPE = _template_recipe()
+
+
+def legacy_build(recipe, vocab_size: int, model_kwargs: dict, seed: int, device: str | torch.device) -> nn.Module:
+    """The build the RNN space used before per-parameter streams (torch's global generator: every module's
+    default initialisation on the CPU, the embedding drawn after the cells, then a copy to `device`); kept as
+    the reference of `tfnas bench --build-time`."""
+    torch.manual_seed(seed)
+    return RNNLanguageModel(recipe, vocab_size, **model_kwargs).to(device)
