@@ -78,3 +78,11 @@ class BertModelBuilder:
         init_weights_(model.layers, config, self.seed, "layers")
         model.embeddings = self._embeddings(model.embeddings, config)
         return model
+
+
+def legacy_build(space, arch, seed: int, device: str | torch.device) -> nn.Module:
+    """The build the BERT space used before per-parameter streams (torch's global generator: every module's
+    default initialisation then Hugging Face's, on the CPU, then a copy to `device`); kept as the reference of
+    `tfnas bench --build-time`."""
+    torch.manual_seed(seed)
+    return FlexiBertModel(space.config(arch)).to(device)

@@ -57,10 +57,8 @@ class RNNModelBuilder:
             self.decoder.bias.zero_()
 
     def __call__(self, recipe) -> RNNLanguageModel:
-        with torch.device("meta"):
-            model = RNNLanguageModel(recipe, self.vocab_size, **self.model_kwargs)
-        model.encoder, model.decoder = self.encoder, self.decoder
-        model.cells.to_empty(device=self.device)
+        model = RNNLanguageModel(recipe, self.vocab_size, **self.model_kwargs, shared=(self.encoder, self.decoder),
+                                 device=self.device)
         for layer, cell in enumerate(model.cells):
             init_cell_(cell, self.seed, layer)
         return model
@@ -76,9 +74,9 @@ def _template_recipe():
 _TEMPLATE_RECIPE = _template_recipe()
 
 
-def legacy_build(recipe, vocab_size: int, model_kwargs: dict, seed: int, device: str | torch.device) -> nn.Module:
+def legacy_build(space, recipe, seed: int, device: str | torch.device) -> nn.Module:
     """The build the RNN space used before per-parameter streams (torch's global generator: every module's
     default initialisation on the CPU, the embedding drawn after the cells, then a copy to `device`); kept as
     the reference of `tfnas bench --build-time`."""
     torch.manual_seed(seed)
-    return RNNLanguageModel(recipe, vocab_size, **model_kwargs).to(device)
+    return RNNLanguageModel(recipe, space.corpus.vocab_size, **space.model_kwargs).to(device)

@@ -98,7 +98,10 @@ class _LinearPlan:
 class RecipeCell(nn.Module):
     """One recurrent layer whose step function is a NAS-Bench-NLP recipe."""
 
-    def __init__(self, recipe, input_size: int, hidden_size: int, weight_drop: float = 0.0):
+    def __init__(self, recipe, input_size: int, hidden_size: int, weight_drop: float = 0.0, *, device=None,
+                 initialise: bool = True):
+        """`device`: where the parameters are allocated; `initialise=False` leaves them uninitialised, for a caller
+        that draws them itself."""
         super().__init__()
         self.recipe = recipe
         self.input_size = input_size
@@ -119,7 +122,7 @@ class RecipeCell(nn.Module):
             for position, source in enumerate(node.inputs):
                 key = f"{name}__{position}"
                 in_size = input_size if source == INPUT_X else hidden_size
-                self.weights[key] = nn.Parameter(torch.empty(hidden_size, in_size))
+                self.weights[key] = nn.Parameter(torch.empty(hidden_size, in_size, device=device))
                 if source == INPUT_X and x_slot is None:
                     x_slot = len(x_readers)
                     x_readers.append(name)
@@ -131,11 +134,12 @@ class RecipeCell(nn.Module):
                     self._prev_keys[j].append(key)
                 else:  # an inner node, or a repeated x
                     inner.append((source, key))
-            self.biases[name] = nn.Parameter(torch.empty(hidden_size))
+            self.biases[name] = nn.Parameter(torch.empty(hidden_size, device=device))
             plans.append(_LinearPlan(name, x_slot, tuple(prev_slots), tuple(inner)))
         self._plans = {plan.name: plan for plan in plans}
         self._x_bias_names = x_readers
-        self.reset_parameters()
+        if initialise:
+            self.reset_parameters()
 
     def reset_parameters(self) -> None:
         bound = 1.0 / math.sqrt(self.hidden_size)
