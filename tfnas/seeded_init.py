@@ -1,18 +1,18 @@
-"""Seeded weight initialisation in which every parameter draws from its own stream.
+"""Seeded weight initialisation from named streams: what a value is depends on the seed and its stream's name only.
 
-A model's weights are a function of (seed, parameter name) only: each parameter's values come from a
-generator seeded with a hash of the seed and the parameter's name, on the device the parameter lives on.
-Nothing depends on which other parameters were drawn before it, so
+A stream is a generator on the device the values live on, seeded with a hash of the seed and a name: a parameter's
+name ("encoder.weight"), or the name of a group of parameters drawn together (a recurrent cell's layer). Nothing
+depends on which other streams were drawn before, so
 
-- the parts every architecture of a space shares (a word embedding, a tied decoder) have the same values
-  in every model built with one seed, and a scorer can build them once and reuse them;
-- a model's cells can be built and initialised alone, or several architectures' cells together in one
-  pack, with the values they get in a full build;
+- the parts every architecture of a space shares (a word embedding, a tied decoder) have the same values in every
+  model built with one seed, and a scorer can build them once and reuse them;
+- a model's architecture-specific part can be built and initialised alone, or several architectures' together in
+  one pack, with the values it gets in a full build;
 - the numbers are drawn on the target device (no copy of a CPU-initialised model).
 
-torch's generators are per device kind (mt19937 on the CPU, Philox on CUDA), so one seed gives the same
-weights on every run on one device kind and different (equally distributed) weights on another; a
-CUDA draw also depends on the GPU model's multiprocessor count, which sizes torch's kernel grid.
+torch's generators are per device kind (mt19937 on the CPU, Philox on CUDA), so one seed gives the same weights on
+every run on one device kind and different (equally distributed) weights on another; a CUDA draw may also depend
+on the GPU model (torch sizes its random kernels' grid by the multiprocessor count).
 """
 from __future__ import annotations
 
@@ -24,13 +24,13 @@ _KEY_MASK = (1 << 63) - 1
 
 
 def stream_key(seed: int, name: str) -> int:
-    """A 63-bit seed for the stream of parameter `name` under `seed`, stable across runs and platforms."""
+    """A 63-bit seed for the stream `name` under `seed`, stable across runs and platforms."""
     digest = hashlib.blake2b(f"{int(seed)}/{name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") & _KEY_MASK
 
 
 def generator(seed: int, name: str, device: torch.device | str) -> torch.Generator:
-    """A generator on `device`, seeded for parameter `name`."""
+    """A generator on `device`, seeded for the stream `name`."""
     return torch.Generator(device=torch.device(device)).manual_seed(stream_key(seed, name))
 
 

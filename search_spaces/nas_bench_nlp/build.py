@@ -1,8 +1,8 @@
 """Building the RNN space's untrained models: the parts every architecture shares once, the cells per architecture.
 
 Every architecture's language model has the same word embedding and the same decoder (tied to the embedding,
-with a zero bias): only the recipe cells differ. Each parameter is drawn from its own seeded stream
-(tfnas.seeded_init), so the embedding has the same values in every model built with one seed and a
+with a zero bias): only the recipe cells differ. The embedding and each layer's cell draw from seeded streams of
+their own (tfnas.seeded_init), so the embedding has the same values in every model built with one seed and a
 `RNNModelBuilder` builds it once, on the target device, then per architecture only allocates the cells there
 and draws their weights. `build_model` (a fresh full build) is the builder applied once: both give the same
 weights, bit for bit.
@@ -25,10 +25,14 @@ EMBEDDING_RANGE = 0.1
 
 
 def init_cell_(cell, seed: int, layer: int) -> None:
-    """Draw a recipe cell's weights and biases, each from the stream of its name in the full model."""
+    """Draw a recipe cell's weights and biases in one go from the stream of its layer ("cells.<layer>"): one flat
+    tensor on the cell's device, of which the parameters become views (one random kernel per cell, not one per
+    parameter: on a GPU each is a launch, and a model has dozens)."""
     bound = 1.0 / math.sqrt(cell.hidden_size)
-    for name, param in cell.named_parameters():
-        uniform_(param, -bound, bound, seed, f"cells.{layer}.{name}")
+    params = list(cell.parameters())
+    flat = torch.empty(sum(p.numel() for p in params), device=params[0].device, dtype=params[0].dtype)
+    uniform_(flat, -bound, bound, seed, f"cells.{layer}")
+    nn.utils.vector_to_parameters(flat, params)
 
 
 class RNNModelBuilder:

@@ -1,29 +1,29 @@
 """Several architectures' recurrent cells run as one: a pack.
 
-Scoring one NAS-Bench-NLP cell on a GPU is bound by kernel launches, not arithmetic: every node of the cell is
-a small kernel at every time step. A pack runs the cells of N architectures together, level by level of their
-node graphs: at each time step, all nodes of all N cells that sit at the same depth and apply the same op are
-one kernel over their stacked inputs (the linear nodes' products one batched GEMM per input position), so a
-step costs about (depth x ops) launches whatever N is.
+Scoring one NAS-Bench-NLP cell on a GPU is bound by kernel launches, not arithmetic: every node of the cell is a
+small kernel at every time step. A pack runs the cells of N architectures together, level by level of their node
+graphs: at each time step, all linear nodes of all N cells at one depth are one gather, one batched GEMM and one
+sum, and all nodes applying one elementwise op at that depth are one gather and one kernel, so a step costs about
+(depth x ops) launches whatever N is. Every projection of the cell input x (a linear's x term, also a repeated
+one) is computed for all steps at once, one GEMM per cell and layer, as `RecipeCell.forward` does.
 
-Each cell computes what `RecipeCell.forward` computes, in the same order of operations: per cell, the
-projection of `x` for all steps is the same `addmm`; each linear node starts from that projection (or its
-bias), adds its `h_prev` products in input order, then its inner-node products (fused as the cell fuses them,
-`baddbmm` where the cell uses `addmm`). Batched products are the same per-matrix GEMMs, so on the CPU the
-outputs equal a cell run alone bit for bit (tests/unit/search_spaces/nas_bench_nlp/test_rnn_pack.py);
-backward passes differ in rounding only (gradients reaching one tensor from several readers are summed in
-another order).
+A linear node's value is its x projection (or its bias) plus the sum of its other terms, W_k @ input_k, each a
+GEMM of the batch (padded with zero terms to the group's widest node). The groups run in one fixed order (depth,
+then op, then member, then the recipe's order), so each member's operations are created, and their gradients
+summed, in an order that does not depend on the other members: on the CPU a cell gives the same values bit for
+bit alone or in a pack of any size. Against `RecipeCell.forward` (which adds a linear's terms one by one) the
+values agree to float rounding (tests/unit/search_spaces/nas_bench_nlp/test_rnn_pack.py).
 
 Evaluation mode only (no dropout, no weight drop): this is the scorers' path, not training's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from tfnas.search_spaces.nas_bench_nlp.recipe import ACTIVATIONS, INPUT_X, h_new, h_prev
+from tfnas.search_spaces.nas_bench_nlp.recipe import INPUT_X, h_new, h_prev
 
 #: the cell's elementwise ops, in the fixed order a level runs its groups (after its linear nodes)
 _ELEMENTWISE = {
@@ -36,6 +36,7 @@ _ELEMENTWISE = {
 }
 _GROUP_ORDER = {op: rank for rank, op in enumerate(["linear", *_ELEMENTWISE])}
 _CPU_VECTOR = 64  # elements; a multiple of twice every CPU vector width torch uses (AVX-512: 2 x 16 floats)
+_ZERO = -1  # the slot of a padding term's input (zeros)
 
 
 def _vector_loop(fn, x: torch.Tensor) -> torch.Tensor:
@@ -50,20 +51,14 @@ def _vector_loop(fn, x: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass
-class _Terms:
-    """One batched term of a level's linear nodes: their term number `rank` of one kind."""
-
-    rows: list[int]  # which of the level's linear nodes
-    sources: list[int]  # the slot each adds (a chunk of an h_prev product) or multiplies
-    weights: list[tuple[int, str]] | None  # (member, weight key) of each product; None: add the source as it is
-    fused: bool = False  # the cell fuses this product into its accumulator (addmm)
-
-
-@dataclass
 class _Linears:
+    """The linear nodes of one depth: their x projection chunks (or biases) and their other terms, `width` each."""
+
     out: list[int]
-    bases: list[tuple[int, str, int | None]]  # (member, node, chunk of the x projection or None: the bias)
-    terms: list[_Terms] = field(default_factory=list)
+    bases: list[tuple[int, str, list[int]]]  # (member, node, its chunks of the member's x projection; [] = the bias)
+    sources: list[int]  # per node, `width` input slots (_ZERO: padding)
+    weights: list[tuple[int, str] | None]  # per term, (member, weight key) or None (padding)
+    width: int
 
 
 @dataclass
@@ -73,53 +68,41 @@ class _Elementwise:
     operands: list[list[int]]  # per operand position, the slot of each node
 
 
-@dataclass
-class _HiddenProducts:
-    """The products of h_prev_j with the weights of all its readers, for every (member, j) with `width` readers:
-    one GEMM per (member, j) as the cell computes it, batched."""
-
-    width: int
-    entries: list[tuple[int, int]]  # (member, j)
-    sources: list[int]  # h_prev_j's slot
-    out: list[list[int]]  # per entry, the slot of each reader's chunk
+def _x_terms(recipe) -> dict[str, list[str]]:
+    """Per linear node, the keys of its weights on x (the first one first), in input order."""
+    return {name: [f"{name}__{p}" for p, s in enumerate(recipe.nodes[name].inputs) if s == INPUT_X]
+            for name in recipe.order if recipe.nodes[name].op == "linear"}
 
 
 class PackSchedule:
-    """The slots and per-level groups of N cells' recipes; the same for every layer of the N models.
+    """The slots and per-level groups of N recipes; the same for every layer of the N models.
 
-    Built from each member's first-layer `RecipeCell` (its plans say which weight multiplies what). Slots number
-    every value of one time step: per member its input x, its h_prev_j, the chunks of the h_prev products and
-    every node's output.
+    Slots number every value of one time step: per member its h_prev_j and every node's output.
     """
 
-    def __init__(self, cells):
-        self.recipes = [cell.recipe for cell in cells]
-        self.slot: list[dict] = []
+    def __init__(self, recipes):
+        self.recipes = list(recipes)
+        self.slot: list[dict[str, int]] = []
         count = 0
-        for cell in cells:
-            chunks = [("prev", j, r) for j, keys in cell._prev_keys.items() for r in range(len(keys))]
-            names = [INPUT_X] + [h_prev(j) for j in range(cell.recipe.hidden_tuple_size)] + chunks + list(cell.recipe.order)
+        for recipe in self.recipes:
+            names = [h_prev(j) for j in range(recipe.hidden_tuple_size)] + list(recipe.order)
             self.slot.append({name: count + i for i, name in enumerate(names)})
             count += len(names)
         self.size = count
-        by_width: dict[int, _HiddenProducts] = {}
-        for member, cell in enumerate(cells):
-            for j, keys in cell._prev_keys.items():
-                if keys:
-                    group = by_width.setdefault(len(keys), _HiddenProducts(len(keys), [], [], []))
-                    group.entries.append((member, j))
-                    group.sources.append(self.slot[member][h_prev(j)])
-                    group.out.append([self.slot[member][("prev", j, r)] for r in range(len(keys))])
-        self.hidden_products = [by_width[w] for w in sorted(by_width)]
+        #: per member, the weight keys of its x projection in chunk order, and the node whose bias each chunk adds
+        #: (the linear's first x term carries its bias, as in the cell; a repeated x term none)
+        self.x_keys = [[k for keys in _x_terms(r).values() for k in keys] for r in self.recipes]
+        self.x_biases = [[name if i == 0 else None for name, keys in _x_terms(r).items() for i in range(len(keys))]
+                         for r in self.recipes]
         levels: dict[int, list[tuple[int, str]]] = {}
         for member, recipe in enumerate(self.recipes):
             depth: dict[str, int] = {}
             for name in recipe.order:
                 depth[name] = 1 + max((depth.get(i, 0) for i in recipe.nodes[name].inputs), default=0)
                 levels.setdefault(depth[name], []).append((member, name))
-        self.levels = [self._groups(levels[d], cells) for d in sorted(levels)]
+        self.levels = [self._groups(levels[d]) for d in sorted(levels)]
 
-    def _groups(self, nodes: list[tuple[int, str]], cells) -> list:
+    def _groups(self, nodes: list[tuple[int, str]]) -> list:
         by_op: dict[str, list[tuple[int, str]]] = {}
         for member, name in nodes:
             by_op.setdefault(self.recipes[member].nodes[name].op, []).append((member, name))
@@ -127,84 +110,87 @@ class PackSchedule:
         for op, members in sorted(by_op.items(), key=lambda item: _GROUP_ORDER[item[0]]):
             out = [self.slot[m][n] for m, n in members]
             if op == "linear":
-                groups.append(self._linears(members, out, cells))
+                groups.append(self._linears(members, out))
             else:
                 inputs = [self.recipes[m].nodes[n].inputs for m, n in members]
                 operands = [[self.slot[m][ins[k]] for (m, _), ins in zip(members, inputs)] for k in range(len(inputs[0]))]
                 groups.append(_Elementwise(op, out, operands))
         return groups
 
-    def _linears(self, members: list[tuple[int, str]], out: list[int], cells) -> _Linears:
-        """The cell's order of a linear node's terms: the x projection or the bias, its h_prev chunks, then its
-        products with inner nodes (and a repeated x), fused once the accumulator is B x H."""
-        group = _Linears(out, [])
-        batched: dict[tuple, _Terms] = {}
-        for row, (member, name) in enumerate(members):
-            plan = cells[member]._plans[name]
-            group.bases.append((member, name, plan.x_slot))
-            terms = [(("prev", j, r), None, False) for j, r in plan.prev_slots]
-            accumulated = plan.x_slot is not None or bool(plan.prev_slots)
-            terms += [(source, key, accumulated or i > 0) for i, (source, key) in enumerate(plan.inner_inputs)]
-            for rank, (source, key, fused) in enumerate(terms):
-                kind = (rank, key is not None, fused, source == INPUT_X)
-                entry = batched.setdefault(kind, _Terms([], [], [] if key is not None else None, fused))
-                entry.rows.append(row)
-                entry.sources.append(self.slot[member][source])
-                if key is not None:
-                    entry.weights.append((member, key))
-        group.terms = [batched[k] for k in sorted(batched)]
-        return group
+    def _linears(self, members: list[tuple[int, str]], out: list[int]) -> _Linears:
+        terms = []
+        bases = []
+        for member, name in members:
+            keys = self.x_keys[member]
+            xs = [keys.index(k) for k in _x_terms(self.recipes[member])[name]]
+            bases.append((member, name, xs))
+            inputs = self.recipes[member].nodes[name].inputs
+            terms.append([(self.slot[member][s], (member, f"{name}__{p}")) for p, s in enumerate(inputs) if s != INPUT_X])
+        width = max(len(t) for t in terms)
+        padded = [t + [(_ZERO, None)] * (width - len(t)) for t in terms]
+        return _Linears(out, bases, [s for t in padded for s, _ in t], [w for t in padded for _, w in t], width)
 
 
-def _x_chunks(cells, inputs) -> list:
-    """Per member, the cell's projection of x for all steps, as `RecipeCell.forward` computes it: [t][chunk]."""
+def _x_projections(schedule: PackSchedule, cells, inputs) -> list:
+    """Per member, T x B x k x H: each of its x terms for every step (with the biases of the linears whose first
+    input x is), one GEMM as `RecipeCell.forward` computes the first x terms."""
     out = []
-    for cell, x in zip(cells, inputs):
-        if not cell._x_keys:
+    for member, (cell, x) in enumerate(zip(cells, inputs)):
+        keys = schedule.x_keys[member]
+        if not keys:
             out.append(None)
             continue
         steps, batch, _ = x.shape
-        w_x = torch.cat([cell.weights[k] for k in cell._x_keys], 0)
-        b_x = torch.cat([cell.biases[n] for n in cell._x_bias_names], 0)
+        w_x = torch.cat([cell.weights[k] for k in keys], 0)
+        zero = None
+        biases = []
+        for name in schedule.x_biases[member]:
+            if name is None:
+                zero = torch.zeros(cell.hidden_size, device=x.device, dtype=x.dtype) if zero is None else zero
+            biases.append(zero if name is None else cell.biases[name])
+        b_x = torch.cat(biases, 0)
         projection = torch.addmm(b_x, x.reshape(steps * batch, -1), w_x.t())
-        out.append(projection.view(steps, batch, len(cell._x_keys), cell.hidden_size))
+        out.append(projection.view(steps, batch, len(keys), cell.hidden_size))
     return out
 
 
-def _bases(group: _Linears, cells, chunks, steps: int, batch: int) -> tuple[torch.Tensor, ...]:
-    """Per step, n x B x H: each linear node's starting value (its x projection chunk, or its bias). Unbound, not
-    indexed, per step: the backward then stacks the steps' gradients once instead of zero-filling T x n x B x H
-    for every step."""
+def _bases(group: _Linears, cells, projections, steps: int, batch: int) -> tuple[torch.Tensor, ...]:
+    """Per step, n x B x H: each linear node's x terms (or its bias). Unbound, not indexed, per step: the backward
+    then stacks the steps' gradients once instead of zero-filling T x n x B x H for every step."""
     parts = []
-    for member, name, x_slot in group.bases:
+    for member, name, chunks in group.bases:
         cell = cells[member]
-        if x_slot is None:
+        if not chunks:
             parts.append(cell.biases[name].expand(steps, batch, cell.hidden_size))
-        else:
-            parts.append(chunks[member][:, :, x_slot])
-    if len(parts) == 1:
-        return parts[0].unsqueeze(1).unbind(0)
-    return torch.stack(parts, 1).unbind(0)
+            continue
+        value = projections[member][:, :, chunks[0]]
+        for extra in chunks[1:]:  # a linear listing x more than once
+            value = value + projections[member][:, :, extra]
+        parts.append(value)
+    stacked = parts[0].unsqueeze(1) if len(parts) == 1 else torch.stack(parts, 1)
+    return stacked.unbind(0)
 
 
 def _prepared(schedule: PackSchedule, cells, inputs) -> list:
-    """The weights of each group stacked once per layer, each linear group's bases for all steps."""
+    """Per group, its stacked weights (transposed; zeros for padding) and, for linear groups, its bases per step."""
     steps, batch = inputs[0].shape[:2]
-    device = inputs[0].device
-    chunks = _x_chunks(cells, inputs)
+    projections = _x_projections(schedule, cells, inputs)
     work: list = []
-    for group in schedule.hidden_products:
-        weights = [torch.cat([cells[m].weights[k] for k in cells[m]._prev_keys[j]], 0).t() for m, j in group.entries]
-        work.append((group, torch.stack(weights), None, None))
     for level in schedule.levels:
         for group in level:
             if isinstance(group, _Linears):
-                weights = [None if t.weights is None else torch.stack([cells[m].weights[k].t() for m, k in t.weights])
-                           for t in group.terms]
-                rows = [torch.tensor(t.rows, device=device) for t in group.terms]
-                work.append((group, weights, _bases(group, cells, chunks, steps, batch), rows))
+                zero = None
+                weights = []
+                for entry in group.weights:
+                    if entry is None:
+                        hidden = cells[0].hidden_size
+                        zero = torch.zeros(hidden, hidden, device=inputs[0].device, dtype=inputs[0].dtype) if zero is None else zero
+                        weights.append(zero)
+                    else:
+                        weights.append(cells[entry[0]].weights[entry[1]].t())
+                work.append((group, torch.stack(weights), _bases(group, cells, projections, steps, batch)))
             else:
-                work.append((group, None, None, None))
+                work.append((group, None, None))
     return work
 
 
@@ -216,25 +202,21 @@ def run_layer(schedule: PackSchedule, cells, inputs, record: bool = False):
         raise ValueError("a pack runs cells in evaluation mode only")
     steps, batch = inputs[0].shape[:2]
     work = _prepared(schedule, cells, inputs)
-    env: list = [None] * schedule.size
-    for member, cell in enumerate(cells):
-        zero = torch.zeros(batch, cell.hidden_size, device=inputs[0].device, dtype=inputs[0].dtype)
-        for j in range(schedule.recipes[member].hidden_tuple_size):
-            env[schedule.slot[member][h_prev(j)]] = zero
+    zero = torch.zeros(batch, cells[0].hidden_size, device=inputs[0].device, dtype=inputs[0].dtype)
+    env: list = [zero] * schedule.size + [zero]  # env[_ZERO] is the padding terms' input
     outputs: list[list] = [[] for _ in cells]
     logs = [[] for _ in cells] if record else None
-    steps_of = [x.unbind(0) for x in inputs]  # read by a linear listing x twice (unbound: see _bases)
     for t in range(steps):
-        for member, x in enumerate(steps_of):
-            env[schedule.slot[member][INPUT_X]] = x[t]
-        for group, weights, bases, rows in work:
-            if isinstance(group, _HiddenProducts):
-                _hidden_products(group, env, weights)
-            elif isinstance(group, _Linears):
-                _linears(group, env, weights, bases[t], rows)
+        for group, weights, bases in work:
+            if isinstance(group, _Linears):
+                products = torch.bmm(_gather(env, group.sources), weights)
+                if group.width > 1:
+                    products = products.view(len(group.out), group.width, batch, -1).sum(1)
+                values = bases[t] + products
             else:
                 values = _ELEMENTWISE[group.op](*(_gather(env, slots) for slots in group.operands))
-                env_set(env, group.out, values.unbind(0))
+            for slot, value in zip(group.out, values.unbind(0)):
+                env[slot] = value
         _advance(schedule, env, outputs, logs)
     states = [tuple(env[schedule.slot[m][h_prev(j)]] for j in range(r.hidden_tuple_size)) for m, r in enumerate(schedule.recipes)]
     return [torch.stack(out) for out in outputs], states, logs
@@ -247,33 +229,6 @@ def _gather(env: list, slots: list[int]) -> torch.Tensor:
     return torch.stack([env[s] for s in slots])
 
 
-def env_set(env: list, slots: list[int], values) -> None:
-    for slot, value in zip(slots, values):
-        env[slot] = value
-
-
-def _hidden_products(group: _HiddenProducts, env: list, weights: torch.Tensor) -> None:
-    """h_prev_j @ [W_reader_1; W_reader_2; ...]^T per (member, j), split into one B x H chunk per reader."""
-    products = torch.bmm(_gather(env, group.sources), weights)
-    batch = products.size(1)
-    for out, product in zip(group.out, products.unbind(0)):
-        env_set(env, out, product.view(batch, group.width, -1).unbind(1))
-
-
-def _linears(group: _Linears, env: list, weights, acc: torch.Tensor, rows) -> None:
-    everyone = acc.size(0)
-    for terms, matrices, index in zip(group.terms, weights, rows):
-        sources = _gather(env, terms.sources)
-        whole = len(terms.rows) == everyone  # every node of the group takes part: no gather
-        if terms.fused:
-            value = torch.baddbmm(acc if whole else acc.index_select(0, index), sources, matrices)
-            acc = value if whole else acc.index_copy(0, index, value)
-        else:
-            value = sources if matrices is None else torch.bmm(sources, matrices)
-            acc = acc + value if whole else acc.index_add(0, index, value)
-    env_set(env, group.out, acc.unbind(0))
-
-
 def _advance(schedule: PackSchedule, env: list, outputs: list, logs: list | None) -> None:
     """End of a step: every member's outputs, its h_new_j as the next step's h_prev_j, and the step's record."""
     for member, recipe in enumerate(schedule.recipes):
@@ -284,7 +239,3 @@ def _advance(schedule: PackSchedule, env: list, outputs: list, logs: list | None
             logs[member].append({name: env[slot[name]] for name in recipe.order})
         for j, value in enumerate(new):
             env[slot[h_prev(j)]] = value
-
-
-def activation_names(recipe) -> list[str]:
-    return [n for n in recipe.order if recipe.nodes[n].op in ACTIVATIONS]

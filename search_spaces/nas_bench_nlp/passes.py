@@ -63,7 +63,7 @@ class PackedPasses:
         if len(encoders) != 1:
             raise ValueError("a pack's models must share one embedding (build them with one RNNModelBuilder)")
         self.models, self.tokens, self.needs, self.noise_seed = list(models), tokens, needs, noise_seed
-        self.schedule = PackSchedule([m.cells[0] for m in self.models])
+        self.schedule = PackSchedule([m.recipe for m in self.models])
         self.members = [RNNPasses() for _ in self.models]
         layers = arguments(needs, HIDDEN)
         want_grad = bool(needs & GRADIENT_NEEDS)
@@ -192,11 +192,12 @@ def recorded_hiddens(records: list) -> list[torch.Tensor]:
 
 
 def hidden_saliency(hiddens: list[torch.Tensor], grads, device) -> float:
-    total = torch.zeros((), dtype=torch.float64, device=device)
-    for h, g in zip(hiddens, grads):
-        if g is not None:
-            total += (h.detach() * g).abs().sum(dtype=torch.float64)
-    return float(total)
+    """sum |h * dh| over the recorded hidden states (in float64), all steps and layers in one product."""
+    pairs = [(h.detach(), g) for h, g in zip(hiddens, grads) if g is not None]
+    if not pairs:
+        return 0.0
+    product = torch.cat([h.reshape(-1) for h, _ in pairs]) * torch.cat([g.reshape(-1) for _, g in pairs])
+    return float(product.abs().sum(dtype=torch.float64))
 
 
 def activation_codes(recipe, records: list) -> list[torch.Tensor]:

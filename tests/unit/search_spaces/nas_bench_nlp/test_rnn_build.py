@@ -35,15 +35,17 @@ def test_weights_follow_the_benchmark_distributions_and_leave_the_global_generat
         assert values.abs().max() <= bound and values.abs().max() > 0.9 * bound
 
 
-def test_a_parameter_does_not_depend_on_the_other_parameters(tiny_rnn_space):
-    """Each parameter's stream is its name's: the same node weight in two different cells has the same values."""
+def test_a_cell_does_not_depend_on_the_other_layers_or_the_architecture_around_it(tiny_rnn_space):
+    """A layer's cell draws from its own stream: the same recipe's layer-2 cell has the same weights whatever the
+    seed's other draws, and a different recipe's cells start from the same stream values."""
     from tfnas.search_spaces.nas_bench_nlp import Recipe
 
     small = Recipe.from_json({"h_new_0": {"op": "linear", "input": ["x", "h_prev_0"]}})
     large = Recipe.from_json({"h_new_0": {"op": "linear", "input": ["x", "h_prev_0"]},
                               "z": {"op": "linear", "input": ["x", "h_new_0"]}, "h_new_1": {"op": "activation_tanh", "input": ["z"]}})
     a, b = (tiny_rnn_space.build_model(r, seed=0) for r in (small, large))
-    assert torch.equal(a.cells[1].weights["h_new_0__1"], b.cells[1].weights["h_new_0__1"])
+    assert torch.equal(a.cells[1].weights["h_new_0__0"], b.cells[1].weights["h_new_0__0"])  # the first weights drawn
+    assert not torch.equal(a.cells[1].weights["h_new_0__0"], a.cells[2].weights["h_new_0__0"][:, :24])
 
 
 def test_seed_none_draws_from_torchs_global_generator(tiny_rnn_space):
