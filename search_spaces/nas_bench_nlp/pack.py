@@ -3,12 +3,12 @@
 Scoring one NAS-Bench-NLP cell on a GPU is bound by kernel launches, not arithmetic: every node of the cell is a
 small kernel at every time step. A pack runs the cells of N architectures together, level by level of their node
 graphs: at each time step, all linear nodes of all N cells at one depth are one gather, one batched GEMM and one
-sum, and all nodes applying one elementwise op at that depth are one gather and one kernel, so a step costs about
-(depth x ops) launches whatever N is. Every projection of the cell input x (a linear's x term, also a repeated
+add per term position, and all nodes applying one elementwise op at that depth are one gather and one kernel, so a
+step costs about (depth x ops) launches whatever N is. Every projection of the cell input x (a linear's x term, also a repeated
 one) is computed for all steps at once, one GEMM per cell and layer, as `RecipeCell.forward` does.
 
-A linear node's value is its x projection (or its bias) plus the sum of its other terms, W_k @ input_k, each a
-GEMM of the batch (padded with zero terms to the group's widest node). The groups run in one fixed order (depth,
+A linear node's value is its x projection (or its bias) plus its other terms W_k @ input_k, added in input order.
+The groups run in one fixed order (depth,
 then op, then member, then the recipe's order), so each member's operations are created, and their gradients
 summed, in an order that does not depend on the other members: on the CPU a cell gives the same values bit for
 bit alone or in a pack of any size. Against `RecipeCell.forward` (which adds a linear's terms one by one) the
@@ -36,7 +36,6 @@ _ELEMENTWISE = {
 }
 _GROUP_ORDER = {op: rank for rank, op in enumerate(["linear", *_ELEMENTWISE])}
 _CPU_VECTOR = 64  # elements; a multiple of twice every CPU vector width torch uses (AVX-512: 2 x 16 floats)
-_ZERO = -1  # the slot of a padding term's input (zeros)
 
 
 def _vector_loop(fn, x: torch.Tensor) -> torch.Tensor:
@@ -52,13 +51,14 @@ def _vector_loop(fn, x: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class _Linears:
-    """The linear nodes of one depth: their x projection chunks (or biases) and their other terms, `width` each."""
+    """The linear nodes of one depth, most terms first: their x projection chunks (or biases) and their other terms,
+    listed by rank (every node's first term, then the second terms of the first `counts[1]` nodes, ...)."""
 
     out: list[int]
     bases: list[tuple[int, str, list[int]]]  # (member, node, its chunks of the member's x projection; [] = the bias)
-    sources: list[int]  # per node, `width` input slots (_ZERO: padding)
-    weights: list[tuple[int, str] | None]  # per term, (member, weight key) or None (padding)
-    width: int
+    sources: list[int]  # per term, its input slot
+    weights: list[tuple[int, str]]  # per term, (member, weight key)
+    counts: list[int]  # per rank, how many nodes have a term of that rank (a prefix of the nodes)
 
 
 @dataclass
@@ -118,22 +118,25 @@ class PackSchedule:
         return groups
 
     def _linears(self, members: list[tuple[int, str]], out: list[int]) -> _Linears:
-        terms = []
-        bases = []
+        """Nodes ordered by their number of terms (then member and recipe order, so each member's nodes keep one
+        relative order in any pack); a node's terms in input order, x left to the projection."""
+        nodes = []
         for member, name in members:
             keys = self.x_keys[member]
             xs = [keys.index(k) for k in _x_terms(self.recipes[member])[name]]
-            bases.append((member, name, xs))
             inputs = self.recipes[member].nodes[name].inputs
-            terms.append([(self.slot[member][s], (member, f"{name}__{p}")) for p, s in enumerate(inputs) if s != INPUT_X])
-        width = max(len(t) for t in terms)
-        padded = [t + [(_ZERO, None)] * (width - len(t)) for t in terms]
-        return _Linears(out, bases, [s for t in padded for s, _ in t], [w for t in padded for _, w in t], width)
+            terms = [(self.slot[member][s], (member, f"{name}__{p}")) for p, s in enumerate(inputs) if s != INPUT_X]
+            nodes.append((member, name, xs, terms, self.slot[member][name]))
+        nodes.sort(key=lambda node: -len(node[3]))  # stable: member and recipe order within one count
+        counts = [sum(len(node[3]) > rank for node in nodes) for rank in range(len(nodes[0][3]))]
+        ranked = [node[3][rank] for rank in range(len(counts)) for node in nodes[: counts[rank]]]
+        return _Linears([node[4] for node in nodes], [node[:3] for node in nodes], [s for s, _ in ranked],
+                        [w for _, w in ranked], counts)
 
 
 def _x_projections(schedule: PackSchedule, cells, inputs) -> list:
-    """Per member, T x B x k x H: each of its x terms for every step (with the biases of the linears whose first
-    input x is), one GEMM as `RecipeCell.forward` computes the first x terms."""
+    """Per member, its k x terms for every step (each T x B x H, with the biases of the linears whose first input x is),
+    one GEMM as `RecipeCell.forward` computes the first x terms."""
     out = []
     for member, (cell, x) in enumerate(zip(cells, inputs)):
         keys = schedule.x_keys[member]
@@ -150,7 +153,7 @@ def _x_projections(schedule: PackSchedule, cells, inputs) -> list:
             biases.append(zero if name is None else cell.biases[name])
         b_x = torch.cat(biases, 0)
         projection = torch.addmm(b_x, x.reshape(steps * batch, -1), w_x.t())
-        out.append(projection.view(steps, batch, len(keys), cell.hidden_size))
+        out.append(projection.view(steps, batch, len(keys), cell.hidden_size).unbind(2))  # see _bases: unbind, not index
     return out
 
 
@@ -163,32 +166,24 @@ def _bases(group: _Linears, cells, projections, steps: int, batch: int) -> tuple
         if not chunks:
             parts.append(cell.biases[name].expand(steps, batch, cell.hidden_size))
             continue
-        value = projections[member][:, :, chunks[0]]
+        value = projections[member][chunks[0]]
         for extra in chunks[1:]:  # a linear listing x more than once
-            value = value + projections[member][:, :, extra]
+            value = value + projections[member][extra]
         parts.append(value)
     stacked = parts[0].unsqueeze(1) if len(parts) == 1 else torch.stack(parts, 1)
     return stacked.unbind(0)
 
 
 def _prepared(schedule: PackSchedule, cells, inputs) -> list:
-    """Per group, its stacked weights (transposed; zeros for padding) and, for linear groups, its bases per step."""
+    """Per group, its stacked (transposed) weights and, for linear groups, its bases per step."""
     steps, batch = inputs[0].shape[:2]
     projections = _x_projections(schedule, cells, inputs)
     work: list = []
     for level in schedule.levels:
         for group in level:
             if isinstance(group, _Linears):
-                zero = None
-                weights = []
-                for entry in group.weights:
-                    if entry is None:
-                        hidden = cells[0].hidden_size
-                        zero = torch.zeros(hidden, hidden, device=inputs[0].device, dtype=inputs[0].dtype) if zero is None else zero
-                        weights.append(zero)
-                    else:
-                        weights.append(cells[entry[0]].weights[entry[1]].t())
-                work.append((group, torch.stack(weights), _bases(group, cells, projections, steps, batch)))
+                weights = torch.stack([cells[m].weights[k].t() for m, k in group.weights])
+                work.append((group, weights, _bases(group, cells, projections, steps, batch)))
             else:
                 work.append((group, None, None))
     return work
@@ -203,16 +198,13 @@ def run_layer(schedule: PackSchedule, cells, inputs, record: bool = False):
     steps, batch = inputs[0].shape[:2]
     work = _prepared(schedule, cells, inputs)
     zero = torch.zeros(batch, cells[0].hidden_size, device=inputs[0].device, dtype=inputs[0].dtype)
-    env: list = [zero] * schedule.size + [zero]  # env[_ZERO] is the padding terms' input
+    env: list = [zero] * schedule.size  # the h_prev_j of the first step
     outputs: list[list] = [[] for _ in cells]
     logs = [[] for _ in cells] if record else None
     for t in range(steps):
         for group, weights, bases in work:
             if isinstance(group, _Linears):
-                products = torch.bmm(_gather(env, group.sources), weights)
-                if group.width > 1:
-                    products = products.view(len(group.out), group.width, batch, -1).sum(1)
-                values = bases[t] + products
+                values = _linears(group, env, weights, bases[t])
             else:
                 values = _ELEMENTWISE[group.op](*(_gather(env, slots) for slots in group.operands))
             for slot, value in zip(group.out, values.unbind(0)):
@@ -220,6 +212,16 @@ def run_layer(schedule: PackSchedule, cells, inputs, record: bool = False):
         _advance(schedule, env, outputs, logs)
     states = [tuple(env[schedule.slot[m][h_prev(j)]] for j in range(r.hidden_tuple_size)) for m, r in enumerate(schedule.recipes)]
     return [torch.stack(out) for out in outputs], states, logs
+
+
+def _linears(group: _Linears, env: list, weights: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+    """n x B x H: every node's base plus its terms, added in input order (rank by rank, on a prefix of the nodes)."""
+    first, *rest = torch.bmm(_gather(env, group.sources), weights).split(group.counts)  # split, not slices: one backward
+    values = base + first
+    for more in rest:
+        count = more.size(0)
+        values = values + more if count == len(values) else torch.cat([values[:count] + more, values[count:]])
+    return values
 
 
 def _gather(env: list, slots: list[int]) -> torch.Tensor:

@@ -23,6 +23,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--archs", type=int, default=32, help="the first N labelled architectures of the space's benchmark")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     p.add_argument("--rounds", type=int, default=3, help="with --eval-batch: rounds, each scoring every configuration once")
+    p.add_argument("--count-kernels", action="store_true",
+                   help="with --eval-batch: also count the operators dispatched per architecture (each a kernel launch on a GPU)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--space-json", default="{}", help="JSON keyword arguments of the space (sizes, presets)")
@@ -54,7 +56,7 @@ def main(argv=None) -> int:
     try:
         device = str(resolve_device(args.device))
     except ConfigError as err:
-        raise ConfigError("--device", str(err).partition(": ")[2]) from None
+        raise ConfigError("--device", str(err).partition(": ")[2].replace("device=", "--device ")) from None
     if args.threads:
         torch.set_num_threads(args.threads)
     space = SPACES.get(args.space)(**space_kwargs)
@@ -63,7 +65,7 @@ def main(argv=None) -> int:
         report = bench_packs.bench_build_time(space, archs, device, args.seed)
     else:
         metrics = [build_metric(n) for n in metric_names(args.metrics, args.space)]
-        report = bench_packs.bench_eval_batch(space, metrics, archs, sizes, device, args.rounds, args.seed)
+        report = bench_packs.bench_eval_batch(space, metrics, archs, sizes, device, args.rounds, args.seed, kernels=args.count_kernels)
     print(report)
     if args.out:
         from pathlib import Path

@@ -43,9 +43,32 @@ def labelled(space, count: int) -> list:
     return [arch for _, arch in pool[:count]]
 
 
+def count_kernels(work: Callable[[], object]) -> int:
+    """How many operators `work` dispatches that compute something (views and allocations left out): on a GPU each
+    is at least one kernel launch, so on the CPU this counts the launches a GPU run would make."""
+    from torch.utils._python_dispatch import TorchDispatchMode  # torch's dispatch-level hook (no public equivalent)
+
+    class Counter(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if not func.is_view and func.overloadpacket.__name__ not in NO_KERNEL:
+                Counter.count += 1
+            return func(*args, **(kwargs or {}))
+
+    with Counter():
+        work()
+    return Counter.count
+
+
+NO_KERNEL = frozenset({"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "lift_fresh", "detach",
+                       "_local_scalar_dense", "sym_size", "sym_stride", "sym_numel", "is_same_size"})
+
+
 def bench_eval_batch(space, metrics: Sequence, archs: Sequence, sizes: Sequence[int], device: str = "cpu",
-                     rounds: int = 3, seed: int = 0, log=sys.stderr) -> str:
-    """The report of `tfnas bench --eval-batch` (see the module docstring)."""
+                     rounds: int = 3, seed: int = 0, log=sys.stderr, kernels: bool = False) -> str:
+    """The report of `tfnas bench --eval-batch` (see the module docstring); with `kernels`, also the operators
+    dispatched per architecture (count_kernels), counted in one more pass over the first max(sizes) architectures."""
     from tfnas.metrics import Scorer
 
     clock = _timer(device)
@@ -67,16 +90,24 @@ def bench_eval_batch(space, metrics: Sequence, archs: Sequence, sizes: Sequence[
             scores.setdefault(name, evaluations)
             print(f"round {r + 1}/{rounds}: {name} {len(archs) / seconds[name][-1]:.2f} archs/s", file=log, flush=True)
     reference = statistics.median(seconds["one at a time"])
+    counted = {}
+    if kernels:
+        first = archs[: max(sizes)]
+        counted["one at a time"] = count_kernels(lambda: [single(a) for a in first]) / len(first)
+        for size in sizes:
+            counted[f"eval_batch={size}"] = count_kernels(
+                lambda size=size: [batched.score_many(first[i: i + size]) for i in range(0, len(first), size)]) / len(first)
     rows = []
     for name in names:
         median = statistics.median(seconds[name])
         rows.append([name, f"{len(archs) / median:.2f}", f"{1000 * median / len(archs):.1f}", f"{reference / median:.2f}",
-                     _agreement(scores["one at a time"], scores[name])])
+                     _agreement(scores["one at a time"], scores[name])] + ([f"{counted[name]:.0f}"] if kernels else []))
     head = (f"# tfnas bench --space {space.name} --eval-batch {','.join(map(str, sizes))}: {len(archs)} labelled architectures, "
             f"{len(metrics)} metric(s) ({', '.join(m.key for m in metrics)}), device {device}, packs "
             f"{'on' if batched.pack else 'off (the space does not pack these needs)'}")
-    return "\n".join([head, _machine_line(device, rounds), "",
-                      table(["scoring", "archs/s", "ms/arch", "speed-up over one at a time", "scores vs one at a time"], rows)])
+    columns = ["scoring", "archs/s", "ms/arch", "speed-up over one at a time", "scores vs one at a time"]
+    columns += ["operators dispatched per arch (GPU kernel launches)"] if kernels else []
+    return "\n".join([head, _machine_line(device, rounds), "", table(columns, rows)])
 
 
 def _agreement(reference: list, evaluations: list) -> str:
