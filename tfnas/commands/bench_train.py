@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     try:
         device = str(resolve_device(args.device))
     except ConfigError as err:
-        raise ConfigError("--device", str(err).partition(": ")[2]) from None
+        raise ConfigError("--device", str(err).partition(": ")[2].replace("device=", "--device ")) from None
     if args.threads:
         torch.set_num_threads(args.threads)
     from tfnas.search_spaces.nas_bench_nlp import load_recipes
