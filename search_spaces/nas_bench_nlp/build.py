@@ -24,15 +24,17 @@ from tfnas.seeded_init import uniform_
 EMBEDDING_RANGE = 0.1
 
 
+@torch.no_grad()
 def init_cell_(cell, seed: int, layer: int) -> None:
     """Draw a recipe cell's weights and biases in one go from the stream of its layer ("cells.<layer>"): one flat
-    tensor on the cell's device, of which the parameters become views (one random kernel per cell, not one per
-    parameter: on a GPU each is a launch, and a model has dozens)."""
+    tensor on the cell's device, copied into the parameters by one multi-tensor copy (on a GPU two launches per
+    cell, not one per parameter: a model has dozens). The parameters keep storages of their own (safetensors
+    refuses to save tensors that share one)."""
     bound = 1.0 / math.sqrt(cell.hidden_size)
     params = list(cell.parameters())
     flat = torch.empty(sum(p.numel() for p in params), device=params[0].device, dtype=params[0].dtype)
     uniform_(flat, -bound, bound, seed, f"cells.{layer}")
-    nn.utils.vector_to_parameters(flat, params)
+    torch._foreach_copy_(params, [chunk.view_as(p) for chunk, p in zip(flat.split([p.numel() for p in params]), params)])
 
 
 class RNNModelBuilder:
