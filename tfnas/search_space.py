@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Generic, Iterable, TypeVar
+from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -75,6 +75,14 @@ class SearchSpace(ABC, Generic[Arch]):
     def build_model(self, arch: Arch, seed: int | None = None, device: str | torch.device = "cpu") -> nn.Module:
         """The untrained network for `arch`; with a seed, the same seed gives the same weights."""
 
+    def model_builder(self, seed: int, device: str | torch.device = "cpu") -> Callable[[Arch], nn.Module]:
+        """A function from an architecture to its untrained model, equal to `build_model(arch, seed, device)`.
+
+        A scorer calls this once and the function once per architecture: a space builds the parts every
+        architecture shares (a word embedding, a tied decoder) here, once, on `device`, and per call only
+        the rest. Default: `build_model` each time."""
+        return lambda arch: self.build_model(arch, seed=seed, device=device)
+
     @abstractmethod
     def metric_batch(self, device: str | torch.device = "cpu") -> Any:
         """The minibatch training-free metrics score models on (fixed for the space's config)."""
@@ -89,6 +97,16 @@ class SearchSpace(ABC, Generic[Arch]):
     def probe(self, model: nn.Module, batch: Any, needs: Iterable[str]) -> Any:
         """Run the passes the metrics need (`needs`: the union of their requirements) and return
         an object the metrics read. One forward (and backward, if needed) serves all of them."""
+
+    def packs(self, needs: Iterable[str]) -> bool:
+        """Whether `probe_many` probes several models in one pass for `needs` (a pack); default: no."""
+        return False
+
+    def probe_many(self, models: Sequence[nn.Module], batch: Any, needs: Iterable[str]) -> list:
+        """One probe per model, each serving what `probe(model, batch, needs)` serves with the same values
+        (to float rounding). A space that `packs` runs the passes of all the models at once; default: one
+        probe per model."""
+        return [self.probe(model, batch, needs) for model in models]
 
     # -- what the space brings besides models -------------------------------------------
     def trainer_class(self):
@@ -201,11 +219,20 @@ class SpaceWrapper(SearchSpace):
     def build_model(self, arch, seed=None, device="cpu"):
         return self.inner.build_model(arch, seed=seed, device=device)
 
+    def model_builder(self, seed, device="cpu"):
+        return self.inner.model_builder(seed, device)
+
     def metric_batch(self, device="cpu"):
         return self.inner.metric_batch(device)
 
     def probe(self, model, batch, needs):
         return self.inner.probe(model, batch, needs)
+
+    def packs(self, needs):
+        return self.inner.packs(needs)
+
+    def probe_many(self, models, batch, needs):
+        return self.inner.probe_many(models, batch, needs)
 
     def benchmark(self):
         return self.inner.benchmark()

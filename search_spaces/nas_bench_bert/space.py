@@ -17,7 +17,9 @@ from tfnas.search_spaces.nas_bench_bert.model import FlexiBertConfig, FlexiBertM
 from tfnas.search_spaces.nas_bench_bert.model_options import check_bert_model
 from tfnas.search_spaces.nas_bench_bert.probe import BertProbe
 from tfnas.data.text_file import DEFAULT_CORPUS_MB, megabytes
+from tfnas.search_spaces.nas_bench_bert.build import BertModelBuilder
 from tfnas.errors import ConfigError, InvalidArchitecture
+from tfnas.seeded_init import resolve_seed
 
 # Metric minibatch presets: "full" is the paper's 128 sequences x 512 tokens; "fast" ranks
 # architectures like it (Spearman >= 0.95 per metric, scripts/bench_metrics_bert.py) at a
@@ -176,11 +178,19 @@ class NasBenchBertSpace(SearchSpace[BertArch]):
         return FlexiBertConfig.from_arch(arch, **{**extra, **self.model_kwargs})
 
     def build_model(self, arch: BertArch, seed: int | None = None, device: str | torch.device = "cpu"):
-        if not isinstance(arch, BertArch):
-            raise InvalidArchitecture(f"expected a BertArch, got {type(arch).__name__}; parse JSON with space.from_json")
-        if seed is not None:
-            torch.manual_seed(seed)
-        return FlexiBertModel(self.config(arch)).to(device)
+        """A fresh full build: the builder of `model_builder` applied once (the same weights, bit for bit)."""
+        return self.model_builder(resolve_seed(seed), device)(arch)
+
+    def model_builder(self, seed: int, device: str | torch.device = "cpu"):
+        """Builds the embeddings once (the projection once per width), on `device`; then per architecture its layers."""
+        builder = BertModelBuilder(seed, device)
+
+        def build(arch: BertArch) -> FlexiBertModel:
+            if not isinstance(arch, BertArch):
+                raise InvalidArchitecture(f"expected a BertArch, got {type(arch).__name__}; parse JSON with space.from_json")
+            return builder(self.config(arch))
+
+        return build
 
     def metric_batch(self, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
         if self.corpus_path or self.tokenizer_path:

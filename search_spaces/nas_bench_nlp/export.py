@@ -18,6 +18,7 @@ from safetensors.torch import load_file, load_model
 import tfnas.search_spaces.nas_bench_nlp.configuration_nas_bench_nlp as configuration_nas_bench_nlp
 import tfnas.search_spaces.nas_bench_nlp.modeling_nas_bench_nlp as modeling_nas_bench_nlp
 import tfnas.search_spaces.nas_bench_nlp.recipe_cell as recipe_cell
+from tfnas.search_spaces.nas_bench_nlp.build import RNNModelBuilder
 from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
 from tfnas.search_spaces.nas_bench_nlp.recipe import Recipe
 
@@ -69,8 +70,6 @@ def word_tokenizer(word2idx: dict[str, int]):
 def export_rnn(space, arch, out: Path, checkpoint: Path | None, seed: int, model_kwargs: dict | None = None) -> dict:
     """Write the folder; weights from a short-training checkpoint (with the model sizes it was trained at,
     `model_kwargs`) or, without one, the seeded initialisation the search scored."""
-    import torch
-
     from tfnas.export import imports_tfnas
     from tfnas.search_spaces.nas_bench_nlp.modeling_nas_bench_nlp import NasBenchNLPForCausalLM
 
@@ -78,8 +77,7 @@ def export_rnn(space, arch, out: Path, checkpoint: Path | None, seed: int, model
     out.mkdir(parents=True, exist_ok=True)
     kwargs = {**space.model_kwargs, **(model_kwargs or {})}
     corpus = space.corpus
-    torch.manual_seed(seed)
-    model = RNNLanguageModel(arch, corpus.vocab_size, **kwargs)
+    model = RNNModelBuilder(corpus.vocab_size, kwargs, seed, "cpu")(arch)
     if checkpoint is not None:
         load_model(model, str(checkpoint / WEIGHTS))
     hf_model = NasBenchNLPForCausalLM(hf_config(arch, corpus.word2idx, kwargs))

@@ -31,24 +31,38 @@ class RNNLanguageModel(nn.Module):
         dropoute: float = 0.0,
         wdrop: float = 0.1,
         tie_weights: bool = True,
+        *,
+        shared: tuple[nn.Embedding, nn.Linear] | None = None,
+        device=None,
     ):
+        """`shared`: the (encoder, decoder) to use, built and initialised by the caller, who then also draws the
+        cells' weights: the cells are allocated on `device` and left uninitialised
+        (tfnas.search_spaces.nas_bench_nlp.build). Without it, every part is made here with torch's default
+        initialisation from the global generator."""
         super().__init__()
         self.recipe = recipe
         self.emsize, self.nhid, self.nlayers = emsize, nhid, nlayers
         self.dropoute = dropoute
-        self.encoder = nn.Embedding(vocab_size, emsize)
         sizes = [emsize] + [nhid] * (nlayers - 1) + [emsize if tie_weights else nhid]
+        if shared is None:
+            self.encoder = nn.Embedding(vocab_size, emsize, device=device)
+        else:
+            self.encoder = shared[0]
         self.cells = nn.ModuleList(
-            RecipeCell(recipe, sizes[layer], sizes[layer + 1], weight_drop=wdrop) for layer in range(nlayers)
+            RecipeCell(recipe, sizes[layer], sizes[layer + 1], weight_drop=wdrop, device=device, initialise=shared is None)
+            for layer in range(nlayers)
         )
-        self.decoder = nn.Linear(sizes[-1], vocab_size)
-        if tie_weights:
-            self.decoder.weight = self.encoder.weight
+        if shared is None:
+            self.decoder = nn.Linear(sizes[-1], vocab_size, device=device)
+            if tie_weights:
+                self.decoder.weight = self.encoder.weight
+            nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
+            nn.init.zeros_(self.decoder.bias)
+        else:
+            self.decoder = shared[1]
         self.input_dropout = LockedDropout(dropouti)
         self.hidden_dropout = LockedDropout(dropouth)
         self.output_dropout = LockedDropout(dropout)
-        nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
-        nn.init.zeros_(self.decoder.bias)
 
     def embed(self, tokens: torch.Tensor) -> torch.Tensor:
         weight = self.encoder.weight

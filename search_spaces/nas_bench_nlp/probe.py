@@ -23,7 +23,9 @@ passes the requirements need:
 
 Pass plan: one forward (with a graph only if a gradient is needed) serves hidden states,
 activation codes, the jacobian, saliency and hidden saliency; the jacobian (cotangent ones) and
-the saliencies (cotangent y) are two backward passes over that one graph.
+the saliencies (cotangent y) are two backward passes over that one graph. The passes run in
+tfnas.search_spaces.nas_bench_nlp.passes, for one model or for a pack of several at once
+(`probe_many`): a model's values do not depend on how many are probed with it.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from tfnas.probe import HIDDEN, JACOBIAN_NOISE, Probe, arguments, check_needs
 from tfnas.probe.kernels import ActivationKernelMixin
 from tfnas.probe.lm_pass import LMProbeMixin, run_lm_pass, wants_lm_pass
 import tfnas.search_spaces.nas_bench_nlp.lm_probe as lm_probe
-from tfnas.search_spaces.nas_bench_nlp.recipe import ACTIVATIONS, h_new
+from tfnas.search_spaces.nas_bench_nlp.passes import PackedPasses, RNNPasses
 
 
 def check_layers(needs, nlayers: int) -> None:
@@ -47,105 +49,29 @@ def check_layers(needs, nlayers: int) -> None:
 
 
 class RNNProbe(LMProbeMixin, ActivationKernelMixin, Probe):
-    """The RNN space's probe: serves the kinds whose methods it has (see `Probe.provides`)."""
+    """The RNN space's probe: serves the kinds whose methods it has (see `Probe.provides`).
 
-    def __init__(self, model, tokens: torch.Tensor, needs: Iterable[str], noise_seed: int = 0):
+    `passes`: this model's results of the passes, computed with other models' in one pack (`probe_many`);
+    without them the probe runs the passes for its model alone. The LM pass always runs per model.
+    """
+
+    def __init__(self, model, tokens: torch.Tensor, needs: Iterable[str], noise_seed: int = 0, passes: RNNPasses | None = None):
         super().__init__(needs)
         self.model = model
         self.tokens = tokens
         self.noise_seed = noise_seed
         check_needs(self.needs, self.provides(), "rnn")
         check_layers(self.needs, model.nlayers)
-        layers = arguments(self.needs, HIDDEN)
-        amplitudes = arguments(self.needs, JACOBIAN_NOISE)
-        self._layer_outputs: list[torch.Tensor] = []
-        self._codes: list[torch.Tensor] | None = None
-        self._jacobian: torch.Tensor | None = None
-        self._noised: dict[float, torch.Tensor] = {}
-        self._saliency: list[torch.Tensor] | None = None
-        self._hidden_saliency: float | None = None
-
-        want_grad = bool(self.needs & {"jacobian", "saliency", "hidden_saliency"})
-        if want_grad or "activation_codes" in self.needs:
-            self._full_pass(want_grad)
-        elif layers:
-            with torch.no_grad():
-                self._layer_outputs, _ = model.run_layers(model.embed(tokens), upto=max(layers))
-        if amplitudes:
-            self._noise_passes(sorted(amplitudes))
+        if passes is None:
+            (passes,) = PackedPasses([model], tokens, self.needs, noise_seed).members
+        self._layer_outputs = passes.layer_outputs
+        self._codes = passes.codes
+        self._jacobian = passes.jacobian
+        self._noised = passes.noised
+        self._saliency = passes.saliency
+        self._hidden_saliency = passes.hidden_saliency
         if wants_lm_pass(self.needs):
             self._lm = run_lm_pass(lm_probe.lm_layers(model), lm_probe.chunk_passes(model, tokens), self.needs)
-
-    # -- passes --------------------------------------------------------------------------
-    def _full_pass(self, want_grad: bool) -> None:
-        model, needs = self.model, self.needs
-        want_sal = bool(needs & {"saliency", "hidden_saliency"})
-        keep_records = bool(needs & {"activation_codes", "hidden_saliency"})
-        records: list | None = [] if keep_records else None
-        with torch.set_grad_enabled(want_grad):
-            embedded = model.embed(self.tokens)  # in the graph of the tied encoder/decoder weight
-            outputs, _ = model.run_layers(embedded, records=records)
-        y = outputs[-1]
-        self._layer_outputs = [o.detach() for o in outputs]
-        if "activation_codes" in needs:
-            self._codes = self._activation_codes(records)
-        if "jacobian" in needs:
-            (grad,) = torch.autograd.grad(y, embedded, torch.ones_like(y), retain_graph=want_sal)
-            self._jacobian = _rows(grad)
-        if want_sal:
-            weights = self._saliency_weights() if "saliency" in needs else []
-            hiddens = self._recorded_hiddens(records) if "hidden_saliency" in needs else []
-            grads = torch.autograd.grad(y, weights + hiddens, y.detach(), allow_unused=True)
-            if "saliency" in needs:
-                self._saliency = [
-                    (w.detach() * g).abs() if g is not None else torch.zeros_like(w)
-                    for w, g in zip(weights, grads[: len(weights)])
-                ]
-            if "hidden_saliency" in needs:
-                total = torch.zeros((), dtype=torch.float64, device=y.device)
-                for h, g in zip(hiddens, grads[len(weights):]):
-                    if g is not None:
-                        total += (h.detach() * g).abs().sum(dtype=torch.float64)
-                self._hidden_saliency = float(total)
-
-    def _noise_passes(self, amplitudes: list[float]) -> None:
-        model = self.model
-        with torch.no_grad():
-            clean = model.embed(self.tokens)
-            variance = clean.var(dim=1, unbiased=False, keepdim=True)  # over the batch, as published
-            generator = torch.Generator(device=clean.device).manual_seed(self.noise_seed)
-            eps = torch.randn(clean.shape, generator=generator, device=clean.device, dtype=clean.dtype)
-        for amplitude in amplitudes:
-            noisy = (clean + amplitude * variance * eps).requires_grad_(True)
-            with torch.enable_grad():
-                outputs, _ = model.run_layers(noisy)
-                (grad,) = torch.autograd.grad(outputs[-1], noisy, torch.ones_like(outputs[-1]))
-            self._noised[amplitude] = _rows(grad)
-
-    def _saliency_weights(self) -> list[torch.Tensor]:
-        """Recurrent weight matrices (every linear node's weights but the first input's) and the decoder."""
-        weights = []
-        for cell in self.model.cells:
-            for name in cell.recipe.order:
-                node = cell.recipe.nodes[name]
-                if node.op == "linear":
-                    weights.extend(cell.weights[f"{name}__{pos}"] for pos in range(1, len(node.inputs)))
-        weights.append(self.model.decoder.weight)
-        return weights
-
-    def _recorded_hiddens(self, records: list) -> list[torch.Tensor]:
-        """h_prev_0 entering every step after the first (the first is the constant zero state)."""
-        out = h_new(0)
-        return [step[out] for layer in records for step in layer[:-1]]
-
-    def _activation_codes(self, records: list) -> list[torch.Tensor]:
-        names = [n for n in self.model.recipe.order if self.model.recipe.nodes[n].op in ACTIVATIONS]
-        codes = []
-        for layer in records:
-            for name in names:
-                stacked = torch.stack([step[name].detach() for step in layer]) > 0  # T x B x H
-                codes.extend(stacked.to(torch.float32).unbind(0))
-        return codes
 
     # -- what metrics read (the kinds' Protocols, tfnas.probe.kinds) --------------------------
     def hidden_states(self, layer: int) -> torch.Tensor:
@@ -188,6 +114,9 @@ class RNNProbe(LMProbeMixin, ActivationKernelMixin, Probe):
         return int(self.model.decoder.out_features)
 
 
-def _rows(grad: torch.Tensor) -> torch.Tensor:
-    """T x B x E gradient -> B x (T*E): one row per sequence."""
-    return grad.detach().transpose(0, 1).reshape(grad.size(1), -1)
+def probe_many(models, tokens: torch.Tensor, needs: Iterable[str], noise_seed: int = 0) -> list[RNNProbe]:
+    """One RNNProbe per model, the passes run once for all of them (models of one RNNModelBuilder)."""
+    for model in models:
+        check_layers(needs, model.nlayers)
+    passes = PackedPasses(models, tokens, set(needs), noise_seed).members
+    return [RNNProbe(model, tokens, needs, noise_seed, passes=p) for model, p in zip(models, passes)]

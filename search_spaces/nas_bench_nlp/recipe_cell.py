@@ -98,7 +98,10 @@ class _LinearPlan:
 class RecipeCell(nn.Module):
     """One recurrent layer whose step function is a NAS-Bench-NLP recipe."""
 
-    def __init__(self, recipe, input_size: int, hidden_size: int, weight_drop: float = 0.0):
+    def __init__(self, recipe, input_size: int, hidden_size: int, weight_drop: float = 0.0, *, device=None,
+                 initialise: bool = True):
+        """`device`: where the parameters are allocated; `initialise=False` leaves them uninitialised, for a caller
+        that draws them itself."""
         super().__init__()
         self.recipe = recipe
         self.input_size = input_size
@@ -119,7 +122,7 @@ class RecipeCell(nn.Module):
             for position, source in enumerate(node.inputs):
                 key = f"{name}__{position}"
                 in_size = input_size if source == INPUT_X else hidden_size
-                self.weights[key] = nn.Parameter(torch.empty(hidden_size, in_size))
+                self.weights[key] = nn.Parameter(torch.empty(hidden_size, in_size, device=device))
                 if source == INPUT_X and x_slot is None:
                     x_slot = len(x_readers)
                     x_readers.append(name)
@@ -131,11 +134,12 @@ class RecipeCell(nn.Module):
                     self._prev_keys[j].append(key)
                 else:  # an inner node, or a repeated x
                     inner.append((source, key))
-            self.biases[name] = nn.Parameter(torch.empty(hidden_size))
+            self.biases[name] = nn.Parameter(torch.empty(hidden_size, device=device))
             plans.append(_LinearPlan(name, x_slot, tuple(prev_slots), tuple(inner)))
         self._plans = {plan.name: plan for plan in plans}
         self._x_bias_names = x_readers
-        self.reset_parameters()
+        if initialise:
+            self.reset_parameters()
 
     def reset_parameters(self) -> None:
         bound = 1.0 / math.sqrt(self.hidden_size)
@@ -171,22 +175,20 @@ class RecipeCell(nn.Module):
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         """Run the cell over `inputs` (T x B x input_size); return outputs (T x B x hidden) and the last state.
 
-        If `record` is a list, the value of every node at every step is appended to it as a
-        dict (used by metrics that look inside the cell).
+        A scan of `step` over time (or of its compiled form, after `compile_step`). If `record` is a list, the
+        value of every node at every step is appended to it as a dict (used by metrics that look inside the cell).
         """
         steps, batch, _ = inputs.shape
-        hidden = self.hidden_size
         if state is None:
             state = self.init_state(batch, inputs.device, inputs.dtype)
-        recipe = self.recipe
-        x_chunks = None
+        x_chunks: list = [None] * steps
         if self._x_keys:
             w_x = torch.cat([self.weights[k] for k in self._x_keys], 0)
             b_x = torch.cat([self.biases[n] for n in self._x_bias_names], 0)
             x_proj = torch.addmm(b_x, inputs.reshape(steps * batch, -1), w_x.t())
             # unbind (not indexing) per step and node: its backward stacks all slices once, where
             # indexing would allocate and zero a full T x B x n x H gradient for every slice.
-            x_chunks = [step.unbind(1) for step in x_proj.view(steps, batch, len(self._x_keys), hidden).unbind(0)]
+            x_chunks = [step.unbind(1) for step in x_proj.view(steps, batch, len(self._x_keys), self.hidden_size).unbind(0)]
         w_prev = {
             j: self._maybe_drop(torch.cat([self.weights[k] for k in keys], 0)).t()
             for j, keys in self._prev_keys.items()
@@ -197,34 +199,55 @@ class RecipeCell(nn.Module):
             for plan in self._plans.values()
             for _, key in plan.inner_inputs
         }
+        step = self._compiled_step or self.step
         outputs = []
-        for t in range(steps):
-            env: dict[str, torch.Tensor] = {h_prev(j): s for j, s in enumerate(state)}
-            env[INPUT_X] = inputs[t]  # read directly only by a linear that lists x twice
-            prev_proj = {j: (env[h_prev(j)] @ w).view(batch, -1, hidden).unbind(1) for j, w in w_prev.items()}
-            for name in recipe.order:
-                node = recipe.nodes[name]
-                if node.op == "linear":
-                    env[name] = self._linear(self._plans[name], env, x_chunks, t, prev_proj, inner_weights)
-                elif node.op in _ACTIVATIONS:
-                    env[name] = _ACTIVATIONS[node.op](env[node.inputs[0]])
-                elif node.op == "elementwise_sum":
-                    env[name] = env[node.inputs[0]] + env[node.inputs[1]]
-                elif node.op == "elementwise_prod":
-                    env[name] = env[node.inputs[0]] * env[node.inputs[1]]
-                else:  # blend
-                    a, b, c = (env[i] for i in node.inputs)
-                    env[name] = torch.lerp(c, b, a)  # a*b + (1-a)*c
-            state = tuple(env[h_new(j)] for j in range(recipe.hidden_tuple_size))
+        for x, chunks in zip(inputs.unbind(0), x_chunks):  # x: read directly only by a linear that lists x twice
+            env = step(x, chunks, state, w_prev, inner_weights)
+            state = tuple(env[h_new(j)] for j in range(self.recipe.hidden_tuple_size))
             outputs.append(state[0])
             if record is not None:
                 record.append(env)
         return torch.stack(outputs), state
 
-    def _linear(self, plan: _LinearPlan, env, x_chunks, t, prev_proj, inner_weights) -> torch.Tensor:
+    _compiled_step = None
+
+    def compile_step(self, mode: str | None = "default") -> None:
+        """Run `step` through torch.compile from now on (None: eagerly again).
+
+        One time step is a chain of small kernels (a GEMM per hidden input, then every node's elementwise op); the
+        compiler fuses the elementwise chains between the GEMMs. "default" mode: CUDA graphs ("reduce-overhead")
+        would record one graph per call site of the unrolled sequence and per truncated-BPTT length, and replaying
+        a step overwrites the outputs of the previous replay, which backward still needs.
+        """
+        self._compiled_step = None if mode is None else torch.compile(self.step, mode=mode, dynamic=False)
+
+    def step(self, x: torch.Tensor, x_chunks, state: tuple[torch.Tensor, ...], w_prev: dict, inner_weights: dict) -> dict:
+        """One time step: the value of every node (and of x and each h_prev_j) by name, from the step's input `x`
+        (B x input_size), its x projection chunks, the previous state and the (weight-dropped, transposed) weights."""
+        batch, hidden = x.size(0), self.hidden_size
+        env: dict[str, torch.Tensor] = {h_prev(j): s for j, s in enumerate(state)}
+        env[INPUT_X] = x
+        prev_proj = {j: (env[h_prev(j)] @ w).view(batch, -1, hidden).unbind(1) for j, w in w_prev.items()}
+        recipe = self.recipe
+        for name in recipe.order:
+            node = recipe.nodes[name]
+            if node.op == "linear":
+                env[name] = self._linear(self._plans[name], env, x_chunks, prev_proj, inner_weights)
+            elif node.op in _ACTIVATIONS:
+                env[name] = _ACTIVATIONS[node.op](env[node.inputs[0]])
+            elif node.op == "elementwise_sum":
+                env[name] = env[node.inputs[0]] + env[node.inputs[1]]
+            elif node.op == "elementwise_prod":
+                env[name] = env[node.inputs[0]] * env[node.inputs[1]]
+            else:  # blend
+                a, b, c = (env[i] for i in node.inputs)
+                env[name] = torch.lerp(c, b, a)  # a*b + (1-a)*c
+        return env
+
+    def _linear(self, plan: _LinearPlan, env, x_chunks, prev_proj, inner_weights) -> torch.Tensor:
         terms = []
         if plan.x_slot is not None:
-            terms.append(x_chunks[t][plan.x_slot])
+            terms.append(x_chunks[plan.x_slot])
         else:
             terms.append(self.biases[plan.name])
         terms.extend(prev_proj[j][slot] for j, slot in plan.prev_slots)

@@ -9,15 +9,17 @@ import torch
 
 from tfnas.search_space import SPACES, SearchSpace
 from tfnas.search_spaces.nas_bench_nlp.generator import generate, mutate, prune_dead
-from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
+from tfnas.search_spaces.nas_bench_nlp.build import RNNModelBuilder
 from tfnas.probe import check_needs
-from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe, check_layers
+import tfnas.search_spaces.nas_bench_nlp.passes as passes
+from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe, check_layers, probe_many
 from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, MAX_HIDDEN, MAX_NODES, Node, Recipe, h_new, h_prev
 from tfnas.search_spaces.nas_bench_nlp.shipped import data_path, load_ptb, load_recipes  # noqa: F401 (load_recipes: re-exported)
 from tfnas.search_spaces.nas_bench_nlp.size import check_rnn_size
 from tfnas.data import batchify, load_word_corpus
 from tfnas.data.text_file import DEFAULT_CORPUS_MB, megabytes
 from tfnas.errors import ConfigError, InvalidArchitecture
+from tfnas.seeded_init import resolve_seed
 from tfnas.validate import boolean, fraction, positive_int
 
 # Upper end of the node counts' Optuna distributions (benchmark cells have at most 24 nodes; a longer
@@ -214,10 +216,12 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         return self.corpus.splits[split]
 
     def build_model(self, arch: Recipe, seed: int | None = None, device: str | torch.device = "cpu"):
-        check_rnn_size(self.model_kwargs, self.corpus.vocab_size, arch)
-        if seed is not None:
-            torch.manual_seed(seed)
-        return RNNLanguageModel(arch, self.corpus.vocab_size, **self.model_kwargs).to(device)
+        """A fresh full build: the builder of `model_builder` applied once (the same weights, bit for bit)."""
+        return self.model_builder(resolve_seed(seed), device)(arch)
+
+    def model_builder(self, seed: int, device: str | torch.device = "cpu") -> RNNModelBuilder:
+        """Builds the embedding and the tied decoder once, on `device`; then per recipe only its cells."""
+        return RNNModelBuilder(self.corpus.vocab_size, self.model_kwargs, seed, device)
 
     def metric_batch(self, device: str | torch.device = "cpu") -> torch.Tensor:
         """The first `seq_len` rows of the split batchified into `batch_size` columns (T x B token ids)."""
@@ -242,6 +246,14 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
 
     def probe(self, model, batch, needs: Iterable[str]) -> RNNProbe:
         return RNNProbe(model, batch, needs)
+
+    def packs(self, needs: Iterable[str]) -> bool:
+        """Packs when a need is served by a pass over the cells (not the LM pass alone; passes.py says why)."""
+        return passes.packs(needs)
+
+    def probe_many(self, models, batch, needs: Iterable[str]) -> list[RNNProbe]:
+        """One probe per model from one pass over all their cells (models of one `model_builder`)."""
+        return probe_many(models, batch, needs)
 
     def provides(self) -> frozenset[str]:
         return RNNProbe.provides()

@@ -55,6 +55,7 @@ DEFAULTS = {
     "eval_batch_size": 10,
     "eval_max_tokens": None,  # None: the whole evaluation split
     "model": {},  # overrides of the space's model sizes/dropouts (emsize, nhid, nlayers, dropout, ...)
+    "compile": None,  # torch.compile the cells' time step during training: None (on CUDA only) | true | false
 }
 
 
@@ -85,6 +86,10 @@ class RNNLanguageModelTrainer(Trainer):
         model_kwargs = opts["model"] = {**space.model_kwargs, **opts["model"]}  # part of the checkpoint fingerprint
         torch.manual_seed(seed)
         self.model = RNNLanguageModel(arch, corpus.vocab_size, **model_kwargs).to(self.device)
+        # not part of the checkpoint fingerprint: compiled and eager steps differ by float rounding only
+        self.compiled = compile_choice(opts.pop("compile"), self.device)
+        if self.compiled:
+            compile_cells(self.model)
         if opts["recurrent_weights"] == "frozen":
             for cell in self.model.cells:
                 for key in cell.hidden_weight_keys():
@@ -232,6 +237,10 @@ class RNNLanguageModelTrainer(Trainer):
 
     @torch.no_grad()
     def evaluate(self):
+        with eager_cells(self.model):  # forward only: not worth compiling a second (no-grad) graph per cell
+            return self._evaluate()
+
+    def _evaluate(self):
         model = self.model
         model.eval()
         total, tokens, hidden = 0.0, 0, None
@@ -250,3 +259,40 @@ class RNNLanguageModelTrainer(Trainer):
 
     def load_weights(self, directory: Path):
         load_model(self.model, str(Path(directory) / WEIGHTS_FILE), device=str(self.device))
+
+
+def compile_choice(value, device: torch.device) -> bool:
+    """train.rnn.compile: None compiles on CUDA only (on the CPU the step is arithmetic-bound and compiling a
+    cell takes tens of seconds); true or false force it."""
+    if value is None:
+        return device.type == "cuda"
+    if not isinstance(value, bool):
+        raise ConfigError("train.rnn.compile", f"must be true, false or null (on CUDA only), got {value!r}")
+    return value
+
+
+def compile_cells(model) -> None:
+    """torch.compile every cell's time step ("default" mode: RecipeCell.compile_step says why). The compiler's
+    caches are cleared first: each candidate is a new recipe, and its cells would otherwise pile up guards on
+    one code object until torch stops compiling it."""
+    torch.compiler.reset()
+    for cell in model.cells:
+        cell.compile_step("default")
+
+
+class eager_cells:
+    """Within the block, the cells run their eager step (evaluation); their compiled step is restored after."""
+
+    def __init__(self, model):
+        self.cells = list(model.cells)
+        self.saved = [cell._compiled_step for cell in self.cells]
+
+    def __enter__(self):
+        for cell in self.cells:
+            cell._compiled_step = None
+        return self
+
+    def __exit__(self, *exc):
+        for cell, compiled in zip(self.cells, self.saved):
+            cell._compiled_step = compiled
+        return False

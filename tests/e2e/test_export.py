@@ -80,7 +80,9 @@ def test_bert_export_loads_without_tfnas(tmp_path):
 
 
 def test_rnn_export_and_loader(tmp_path, capsys, monkeypatch):
-    search(tmp_path / "run", "search.budget=2", "search.top_k=2", "train=short", "train.top_k=1", "train.steps=2",
+    # seed=1: the best-scoring of its two cells trains without diverging (seed 0's explodes in its second step;
+    # diverging candidates are tests/unit/training/test_training_rnn.py's subject)
+    search(tmp_path / "run", "seed=1", "search.budget=2", "search.top_k=2", "train=short", "train.top_k=1", "train.steps=2",
            "train.rnn.batch_size=4", "train.rnn.bptt=8", "train.rnn.eval_max_tokens=200", "+train.rnn.model.nhid=20")
     assert main([str(tmp_path / "run"), "--rank", "1", "--out", str(tmp_path / "m1")]) == 0
     assert main([str(tmp_path / "run"), "--rank", "2", "--out", str(tmp_path / "m2")]) == 0

@@ -38,12 +38,13 @@ class DeviceAudit(TorchFunctionMode):
 
 
 def audit(space, arch) -> list[str]:
-    """Factory calls without a device in the probe's passes and the metrics' arithmetic (building the model is
-    an nn.Module constructor followed by `.to(device)`, so it is not audited)."""
+    """Factory calls without a device in building the model on its device (the space's builder: modules made on
+    the meta device, then allocated and initialised on the target device), the probe's passes and the metrics'
+    arithmetic."""
     metrics = metric_suite(space)
-    model = space.build_model(arch, seed=0).eval()
     batch = space.metric_batch()
     with DeviceAudit() as mode:
+        model = space.model_builder(0, "cpu")(arch).eval()
         probe = space.probe(model, batch, set().union(*(m.needs() for m in metrics)))
         values = [m.compute(probe) for m in metrics]
     assert len(values) == len(metrics) > 5  # the audit saw a real scoring

@@ -19,5 +19,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate-training": ("tfnas.commands.validate_training", "how far short training ranks like the benchmark"),
     "seed-agreement": ("tfnas.commands.seed_agreement", "how far two training seeds of short training agree"),
     "stability": ("tfnas.commands.stability", "train labelled RNN cells and report every divergence"),
-    "bench": ("tfnas.commands.bench", "speed: `tfnas bench` (metrics), `tfnas bench study-reads`"),
+    "bench": ("tfnas.commands.bench", "speed: `tfnas bench` (metrics, --eval-batch, --build-time), `tfnas bench train`, "
+                                      "`tfnas bench study-reads`"),
 }

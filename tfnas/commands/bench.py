@@ -9,7 +9,9 @@ RNN (tfnas.experiments.bench): for each of the first --archs labelled architectu
 size by default), times each metric of --metrics alone and each group of --groups in one shared
 probe (default: the paper's suite, the zoo, the zoo without grasp), and reports medians and the
 per-architecture ratio of each group to the first. BERT: tfnas.commands.bench_bert. The study's reads:
-`tfnas bench study-reads`.
+`tfnas bench study-reads`. Scoring throughput per search.eval_batch and model build times (either space):
+`tfnas bench --eval-batch 1,8,32`, `tfnas bench --build-time` (tfnas.commands.bench_packs). Training speed
+against a cuDNN-style LSTM: `tfnas bench train` (tfnas.commands.bench_train).
 """
 from __future__ import annotations
 
@@ -29,6 +31,14 @@ def main(argv=None) -> int:
         from tfnas.commands.bench_study_reads import main as study_reads
 
         return study_reads(argv[1:])
+    if argv and argv[0] == "train":
+        from tfnas.commands.bench_train import main as bench_train
+
+        return bench_train(argv[1:])
+    if any(a in ("--build-time", "--eval-batch") or a.startswith("--eval-batch=") for a in argv):
+        from tfnas.commands.bench_packs import main as bench_packs
+
+        return bench_packs(argv)
     chooser = argparse.ArgumentParser(prog="tfnas bench", add_help=False)
     chooser.add_argument("--space", choices=["rnn", "bert"], default="rnn")
     chosen, rest = chooser.parse_known_args(argv)

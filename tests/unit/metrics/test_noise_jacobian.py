@@ -20,9 +20,10 @@ def test_noise_variants_match_a_manual_noised_jacobian(lstm_like):
     _, _, model, tokens = lstm_like
     probe = RNNProbe(model, tokens, {"jacobian", JACOBIAN_NOISE.need(10.0)})
     expected = manually_noised(model, tokens, 10.0)
-    torch.testing.assert_close(probe.noised_jacobian_rows(10.0), expected)
+    noised = probe.noised_jacobian_rows(10.0)  # plain autograd's, to float rounding (the pass sums terms in another order)
+    assert float((noised - expected).abs().max()) <= 1e-5 * float(expected.abs().max())
     s = lambda r: log_eig_score(correlation(r))  # noqa: E731
-    assert NoiseJacobian(10.0).compute(probe) == pytest.approx(1 - abs(s(probe.jacobian_rows()) - s(expected)))
+    assert NoiseJacobian(10.0).compute(probe) == pytest.approx(1 - abs(s(probe.jacobian_rows()) - s(noised)))
     cos = NoiseJacobian(10.0, "cosine").compute(probe)
-    assert cos == pytest.approx(1 - abs(cosine_score(probe.jacobian_rows()) - cosine_score(expected)))
+    assert cos == pytest.approx(1 - abs(cosine_score(probe.jacobian_rows()) - cosine_score(noised)))
     assert NoiseJacobian(10.0, "cosine").key == "noise_jacobian_cosine_large"

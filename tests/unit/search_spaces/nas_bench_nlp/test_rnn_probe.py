@@ -18,7 +18,8 @@ def test_jacobian_rows_are_input_gradients_per_sequence(lstm_like):
     rows = probe.jacobian_rows()
     assert rows.shape == (tokens.size(1), tokens.size(0) * model.emsize)
     assert all(p.grad is None for p in model.parameters())  # no weight gradient was computed
-    torch.testing.assert_close(rows, reference_jacobian(model, tokens))
+    expected = reference_jacobian(model, tokens)  # the probe's pass sums a linear node's terms in another order:
+    assert float((rows - expected).abs().max()) <= 1e-5 * float(expected.abs().max())  # equal to float rounding
 
 
 def test_shared_pass_equals_separate_computation(tiny_rnn_space):
