@@ -1,7 +1,7 @@
 """Export a NAS-Bench-BERT architecture as a self-contained Hugging Face model folder.
 
-The folder holds config.json (with `auto_map`), the two standalone model files
-(configuration_flexibert.py, modeling_flexibert.py: they import nothing from tfnas),
+The folder holds config.json (with `auto_map`), the three standalone model files
+(configuration_flexibert.py, flexibert_layers.py, modeling_flexibert.py: they import nothing from tfnas),
 model.safetensors and the tokenizer, so `AutoModel.from_pretrained(folder,
 trust_remote_code=True)` (or `AutoModelForMaskedLM` / `AutoModelForSequenceClassification`)
 loads it where tfnas is not installed.
@@ -14,10 +14,10 @@ from pathlib import Path
 from safetensors.torch import load_file
 
 from tfnas.export import imports_tfnas  # noqa: F401 (re-exported: the check lives with `tfnas export`)
-from tfnas.search_spaces.nas_bench_bert import configuration_flexibert, modeling_flexibert
+from tfnas.search_spaces.nas_bench_bert import configuration_flexibert, flexibert_layers, modeling_flexibert
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertForMaskedLM, FlexiBertModel
 
-MODEL_FILES = (configuration_flexibert, modeling_flexibert)
+MODEL_FILES = (configuration_flexibert, flexibert_layers, modeling_flexibert)
 AUTO_MAP = {
     "AutoConfig": "configuration_flexibert.FlexiBertConfig",
     "AutoModel": "modeling_flexibert.FlexiBertModel",

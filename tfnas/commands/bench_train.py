@@ -52,7 +52,7 @@ def main(argv=None) -> int:
         raise ConfigError("--device", str(err).partition(": ")[2].replace("device=", "--device ")) from None
     if args.threads:
         torch.set_num_threads(args.threads)
-    from tfnas.search_spaces.nas_bench_nlp import load_recipes
+    from tfnas.experiments.rnn_table import load_recipes
 
     space = SPACES.get(args.space)(**kwargs["--space-json"])
     recipes = load_recipes()

@@ -45,14 +45,12 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
-    from tfnas.search_spaces.nas_bench_nlp.space import load_recipes
-
     from tfnas.experiments import rnn_table as rt
+    from tfnas.search_space import SPACES
 
-    recipes = load_recipes(args.recipes)  # first: a broken file is reported before any work
+    recipes = rt.load_recipes(args.recipes)  # first: a broken file is reported before any work
     space_kwargs = json.loads(args.space)
-    space = NasBenchNLPSpace(**space_kwargs)
+    space = SPACES.get("rnn")(**space_kwargs)
     benchmark = space.benchmark()
     names = rt.metric_names(args.metrics)
     keys = [rt.build_metric(n).key for n in names]

@@ -1,6 +1,6 @@
 """Train labelled NAS-Bench-NLP cells for a fixed number of steps and report every divergence.
 
-The issue-13 check: cells that the benchmark trained to a finite PTB loss must train here without
+The training-stability check: cells that the benchmark trained to a finite PTB loss must train here without
 a non-finite loss or gradient (at least 19 of 20). A divergence is listed with its step and the
 tensor that went non-finite first. Small model sizes keep it affordable on a 2-core CPU.
 
@@ -13,9 +13,9 @@ import argparse
 from pathlib import Path
 
 import torch
-from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
 
 from tfnas.experiments.stability import check_stability
+from tfnas.search_space import SPACES
 from tfnas.threads import clamp_threads
 
 
@@ -35,7 +35,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     args.workers, _ = clamp_threads(args.workers, 1)
     torch.set_num_threads(1)
-    space = NasBenchNLPSpace(model={"emsize": args.emsize, "nhid": args.nhid})
+    space = SPACES.get("rnn")(model={"emsize": args.emsize, "nhid": args.nhid})
     options = {"batch_size": args.batch_size, "bptt_mode": args.bptt_mode, "recurrent_weights": args.recurrent_weights,
                "eval_max_tokens": args.eval_max_tokens}
     print(f"check_training_stability: {args.cells} labelled cells x {args.steps} steps, emsize {args.emsize} "

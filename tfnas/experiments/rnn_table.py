@@ -64,6 +64,13 @@ def _space(space_name: str):
     return SPACES.get(space_name)()
 
 
+def load_recipes(path: str | None = None) -> dict[int, object]:
+    """NAS-Bench-NLP recipes by model id: `path` (a recipes JSON), or the ones the space ships."""
+    from tfnas.search_spaces.nas_bench_nlp.space import load_recipes as load
+
+    return load(path)
+
+
 # -- scoring (tfnas.experiments.pool_scoring) --------------------------------------------------
 def score_recipes(
     recipes: dict[int, object],

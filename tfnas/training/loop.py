@@ -127,21 +127,10 @@ def train_candidate(
     directory.mkdir(parents=True, exist_ok=True)
     ckpt = directory / CHECKPOINT_DIR
     optimizer = trainer.optimizer()
-    step, seconds, resumed_from = 0, 0.0, None
-    info = read_info(ckpt) if resume else None
-    if info is not None and info.get("fingerprint") != fingerprint:
-        log.warning("%s: checkpoint in %s is for other settings; starting afresh", desc, ckpt)
-        info = None
-    if info is not None:
-        if info.get("status") == "failed":
-            return TrainingResult("failed", info["step"], info["seconds"], info.get("values", {}), info.get("error"), info["step"],
-                                  diverged_at=info.get("diverged_at"), offending=info.get("offending"))
-        info = load_checkpoint(ckpt, trainer, optimizer)
-        step, seconds, resumed_from = info["step"], info["seconds"], info["step"]
-        if budget.done(step, seconds) and info.get("final"):
-            return TrainingResult("ok", step, seconds, info["values"], None, resumed_from)
-    else:
-        torch.manual_seed(trainer.seed)
+    start = _restore(trainer, optimizer, ckpt, fingerprint, budget, resume, desc)
+    if isinstance(start, TrainingResult):
+        return start
+    step, seconds, resumed_from = start
     curve = CurveWriter(directory / CURVE_FILE, keep_upto=step if resumed_from is not None else None)
     last: dict[str, float] = {}
 
@@ -163,17 +152,7 @@ def train_candidate(
     try:
         while not budget.done(step, seconds):
             started = time.perf_counter()
-            trainer.model.train()
-            trainer.before_step(step, optimizer)
-            optimizer.zero_grad(set_to_none=True)
-            loss, values = trainer.train_loss(step)
-            if not torch.isfinite(loss):
-                raise Diverged(f"non-finite training loss ({loss.item()}) at step {step + 1}", step + 1, _diagnose(trainer))
-            loss.backward()
-            norm = trainer.clip_gradients()
-            if not math.isfinite(norm):
-                raise Diverged(f"non-finite gradient norm ({norm}) at step {step + 1}", step + 1, _diagnose(trainer))
-            optimizer.step()
+            loss, values = _optimizer_step(trainer, optimizer, step)
             step += 1
             seconds += time.perf_counter() - started
             last = values
@@ -182,16 +161,11 @@ def train_candidate(
             if step % log_every == 0 or step == 1:
                 record(values)
             if eval_every and step % eval_every == 0 and not budget.done(step, seconds):
-                evaluation = trainer.evaluate()
-                record(evaluation)
-                if not _finite(evaluation):
-                    raise Diverged(f"non-finite evaluation {evaluation} at step {step}", step, "evaluation loss")
+                record(_evaluate(trainer, step))
             if checkpoint_every and step % checkpoint_every == 0 and not budget.done(step, seconds):
                 checkpoint()
-        evaluation = trainer.evaluate()
+        evaluation = _evaluate(trainer, step)
         record(evaluation)
-        if not _finite(evaluation):
-            raise Diverged(f"non-finite evaluation {evaluation} at step {step}", step, "evaluation loss")
         final = {**{f"last_{k}": v for k, v in last.items()}, **evaluation}
         checkpoint(final=True, values=final)
         return TrainingResult("ok", step, seconds, final, None, resumed_from)
@@ -205,6 +179,50 @@ def train_candidate(
     finally:
         bar.close()
         curve.close()
+
+
+def _evaluate(trainer, step: int) -> dict[str, float]:
+    """The trainer's evaluation; a non-finite loss there raises Diverged."""
+    evaluation = trainer.evaluate()
+    if not _finite(evaluation):
+        raise Diverged(f"non-finite evaluation {evaluation} at step {step}", step, "evaluation loss")
+    return evaluation
+
+
+def _restore(trainer, optimizer, ckpt: Path, fingerprint, budget: Budget, resume: bool, desc: str):
+    """Where training starts: (step, seconds, resumed_from) from a matching checkpoint or from scratch (seeded),
+    or the TrainingResult itself when the checkpoint already holds a failed or finished training."""
+    info = read_info(ckpt) if resume else None
+    if info is not None and info.get("fingerprint") != fingerprint:
+        log.warning("%s: checkpoint in %s is for other settings; starting afresh", desc, ckpt)
+        info = None
+    if info is None:
+        torch.manual_seed(trainer.seed)
+        return 0, 0.0, None
+    if info.get("status") == "failed":
+        return TrainingResult("failed", info["step"], info["seconds"], info.get("values", {}), info.get("error"), info["step"],
+                              diverged_at=info.get("diverged_at"), offending=info.get("offending"))
+    info = load_checkpoint(ckpt, trainer, optimizer)
+    step, seconds = info["step"], info["seconds"]
+    if budget.done(step, seconds) and info.get("final"):
+        return TrainingResult("ok", step, seconds, info["values"], None, step)
+    return step, seconds, step
+
+
+def _optimizer_step(trainer, optimizer, step: int):
+    """One training step; a non-finite loss or gradient norm raises Diverged (with the first offending tensor)."""
+    trainer.model.train()
+    trainer.before_step(step, optimizer)
+    optimizer.zero_grad(set_to_none=True)
+    loss, values = trainer.train_loss(step)
+    if not torch.isfinite(loss):
+        raise Diverged(f"non-finite training loss ({loss.item()}) at step {step + 1}", step + 1, _diagnose(trainer))
+    loss.backward()
+    norm = trainer.clip_gradients()
+    if not math.isfinite(norm):
+        raise Diverged(f"non-finite gradient norm ({norm}) at step {step + 1}", step + 1, _diagnose(trainer))
+    optimizer.step()
+    return loss, values
 
 
 def _mark_failed(ckpt: Path, info: dict, fingerprint, step: int, seconds: float, error: str) -> None:
