@@ -148,9 +148,11 @@ class SearchLoop:
         self.best = BestSoFar(self.sign)  # for the progress bar (kept as records arrive, not re-found)
         self.streak = 0
         self.gate = DeferredInterrupts()  # Ctrl-C lands while scoring or waiting, never inside a write to the study
-        self.result.resumed = used = self.sync()
-        if used:
-            log.info("the study already holds %d evaluation(s); resuming", used)
+        used = self.sync()
+        # evaluations only: a dead worker's claim left RUNNING by kill -9 is budget in use, not a result (it is retried)
+        self.result.resumed = len(self.known)
+        if self.result.resumed:
+            log.info("the study already holds %d evaluation(s); resuming", self.result.resumed)
         progress = job.progress
         self.bar = tqdm(total=job.budget, initial=min(used, job.budget), desc="search", unit="arch",
                         disable=None if progress is None else not progress)

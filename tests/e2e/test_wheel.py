@@ -161,15 +161,16 @@ def test_the_clones_search_py_runs_the_clones_code_beside_an_installed_wheel(ins
 
 
 def test_the_installed_wheel_runs_the_compute_axis_comparison_with_its_shipped_tables(wheel, installed, tmp_path):
-    """tfnas compare reads the metric tables through importlib.resources and caches under the working directory."""
+    """tfnas compare reads the metric tables and the learning curves the space ships through importlib.resources, and
+    caches under the working directory."""
     names = zipfile.ZipFile(wheel).namelist()
     assert "tfnas/search_spaces/nas_bench_nlp/data/metric_tables/all_metrics.csv" in names
     assert "tfnas/search_spaces/nas_bench_bert/data/metric_tables/bert_metrics_fast.csv" in names
+    assert "tfnas/search_spaces/nas_bench_nlp/data/curves/ptb_short_training.csv" in names
     empty, env = outside(installed, tmp_path)
-    curves = ROOT / "results" / "validate_training" / "all_cells" / "validate_training.csv"
     proc = subprocess.run(
-        [sys.executable, "-m", "tfnas", "compare", "--spaces", "rnn", "--training-curves", str(curves), "--seeds", "1",
-         "--budget", "20", "--compute-budgets", "1,2", "--pipelines", "random,multifidelity", "--out", "out", "--json", "rnn.json"],
+        [sys.executable, "-m", "tfnas", "compare", "--seeds", "2", "--budget", "10", "--compute-budgets", "1,2",
+         "--pipelines", "random,multifidelity", "--out", "out", "--json", "rnn.json"],
         cwd=empty, env=env, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

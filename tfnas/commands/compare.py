@@ -4,7 +4,7 @@ Compute axis (tfnas/experiments/compare_compute.py): each pipeline is charged in
 short-training rung its steps, a full training --full-steps, a candidate continued to a full training
 the steps it lacks) and sizes itself to each of --compute-budgets (in full trainings) without reading
 any label; rungs are replayed on recorded learning curves (--training-curves: validate_training.csv-
-shaped files, from tfnas validate-training or any tool).
+shaped files, from tfnas validate-training or any tool; by default the ones the space ships).
 
     tfnas compare --spaces rnn --training-curves results/validate_training/all_cells/validate_training.csv \\
         --seeds 100 --compute-budgets 1,1.5,2,3,5 --out results/compare_compute --json rnn.json
@@ -46,7 +46,8 @@ def budgets_from(text: str) -> list[float]:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tfnas compare", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--spaces", default="rnn,bert", help="comma-separated spaces with a tabular benchmark")
+    p.add_argument("--spaces", default=None, help="comma-separated spaces with a tabular benchmark (default: rnn on the compute "
+                   "axis, whose curves ship with tfnas; rnn,bert with --trainings)")
     p.add_argument("--seeds", type=int, default=20)
     p.add_argument("--budget", type=int, default=100, help="proxy evaluations per search (not charged on the compute axis)")
     p.add_argument("--compute-budgets", default="1,1.5,2,3,5", help="budgets in full trainings (compute axis)")
@@ -62,7 +63,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="compare_out")
     p.add_argument("--training-curves", default=None,
                    help="comma-separated validate_training.csv-shaped files (id, loss_<steps>, status_<steps>; each applies to the "
-                        "space whose benchmark column it has, one without any to every space)")
+                        "space whose benchmark column it has, one without any to every space); default: the curves the space ships "
+                        "(rnn: 215 labelled cells, 25-400 steps on PTB)")
     p.add_argument("--halving-top-k", type=int, default=None, help="equal cost: entrants of the halving row (default: train=halving's)")
     p.add_argument("--halving-steps", type=step_range, default=None, help="equal cost: MIN,MAX rungs of the halving row")
     p.add_argument("--halving-metric", default=None, help="equal cost: metrics whose rankings go through halving")
@@ -72,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> None:
     args = parser().parse_args(argv)
-    spaces = [s for s in args.spaces.split(",") if s]
+    spaces = [s for s in (args.spaces or ("rnn,bert" if args.trainings is not None else "rnn")).split(",") if s]
     curves = [Path(p) for p in (args.training_curves or "").split(",") if p]
     cache = Path(args.cache_dir) if args.cache_dir else None
     if args.seeds < 1 or args.budget < 1:
@@ -91,10 +93,7 @@ def main(argv=None) -> None:
 
     budgets = budgets_from(args.compute_budgets)
     if args.json and len(spaces) != 1:
-        raise ConfigError("--spaces", f"--json writes one space's report: pass exactly one space (e.g. --spaces rnn), got {args.spaces!r}")
-    if not curves:
-        raise ConfigError("--training-curves", "the compute axis replays short trainings: give validate_training.csv-shaped curves "
-                          "(e.g. results/validate_training/all_cells/validate_training.csv), or --trainings K for equal-cost tables")
+        raise ConfigError("--spaces", f"--json writes one space's report: pass exactly one space (e.g. --spaces rnn), got {','.join(spaces)!r}")
     if args.full_steps is not None and args.full_steps < 1:
         raise ConfigError("--full-steps", f"must be a positive number of steps, got {args.full_steps}")
     command = "tfnas compare " + " ".join(shlex.quote(a) for a in (sys.argv[2:] if argv is None else argv))

@@ -230,13 +230,13 @@ def run_compute(name: str, out: Path, training_curves: Sequence[Path], budgets: 
                 extra: Sequence[str] = (), command: str = "tfnas compare") -> dict[str, Any]:
     """The compute-axis comparison of one space: <out>/<space>_compute.{md,json,png} and _detail.json; returns the JSON."""
     from tfnas.experiments.compare_report import compute_markdown, compute_plot
-    from tfnas.experiments.compare_setup import read_curves, setup_space
+    from tfnas.experiments.compare_setup import read_curves, setup_space, shipped_curves
 
     setup = setup_space(name, labels, higher_is_better, cache_dir, extra)
-    files = curves_for(setup, training_curves)
+    files = curves_for(setup, training_curves) if training_curves else shipped_curves(setup.space, setup.choices)
     if not files:
-        raise ConfigError("--training-curves", f"no curve file for space {name!r}: give validate_training.csv-shaped files "
-                          "(id, loss_<steps>, status_<steps>; tfnas validate-training records them)")
+        raise ConfigError("--training-curves", f"no curve file for space {name!r} (it ships none): give validate_training.csv-"
+                          "shaped files (id, loss_<steps>, status_<steps>; tfnas validate-training records them)")
     full_steps = full_steps or setup.choices.get("full_steps")
     if not full_steps or full_steps < 1:
         raise ConfigError("--full-steps", f"the steps of one full training; space {name!r} gives none in its config (compare.full_steps)")

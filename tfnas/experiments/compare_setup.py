@@ -53,6 +53,13 @@ def metric_tables(space, choices: dict[str, Any]) -> list[tuple[Any, str]]:
     return tables
 
 
+def shipped_curves(space, choices: dict[str, Any]) -> list[Path]:
+    """The learning curves the space's package ships for the compute axis (`compare.training_curves`)."""
+    package = type(space).__module__.rsplit(".", 1)[0]
+    found = [files(package).joinpath(*Path(path).parts) for path in choices.get("training_curves", [])]
+    return [Path(str(resource)) for resource in found if resource.is_file()]
+
+
 class MetricCache:
     """hash -> {metric key: value} for a space's architectures: the shipped tables, then computed once and cached."""
 

@@ -160,7 +160,13 @@ class EvaluationStore:
         last refresh; those older than the grace period are taken for abandoned (their worker died)."""
         if self.grace_period is None:
             return []
-        return [t for t in self.feed.running.values() if _claims.is_pending(t) and recent(t, self.grace_period)]
+        return [t for t in self.feed.running.values()
+                if _claims.is_pending(t) and recent(t, self.grace_period) and not self._dead_here(t)]
+
+    def _dead_here(self, trial) -> bool:
+        """Whether `trial` names another process of this host that is gone (a kill -9): no need to wait for it."""
+        worker = trial.user_attrs.get("worker") or {}
+        return worker.get("host") == self.worker["host"] and worker.get("pid") != self.worker["pid"] and not alive(worker)
 
     def first_claimant(self, key: str, trials: list | None = None) -> int | None:
         """The lowest trial number that holds `key` (an evaluation or a live claim), from the claims index
@@ -200,9 +206,8 @@ class EvaluationStore:
         so the evaluation lost with the worker is scored again."""
         self._last_stale_check = time.monotonic()
         before = self._stale_failed
-        for trial in self.running_claims():
-            worker = trial.user_attrs.get("worker") or {}
-            if worker.get("host") == self.worker["host"] and worker.get("pid") != self.worker["pid"] and not alive(worker):
+        for trial in self.feed.running.values():
+            if (_claims.is_live_claim(trial) or _claims.is_pending(trial)) and self._dead_here(trial):
                 if fail_trial(self.storage, trial_id_of(trial)):
                     self._on_stale(self.study, trial)
         if supports_heartbeat(self.storage):
@@ -236,10 +241,10 @@ class EvaluationStore:
         return self.study.ask()
 
     def claim(self, trial, key: str, arch_json: Any = None) -> None:
+        trial.set_user_attr("worker", self.worker)  # first: a kill -9 from here on leaves a trial known to be this process's
         trial.set_user_attr("hash", key)
         if arch_json is not None:
             trial.set_user_attr("arch", arch_json)
-        trial.set_user_attr("worker", self.worker)
         if self.grace_period is not None:
             trial.set_user_attr("grace_s", self.grace_period)  # others fail this claim only after this much silence
             self.storage.record_heartbeat(trial_id_of(trial))  # beating before it counts: a death from here on is seen

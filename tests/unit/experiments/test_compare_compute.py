@@ -74,7 +74,7 @@ def test_curves_and_labels_from_another_tool(tmp_path):
 
 @pytest.mark.parametrize("argv, field", [(["--compute-budgets", "0.5,2"], "--compute-budgets"),
                                          (["--spaces", "rnn,bert", "--json", "x.json"], "--spaces"),
-                                         (["--spaces", "rnn", "--training-curves", ""], "--training-curves"),
+                                         (["--spaces", "rnn", "--training-curves", "no_such_curves.csv"], "--training-curves"),
                                          (["--spaces", "rnn", "--trainings", "1", "--json", "x.json"], "--json")])
 def test_bad_flags_are_refused_before_anything_runs(argv, field, tmp_path):
     from tfnas.commands.compare import main
