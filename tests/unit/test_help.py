@@ -10,7 +10,7 @@ def test_help_lists_groups_and_metrics_by_space():
     text = compose(return_hydra_config=True).hydra.help.template
     page = string.Template(text).substitute(FLAGS_HELP="", HYDRA_CONFIG_GROUPS="", APP_CONFIG_GROUPS="", CONFIG="")
     assert page.startswith("tfnas: training-free neural architecture search")
-    for group in ("space", "strategy", "metric", "train", "tracking"):
+    for group in ("space", "strategy", "metric", "predictor", "train", "tracking"):
         assert f"\n{group}: " in page
     rnn, bert = page.split("space=rnn:")[1], page.split("space=bert:")[1].split("space=rnn:")[0]
     names = lambda block: {line.split()[0] for line in block.split("\n\n")[0].splitlines()[1:]}  # noqa: E731
@@ -18,6 +18,7 @@ def test_help_lists_groups_and_metrics_by_space():
     assert "head_confidence" in names(bert) and "head_confidence" not in names(rnn)
     assert names(rnn) | names(bert) == set(group_options("metric"))  # every metric config, under a space it applies to
     assert "  evolution " in page and "Regularized (aging) evolution" in page
+    assert "  ensemble " in page.split("\npredictor: ")[1] and "search.eval_batch=1" in page
     assert max(len(line) for line in page.splitlines() if line.startswith("  ")) <= 118
 
 
