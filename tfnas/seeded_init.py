@@ -16,11 +16,40 @@ on the GPU model (torch sizes its random kernels' grid by the multiprocessor cou
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import threading
+from typing import Iterator
 
 import torch
 
 _KEY_MASK = (1 << 63) - 1
+
+
+_INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_")
+_INIT_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def on_meta_without_init() -> Iterator[None]:
+    """Build modules on the meta device with torch.nn.init's functions as no-ops: their values are drawn later from
+    named streams. A random fill of a meta tensor runs torch's reference kernel, whose first use imports
+    torch._dynamo (about a second per process); the shapes alone need no fill. Builds in other threads wait."""
+    with _INIT_LOCK:
+        saved = {name: getattr(torch.nn.init, name) for name in _INIT_FUNCTIONS if hasattr(torch.nn.init, name)}
+        try:
+            for name in saved:
+                setattr(torch.nn.init, name, _keep)
+            with torch.device("meta"):
+                yield
+        finally:
+            for name, function in saved.items():
+                setattr(torch.nn.init, name, function)
+
+
+def _keep(tensor: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+    return tensor
 
 
 def stream_key(seed: int, name: str) -> int:

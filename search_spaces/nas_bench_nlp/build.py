@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
-from tfnas.seeded_init import uniform_
+from tfnas.seeded_init import on_meta_without_init, uniform_
 from tfnas.search_spaces.nas_bench_nlp.size import check_rnn_size
 
 EMBEDDING_RANGE = 0.1
@@ -48,7 +48,7 @@ class RNNModelBuilder:
     def __init__(self, vocab_size: int, model_kwargs: dict, seed: int, device: str | torch.device):
         self.vocab_size, self.model_kwargs = vocab_size, dict(model_kwargs)
         self.seed, self.device = int(seed), torch.device(device)
-        with torch.device("meta"):
+        with on_meta_without_init():
             template = RNNLanguageModel(_TEMPLATE_RECIPE, vocab_size, **self.model_kwargs)
         self.encoder, self.decoder = template.encoder, template.decoder
         tied = self.decoder.weight is self.encoder.weight
