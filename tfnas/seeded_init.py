@@ -32,16 +32,17 @@ _INIT_LOCK = threading.RLock()
 
 
 @contextlib.contextmanager
-def on_meta_without_init() -> Iterator[None]:
-    """Build modules on the meta device with torch.nn.init's functions as no-ops: their values are drawn later from
-    named streams. A random fill of a meta tensor runs torch's reference kernel, whose first use imports
-    torch._dynamo (about a second per process); the shapes alone need no fill. Builds in other threads wait."""
+def without_init(device: torch.device | str) -> Iterator[None]:
+    """Build modules on `device` with torch.nn.init's functions as no-ops: their values are drawn afterwards from
+    named streams. (Built on the meta device instead and moved with `to_empty`, a template pays for torch's meta
+    kernels: their first use imports torch._dynamo and the meta registrations, about 1.4 s of every process's
+    start.) Builds in other threads wait."""
     with _INIT_LOCK:
         saved = {name: getattr(torch.nn.init, name) for name in _INIT_FUNCTIONS if hasattr(torch.nn.init, name)}
         try:
             for name in saved:
                 setattr(torch.nn.init, name, _keep)
-            with torch.device("meta"):
+            with torch.device(device):
                 yield
         finally:
             for name, function in saved.items():

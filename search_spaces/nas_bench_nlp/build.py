@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from tfnas.search_spaces.nas_bench_nlp.model import RNNLanguageModel
-from tfnas.seeded_init import on_meta_without_init, uniform_
+from tfnas.seeded_init import uniform_, without_init
 from tfnas.search_spaces.nas_bench_nlp.size import check_rnn_size
 
 EMBEDDING_RANGE = 0.1
@@ -48,12 +48,10 @@ class RNNModelBuilder:
     def __init__(self, vocab_size: int, model_kwargs: dict, seed: int, device: str | torch.device):
         self.vocab_size, self.model_kwargs = vocab_size, dict(model_kwargs)
         self.seed, self.device = int(seed), torch.device(device)
-        with on_meta_without_init():
+        with without_init(self.device):  # allocated where they are used, drawn below from named streams
             template = RNNLanguageModel(_TEMPLATE_RECIPE, vocab_size, **self.model_kwargs)
         self.encoder, self.decoder = template.encoder, template.decoder
         tied = self.decoder.weight is self.encoder.weight
-        self.encoder.to_empty(device=self.device)
-        self.decoder.to_empty(device=self.device)
         uniform_(self.encoder.weight, -EMBEDDING_RANGE, EMBEDDING_RANGE, self.seed, "encoder.weight")
         if tied:
             self.decoder.weight = self.encoder.weight
