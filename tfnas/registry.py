@@ -21,12 +21,27 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str, packages: tuple[str, ...], entry_point_group: str | None = None):
+    def __init__(self, kind: str, packages: tuple[str, ...], entry_point_group: str | None = None,
+                 config_group: str | None = None):
         self.kind = kind
         self._packages = packages
         self._group = entry_point_group
+        self._config_group = config_group
         self._entries: dict[str, T] = {}
         self._discovered = False
+
+    def _locate(self, name: str) -> None:
+        """Import only the module that `<config_group>/<name>.yaml`'s `_target_` names (its decorator registers
+        it): finding one space must not import every space (the BERT space imports transformers: seconds)."""
+        if self._config_group is None or self._discovered:
+            return
+        try:
+            from tfnas.config import load_group_config
+
+            target = str(load_group_config(self._config_group, name).get("_target_", ""))
+            importlib.import_module(target.rpartition(".")[0])
+        except Exception:  # no such config, or one without a target: full discovery decides
+            return
 
     def register(self, name: str) -> Callable[[T], T]:
         def decorator(obj: T) -> T:
@@ -59,6 +74,10 @@ class Registry(Generic[T]):
         return sorted(self._entries)
 
     def get(self, name: str) -> T:
+        if name not in self._entries:
+            self._locate(name)
+        if name in self._entries:
+            return self._entries[name]
         self._discover()
         try:
             return self._entries[name]

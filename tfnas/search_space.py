@@ -12,7 +12,8 @@ from tfnas.registry import Registry
 
 Arch = TypeVar("Arch")
 
-SPACES: Registry[type["SearchSpace"]] = Registry("space", ("tfnas.search_spaces",), entry_point_group="tfnas.spaces")
+SPACES: Registry[type["SearchSpace"]] = Registry("space", ("tfnas.search_spaces",), entry_point_group="tfnas.spaces",
+                                                config_group="space")
 
 
 class SearchSpace(ABC, Generic[Arch]):

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
+from tfnas.experiments.rnn_table import rnn_space
 from tfnas.experiments.stability import check_stability
-from tfnas.search_space import SPACES
 from tfnas.threads import clamp_threads
 
 
@@ -35,7 +35,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     args.workers, _ = clamp_threads(args.workers, 1)
     torch.set_num_threads(1)
-    space = SPACES.get("rnn")(model={"emsize": args.emsize, "nhid": args.nhid})
+    space = rnn_space(model={"emsize": args.emsize, "nhid": args.nhid})
     options = {"batch_size": args.batch_size, "bptt_mode": args.bptt_mode, "recurrent_weights": args.recurrent_weights,
                "eval_max_tokens": args.eval_max_tokens}
     print(f"check_training_stability: {args.cells} labelled cells x {args.steps} steps, emsize {args.emsize} "
