@@ -41,6 +41,14 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+
+def device_option(text: str, option: str = "--device") -> str:
+    """`resolve_device` for a command's flag: its error names the flag (`--device cuda:7 ...`), not `device=`."""
+    try:
+        return str(resolve_device(text))
+    except ConfigError as err:
+        raise ConfigError(option, str(err).partition(": ")[2].replace("device=", f"{option} ")) from None
+
 def build(node: DictConfig, field: str) -> Any:
     """Instantiate a `_target_` config group, turning Hydra's errors into one that names the group.
 

@@ -47,16 +47,13 @@ def main(argv=None) -> int:
         raise ConfigError("--space-json", f"not JSON ({err.msg}); e.g. '{{\"batch_size\": 16}}'") from None
     import torch
 
-    from tfnas.build import resolve_device
+    from tfnas.build import device_option
     from tfnas.experiments import bench_packs
     from tfnas.experiments.pool_scoring import build_metric
     from tfnas.experiments.rnn_table import metric_names
     from tfnas.search_space import SPACES
 
-    try:
-        device = str(resolve_device(args.device))
-    except ConfigError as err:
-        raise ConfigError("--device", str(err).partition(": ")[2].replace("device=", "--device ")) from None
+    device = device_option(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     space = SPACES.get(args.space)(**space_kwargs)

@@ -42,14 +42,11 @@ def main(argv=None) -> int:
         raise ConfigError("--train-json", "compile is what the bench varies; leave it out")
     import torch
 
-    from tfnas.build import resolve_device
+    from tfnas.build import device_option
     from tfnas.experiments.bench_train import bench_train
     from tfnas.search_space import SPACES
 
-    try:
-        device = str(resolve_device(args.device))
-    except ConfigError as err:
-        raise ConfigError("--device", str(err).partition(": ")[2].replace("device=", "--device ")) from None
+    device = device_option(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     from tfnas.experiments.rnn_table import load_recipes
