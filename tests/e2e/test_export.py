@@ -22,7 +22,7 @@ MLM = ["train=short", "train.top_k=1", "train.steps=2", "train.bert.objective=ml
        "train.bert.seq_len=16", "train.bert.eval_batches=1", "train.checkpoint_every=null"]
 
 # Runs in a fresh interpreter: a meta-path finder refuses tfnas (the editable install's finder never sees it).
-NO_TFNAS = r'''
+BLOCK_TFNAS = r'''
 import sys, json, torch
 class Block:
     tried = []
@@ -32,7 +32,9 @@ class Block:
             raise ModuleNotFoundError(f"No module named {name!r} (blocked)")
 sys.meta_path.insert(0, Block())
 folder, ids_file = sys.argv[1], sys.argv[2]
-from transformers import AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer
+'''
+
+NO_TFNAS = BLOCK_TFNAS + r'''from transformers import AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer
 ids = torch.load(ids_file)
 base = AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
 mlm = AutoModelForMaskedLM.from_pretrained(folder, trust_remote_code=True).eval()
@@ -117,16 +119,7 @@ def test_rnn_export_and_loader(tmp_path, capsys, monkeypatch):
     assert exit_.value.code == 2 and "--rank: must be between 1 and 2" in capsys.readouterr().err
 
 
-NO_TFNAS_RNN = r'''
-import sys, json, torch
-class Block:
-    tried = []
-    def find_spec(self, name, path=None, target=None):
-        if name == "tfnas" or name.startswith("tfnas."):
-            Block.tried.append(name)
-            raise ModuleNotFoundError(f"No module named {name!r} (blocked)")
-sys.meta_path.insert(0, Block())
-folder, ids_file = sys.argv[1], sys.argv[2]
+NO_TFNAS_RNN = BLOCK_TFNAS + r'''
 from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
 ids = torch.load(ids_file)
 lm = AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True).eval()

@@ -42,22 +42,22 @@ def space_choices(cfg: DictConfig) -> dict[str, Any]:
     return OmegaConf.to_container(section, resolve=True) if section is not None else {}
 
 
+def _shipped(space, path: str):
+    """A data file of the package that defines `space` (path relative to it), or None when it ships none."""
+    resource = files(type(space).__module__.rsplit(".", 1)[0]).joinpath(*Path(path).parts)
+    return resource if resource.is_file() else None
+
+
 def metric_tables(space, choices: dict[str, Any]) -> list[tuple[Any, str]]:
     """The space's shipped metric tables as (resource, id column), from the package that defines the space."""
-    package = type(space).__module__.rsplit(".", 1)[0]
-    tables = []
-    for path, id_column in choices.get("metric_tables", []):
-        resource = files(package).joinpath(*Path(path).parts)
-        if resource.is_file():
-            tables.append((resource, id_column))
-    return tables
+    found = [(_shipped(space, path), id_column) for path, id_column in choices.get("metric_tables", [])]
+    return [(resource, id_column) for resource, id_column in found if resource is not None]
 
 
 def shipped_curves(space, choices: dict[str, Any]) -> list[Path]:
     """The learning curves the space's package ships for the compute axis (`compare.training_curves`)."""
-    package = type(space).__module__.rsplit(".", 1)[0]
-    found = [files(package).joinpath(*Path(path).parts) for path in choices.get("training_curves", [])]
-    return [Path(str(resource)) for resource in found if resource.is_file()]
+    found = [_shipped(space, path) for path in choices.get("training_curves", [])]
+    return [Path(str(resource)) for resource in found if resource is not None]
 
 
 class MetricCache:
