@@ -48,12 +48,14 @@ def main(argv=None) -> int:
     import torch
 
     from tfnas.build import device_option
+    from tfnas.threads import clamp_threads
     from tfnas.experiments import bench_packs
     from tfnas.experiments.pool_scoring import build_metric
     from tfnas.experiments.rnn_table import metric_names
     from tfnas.search_space import SPACES
 
     device = device_option(args.device)
+    _, args.threads = clamp_threads(1, args.threads)
     if args.threads:
         torch.set_num_threads(args.threads)
     space = SPACES.get(args.space)(**space_kwargs)

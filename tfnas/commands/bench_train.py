@@ -43,10 +43,12 @@ def main(argv=None) -> int:
     import torch
 
     from tfnas.build import device_option
+    from tfnas.threads import clamp_threads
     from tfnas.experiments.bench_train import bench_train
     from tfnas.search_space import SPACES
 
     device = device_option(args.device)
+    _, args.threads = clamp_threads(1, args.threads)
     if args.threads:
         torch.set_num_threads(args.threads)
     from tfnas.experiments.rnn_table import load_recipes

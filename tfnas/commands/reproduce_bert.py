@@ -41,13 +41,14 @@ def main(argv=None) -> int:
 
     from tfnas.experiments.bert_table import analyse
     from tfnas.experiments.pool_scoring import score_pool
-    from tfnas.experiments.rnn_table import bert_space, build_metric, metric_names
+    from tfnas.experiments.rnn_table import build_metric, metric_names
+    from tfnas.search_space import SPACES
 
     if args.threads:
         torch.set_num_threads(args.threads)
     preset = "full" if args.full else "fast"
     out = Path(args.out or f"results/bert_metrics_{preset}.csv")
-    space = bert_space(preset=preset)
+    space = SPACES.get("bert")(preset=preset)
     names = metric_names(args.metrics, "bert")
     if not args.no_score:
         pool = space.benchmark().pool()[: args.limit]

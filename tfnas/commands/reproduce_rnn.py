@@ -46,10 +46,11 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     from tfnas.experiments import rnn_table as rt
+    from tfnas.search_space import SPACES
 
     recipes = rt.load_recipes(args.recipes)  # first: a broken file is reported before any work
     space_kwargs = json.loads(args.space)
-    space = rt.rnn_space(**space_kwargs)
+    space = SPACES.get("rnn")(**space_kwargs)
     benchmark = space.benchmark()
     names = rt.metric_names(args.metrics)
     keys = [rt.build_metric(n).key for n in names]

@@ -12,10 +12,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
-from tfnas.experiments.rnn_table import rnn_space
-from tfnas.experiments.stability import check_stability
 from tfnas.threads import clamp_threads
 
 
@@ -34,8 +30,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     args.workers, _ = clamp_threads(args.workers, 1)
+    import torch
+
+    from tfnas.experiments.stability import check_stability
+    from tfnas.search_space import SPACES
+
     torch.set_num_threads(1)
-    space = rnn_space(model={"emsize": args.emsize, "nhid": args.nhid})
+    space = SPACES.get("rnn")(model={"emsize": args.emsize, "nhid": args.nhid})
     options = {"batch_size": args.batch_size, "bptt_mode": args.bptt_mode, "recurrent_weights": args.recurrent_weights,
                "eval_max_tokens": args.eval_max_tokens}
     print(f"check_training_stability: {args.cells} labelled cells x {args.steps} steps, emsize {args.emsize} "

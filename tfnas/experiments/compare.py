@@ -31,7 +31,7 @@ import torch
 
 from tfnas.app import train_shortlist
 from tfnas.build import build, build_parts
-from tfnas.candidates import ranked_entries
+from tfnas.candidates import rank_candidates
 from tfnas.errors import ConfigError
 from tfnas.experiments.compare_setup import SpaceSetup, compose_config, fresh_pool, quartiles, read_curves, setup_space
 from tfnas.experiments.compare_report import markdown, plot, whole_pool_picks
@@ -104,7 +104,7 @@ def halving_replay(setup: SpaceSetup, paths: Sequence[Path], top_k: int | None, 
 
 
 def run_pipeline(setup: SpaceSetup, pipe: Pipeline, seed: int, budget: int, trainings: int) -> dict[str, Any]:
-    """One search; returns the hashes it evaluated (in order) and the hashes it trained (in order)."""
+    """One search; returns the hashes it trained (in order), its records, its predictor and the pool."""
     overrides = [*setup.base, f"strategy={pipe.strategy}", f"seed={seed}", f"search.budget={budget}", *pipe.overrides]
     if pipe.trains_itself:
         overrides += ["train=benchmark", f"train.budget={trainings}"]
@@ -122,13 +122,14 @@ def run_pipeline(setup: SpaceSetup, pipe: Pipeline, seed: int, budget: int, trai
             trained = [e["hash"] for e in sorted((e for e in best if "train_order" in e), key=lambda e: e["train_order"])]
         else:
             trained = trained_order(setup, pipe, pool, records, parts.predictor)[:trainings]
-    return {"evaluated": [r.hash for r in records], "trained": trained, "records": records, "predictor": parts.predictor,
+    return {"trained": trained, "records": records, "predictor": parts.predictor,
             "pool": pool}
 
 
 def trained_order(setup: SpaceSetup, pipe: Pipeline, pool, records, predictor) -> list[str]:
     """A single-metric search's trainings: the app's ranking (predictor, guard), through halving for `-> halving`."""
-    ranked = [e["hash"] for e in ranked_entries(pool, records, predictor)[0]]
+    order, _ = rank_candidates(pool, records, predictor)
+    ranked = [records[i].hash for i in order]
     return setup.curves.order(ranked) if pipe.halving else ranked
 
 

@@ -58,26 +58,10 @@ def metric_names(spec: str | Sequence[str], space_name: str = "rnn") -> list[str
 
 
 def _space(space_name: str):
-    """A default instance of a space, to ask which metrics its probe serves."""
-    if space_name in ("rnn", "bert"):
-        return (rnn_space if space_name == "rnn" else bert_space)()
+    """A default instance of a registered space, to ask which metrics its probe serves."""
     from tfnas.search_space import SPACES
 
     return SPACES.get(space_name)()
-
-
-def rnn_space(**kwargs):
-    """The NAS-Bench-NLP space (imported directly: the registry would import every space, BERT's transformers too)."""
-    from tfnas.search_spaces.nas_bench_nlp import NasBenchNLPSpace
-
-    return NasBenchNLPSpace(**kwargs)
-
-
-def bert_space(**kwargs):
-    """The NAS-Bench-BERT space."""
-    from tfnas.search_spaces.nas_bench_bert import NasBenchBertSpace
-
-    return NasBenchBertSpace(**kwargs)
 
 
 def load_recipes(path: str | None = None) -> dict[int, object]:

@@ -59,13 +59,15 @@ class RankEnsemble:
         if len(ok) >= max(self.calibrate_from, MIN_TRAININGS):
             signs = np.array([1.0 if t.higher_is_better else -1.0 for t in ok])
             self.model.fit(ranks[[position[t.hash] for t in ok]], signs * np.array([t.value for t in ok]))
-        self._ranks = ranks
+        self._ranks = (records, ranks)  # query() on the same records (rank_candidates: fit, then query) reuses them
         return self
 
     def query(self, records) -> np.ndarray:
         if self.model is None:
             self.fit(records)
-        ranks = signed_ranks(self.values(records), [hib for _, hib in self.features])
+        fitted_on, ranks = getattr(self, "_ranks", (None, None))
+        if fitted_on is not records:
+            ranks = signed_ranks(self.values(records), [hib for _, hib in self.features])
         # the first training follows the prior mean; later ones the posterior mean (greedy) or a draw (Thompson)
         weights = self.model.mean if self.greedy or not self.fitted else self.model.sample(self.rng)
         return ranks @ weights

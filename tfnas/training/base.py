@@ -1,7 +1,7 @@
 """The post-search stage interface: turn the ranked candidates into a final ranking."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -18,7 +18,6 @@ class StageContext:
     predictor: Any = None
     trained: Any = None
     top_k: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ShortlistStage:
@@ -34,6 +33,13 @@ class ShortlistStage:
     def run(self, space, shortlist: list[dict[str, Any]], run_dir: Path, device, seed: int, tracker,
             context: StageContext | None = None) -> list[dict[str, Any]]:
         return cut(shortlist, context)
+
+
+def check_trainer_data(space, options: dict) -> None:
+    """The space's trainer refuses training data it cannot use (a user's corpus can be too short), before any work."""
+    trainer_cls = space.trainer_class()
+    if trainer_cls is not None and hasattr(trainer_cls, "check_data"):
+        trainer_cls.check_data(space, options)
 
 
 class NoTraining(ShortlistStage):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tfnas.errors import ConfigError
-from tfnas.training.loop import Budget, TrainingResult, train_candidate
+from tfnas.training.loop import Budget, train_candidate
 
 log = logging.getLogger("tfnas")
 
@@ -41,7 +41,7 @@ class RecordedCurves:
 class TrainerCurves:
     """Trains for real: each call continues the candidate's training (from its checkpoint) to `steps`.
 
-    `entries` maps hash -> shortlist entry (its `arch`); results and errors are kept per hash for the
+    `entries` maps hash -> shortlist entry (its `arch`); errors are kept per hash for the
     stage's report. A candidate whose training raises is answered inf (failed), never lost."""
 
     def __init__(self, space, entries: dict[str, dict[str, Any]], options: dict, root: Path, device, seed: int, tracker,
@@ -49,7 +49,6 @@ class TrainerCurves:
         self.space, self.entries, self.options, self.root = space, entries, options, Path(root)
         self.device, self.seed, self.tracker = device, seed, tracker
         self.checkpoint_every, self.log_every, self.resume, self.progress = checkpoint_every, log_every, resume, progress
-        self.results: dict[str, TrainingResult] = {}
         self.errors: dict[str, str] = {}
         self.note: str | None = None
         self.target = "eval_loss"
@@ -78,7 +77,6 @@ class TrainerCurves:
             log.warning("%s failed: %s: %s", desc, type(err).__name__, err)
             self.errors[key] = f"{type(err).__name__}: {err}"
             return math.inf
-        self.results[key] = result
         if result.status != "ok":
             self.errors[key] = result.error or "failed"
             return math.inf

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tfnas.errors import ConfigError
-from tfnas.training.base import ShortlistStage, space_sections
+from tfnas.training.base import ShortlistStage, check_trainer_data, space_sections
 from tfnas.training.curves import TrainerCurves
 from tfnas.training.plan import Plan, fit_halving, fit_screening, geometric, ladder
 from tfnas.training.rungs import Replayed, run_schedule
@@ -114,9 +114,7 @@ class PrunedTraining(ShortlistStage):
 
     # -- the stage ----------------------------------------------------------------------------
     def check(self, space) -> None:
-        trainer_cls = space.trainer_class()
-        if trainer_cls is not None and hasattr(trainer_cls, "check_data"):
-            trainer_cls.check_data(space, self.space_options.get(space.name, {}))
+        check_trainer_data(space, self.space_options.get(space.name, {}))
 
     def run(self, space, shortlist, run_dir, device, seed, tracker, context=None):
         from tfnas.training.finals import FinalsRecorder, RungRecorder, assemble, rung_agreement, train_finals

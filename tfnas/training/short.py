@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tfnas.errors import ConfigError
-from tfnas.training.base import ShortlistStage, cut, positive_budget, space_sections
+from tfnas.training.base import ShortlistStage, check_trainer_data, cut, positive_budget, space_sections
 from tfnas.training.loop import CURVE_FILE, Budget, train_candidate
 from tfnas.training.sequential import final_order, spend
 from tfnas.training.table import format_table, write_shortlist
@@ -55,10 +55,7 @@ class ShortTraining(ShortlistStage):
         self.space_options = space_sections("short", settings, space_options)
 
     def check(self, space) -> None:
-        """The training data must exist and be long enough (a user's corpus can be short)."""
-        trainer_cls = space.trainer_class()
-        if trainer_cls is not None and hasattr(trainer_cls, "check_data"):
-            trainer_cls.check_data(space, self.space_options.get(space.name, {}))
+        check_trainer_data(space, self.space_options.get(space.name, {}))
 
     def describe_budget(self) -> str:
         return " and ".join(
