@@ -37,7 +37,7 @@ def metric_rows() -> list[dict[str, str]]:
             "spaces": ", ".join(config for config, space in spaces.values() if metric.applies_to(space)) or "none",
             "direction": "higher is better" if metric.higher_is_better else "lower is better",
             "needs": ", ".join(sorted(metric.needs())) or "nothing",
-            "config": metric_summary(name, metric, metrics),
+            "config": metric_summary(name, metrics),
             "doc": first_sentence(cls.__doc__),
         })
     return rows

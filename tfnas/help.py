@@ -125,7 +125,7 @@ def spaces_and_metrics() -> tuple[dict, dict]:
     return spaces, metrics
 
 
-def metric_summary(name: str, metric, metrics: dict) -> str:
+def metric_summary(name: str, metrics: dict) -> str:
     """One line: a `_norm` variant says what it divides; any other metric its config's description."""
     base = name[: -len("_norm")]
     if name.endswith("_norm") and base in metrics:  # the registry's normalised variant of a summed metric
@@ -184,7 +184,7 @@ def _metric_lines() -> str:
     spaces, metrics = spaces_and_metrics()
 
     def text(name: str, metric) -> str:
-        return f"{'↑' if metric.higher_is_better else '↓'} {metric_summary(name, metric, metrics)}"
+        return f"{'↑' if metric.higher_is_better else '↓'} {metric_summary(name, metrics)}"
 
     blocks = ["(↑ higher is better, ↓ lower is better)"]
     for space_name, (config_name, space) in spaces.items():

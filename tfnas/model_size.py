@@ -30,16 +30,12 @@ def available_bytes() -> int:
     return int(available)
 
 
-def model_bytes(params: int) -> int:
-    return int(params) * BYTES_PER_PARAM * COPIES
-
-
-def check_model_size(params: int, sizes: Mapping[str, int], defaults: Mapping[str, int], prefix: str = "space.model",
-                     available: int | None = None) -> None:
+def check_model_size(params: int, sizes: Mapping[str, int], defaults: Mapping[str, int],
+                     prefix: str = "space.model") -> None:
     """Refuse `params` parameters when their training state exceeds the available memory, with a ConfigError naming
     the size key furthest above its default (`sizes`: key -> value of the keys that set the model's size)."""
-    need = model_bytes(params)
-    available = available_bytes() if available is None else available
+    need = int(params) * BYTES_PER_PARAM * COPIES
+    available = available_bytes()
     if need <= available:
         return
     key = max(sizes, key=lambda k: sizes[k] / max(1, defaults.get(k, 1)))

@@ -92,17 +92,8 @@ def _redacting_thread_hook(previous):
 def redacted_output(config: Any = None) -> Iterator[None]:
     """For the block: learn the secrets of `config` (a dict or DictConfig, if given), redact stdout, stderr,
     log records and threads' uncaught exceptions. The streams and the thread hook are restored afterwards."""
-    if config is not None:
-        learn_config_secrets(config)
-    redact_log_records()
-    streams = sys.stdout, sys.stderr
-    hook = threading.excepthook
-    if not isinstance(sys.stdout, RedactingStream):
-        sys.stdout = RedactingStream(sys.stdout)
-    if not isinstance(sys.stderr, RedactingStream):
-        sys.stderr = RedactingStream(sys.stderr)
-    if not getattr(hook, "_tfnas_redacts", False):
-        threading.excepthook = _redacting_thread_hook(hook)
+    streams, hook = (sys.stdout, sys.stderr), threading.excepthook
+    redact_process_output(config)
     try:
         yield
     finally:

@@ -13,7 +13,7 @@ from tfnas.search_spaces.nas_bench_nlp.build import RNNModelBuilder
 from tfnas.probe import check_needs
 import tfnas.search_spaces.nas_bench_nlp.passes as passes
 from tfnas.search_spaces.nas_bench_nlp.probe import RNNProbe, check_layers, probe_many
-from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, MAX_HIDDEN, MAX_NODES, Node, Recipe, h_new, h_prev
+from tfnas.search_spaces.nas_bench_nlp.recipe import ARITY, INPUT_X, MAX_HIDDEN, MAX_NODES, Node, Recipe, h_new, h_prev, reads_x
 from tfnas.search_spaces.nas_bench_nlp.shipped import data_path, load_ptb, load_recipes  # noqa: F401 (load_recipes: re-exported)
 from tfnas.search_spaces.nas_bench_nlp.size import check_rnn_size
 from tfnas.data import batchify, load_word_corpus
@@ -126,15 +126,8 @@ class NasBenchNLPSpace(SearchSpace[Recipe]):
         lags its input by a step and the model predicts the next token without seeing the current one. All 25
         such cells among the 215 distinct PTB-labelled NAS-Bench-NLP cells train to a test loss of 6.20 or
         worse (pool median 5.14), and hidden covariance ranks them among its favourites."""
-        stack, seen = [h_new(0)], set()
-        while stack:
-            name = stack.pop()
-            if name in seen or name not in arch.nodes:
-                continue
-            seen.add(name)
-            if INPUT_X in arch.nodes[name].inputs:
-                return None
-            stack.extend(arch.nodes[name].inputs)
+        if reads_x(arch.nodes, 1):  # the outputs h_new_0 .. h_new_{hidden-1}: 1 means h_new_0 alone
+            return None
         return "output h_new_0 does not read the step's input x (each layer lags its input by one step)"
 
     def features(self, arch: Recipe) -> np.ndarray:
