@@ -99,27 +99,6 @@ class NormalizableMetric(Metric):
         return f"{self.name}_norm" if self.normalized else self.name
 
 
-class LayerSumMetric(NormalizableMetric):
-    """Sum over the probe's layers of `layer_terms(probe)`; `_norm` divides by their number (the BERT
-    convention of the paper). The shape of the layer-wise zero-cost proxies; a subclass sets `need`."""
-
-    higher_is_better = True
-    need: str = ""
-
-    def needs(self) -> set[str]:
-        return {self.need}
-
-    def layer_terms(self, probe) -> list[float]:
-        raise NotImplementedError
-
-    def compute(self, probe) -> float:
-        terms = self.layer_terms(probe)
-        total = float(sum(terms))
-        if self.normalized:
-            return total / len(terms) if terms else math.nan
-        return total
-
-
 def tensor_sum(tensors) -> float:
     """Sum of every entry of the tensors, accumulated in float64."""
     return float(sum(t.sum(dtype=torch.float64) for t in tensors))
@@ -135,8 +114,8 @@ def total(terms: Sequence[Any], normalized: bool) -> float:
 
 
 class SummedMetric(NormalizableMetric):
-    """A metric that is a sum of per-term values from one probe method; the `_norm` variant averages them.
-    A subclass sets `need`."""
+    """A metric that is a sum of per-term values from one probe method (per layer for the layer-wise zero-cost
+    proxies); the `_norm` variant averages them (the BERT convention of the paper). A subclass sets `need`."""
 
     higher_is_better = True
     need: str = ""

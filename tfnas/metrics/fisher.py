@@ -10,16 +10,16 @@ RNN: every `linear` node of every layer and the decoder; BERT: every Linear/Conv
 """
 from __future__ import annotations
 
-from tfnas.metrics.base import LayerSumMetric, register
+from tfnas.metrics.base import SummedMetric, register
 from tfnas.probe import LM_FISHER, LMFisherProbe
 
 
 @register
-class Fisher(LayerSumMetric):
+class Fisher(SummedMetric):
     """Sum over linear maps of their per-channel Fisher saliencies."""
 
     name = "fisher"
     need = LM_FISHER.need()
 
-    def layer_terms(self, probe: LMFisherProbe) -> list[float]:
+    def terms(self, probe: LMFisherProbe) -> list[float]:
         return [float(t.sum()) for t in probe.fisher_terms()]

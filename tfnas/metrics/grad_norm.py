@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import math
 
-from tfnas.metrics.base import LayerSumMetric, register
+from tfnas.metrics.base import SummedMetric, register
 from tfnas.probe import LM_GRAD, LMGradProbe
 
 
 @register
-class GradNorm(LayerSumMetric):
+class GradNorm(SummedMetric):
     """Sum over layers of ||dL/dW||_2 (all of a layer's weights as one vector)."""
 
     name = "grad_norm"
     need = LM_GRAD.need()
 
-    def layer_terms(self, probe: LMGradProbe) -> list[float]:
+    def terms(self, probe: LMGradProbe) -> list[float]:
         return [math.sqrt(sum(float(g.double().pow(2).sum()) for g in grads)) for grads in probe.lm_grads()]

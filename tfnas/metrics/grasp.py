@@ -10,12 +10,12 @@ zoo's cost; `hessian_minibatches=2` is the whole batch's exact H g.
 """
 from __future__ import annotations
 
-from tfnas.metrics.base import LayerSumMetric, register, tensor_sum
+from tfnas.metrics.base import SummedMetric, register, tensor_sum
 from tfnas.probe import HESSIAN_MINIBATCHES, LM_CHUNKS, LM_HESSIAN, LMHessianProbe
 
 
 @register
-class Grasp(LayerSumMetric):
+class Grasp(SummedMetric):
     """Sum over layers of sum -W * Hg."""
 
     name = "grasp"
@@ -38,6 +38,6 @@ class Grasp(LayerSumMetric):
         """grasp_full is a variant of grasp: the two Hessians cannot share one probe."""
         return None if self.hessian_minibatches == HESSIAN_MINIBATCHES else super().key
 
-    def layer_terms(self, probe: LMHessianProbe) -> list[float]:
+    def terms(self, probe: LMHessianProbe) -> list[float]:
         weights = probe.layer_weights()
         return [tensor_sum(-w * h for w, h in zip(ws, hs)) for (_, ws), hs in zip(weights, probe.lm_hessian_grads())]

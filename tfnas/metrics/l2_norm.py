@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import math
 
-from tfnas.metrics.base import LayerSumMetric, register
+from tfnas.metrics.base import SummedMetric, register
 from tfnas.probe import WEIGHTS, WeightsProbe
 
 
 @register
-class L2Norm(LayerSumMetric):
+class L2Norm(SummedMetric):
     """Sum over layers of ||W||_2 (all of a layer's weights as one vector)."""
 
     name = "l2_norm"
     need = WEIGHTS.need()
 
-    def layer_terms(self, probe: WeightsProbe) -> list[float]:
+    def terms(self, probe: WeightsProbe) -> list[float]:
         return [math.sqrt(sum(float(w.double().pow(2).sum()) for w in ws)) for _, ws in probe.layer_weights()]

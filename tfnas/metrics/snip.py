@@ -7,17 +7,17 @@ every linear weight and the tied decoder/head count, as NAS-Bench-Suite-Zero cou
 """
 from __future__ import annotations
 
-from tfnas.metrics.base import LayerSumMetric, register, tensor_sum
+from tfnas.metrics.base import SummedMetric, register, tensor_sum
 from tfnas.probe import LM_GRAD, LMGradProbe
 
 
 @register
-class Snip(LayerSumMetric):
+class Snip(SummedMetric):
     """Sum over layers of sum |W * dL/dW|."""
 
     name = "snip"
     need = LM_GRAD.need()
 
-    def layer_terms(self, probe: LMGradProbe) -> list[float]:
+    def terms(self, probe: LMGradProbe) -> list[float]:
         weights = probe.layer_weights()
         return [tensor_sum((w * g).abs() for w, g in zip(ws, gs)) for (_, ws), gs in zip(weights, probe.lm_grads())]

@@ -12,7 +12,7 @@ import math
 import torch
 
 from tfnas.errors import ConfigError
-from tfnas.metrics.base import LayerSumMetric, register
+from tfnas.metrics.base import SummedMetric, register
 from tfnas.probe import LM_CHUNKS, LM_GRAD, LMGradProbe
 
 
@@ -30,7 +30,7 @@ def layer_zico(chunks: list[list[torch.Tensor]]) -> float | None:
 
 
 @register
-class Zico(LayerSumMetric):
+class Zico(SummedMetric):
     """Sum over layers of log(sum of mean|g| / std(g)) over the LM pass's minibatches."""
 
     name = "zico"
@@ -45,7 +45,7 @@ class Zico(LayerSumMetric):
                 f"the metric batch has {size}. Raise space.batch_size to >= {LM_CHUNKS}",
             )
 
-    def layer_terms(self, probe: LMGradProbe) -> list[float]:
+    def terms(self, probe: LMGradProbe) -> list[float]:
         chunks = probe.lm_chunk_grads()  # chunk -> layer -> tensors
         terms = [layer_zico([chunk[i] for chunk in chunks]) for i in range(len(chunks[0]))]
         return [t for t in terms if t is not None]
