@@ -207,10 +207,12 @@ def read_folder(root: Path, limit_bytes: int) -> Splits:
     splits = Splits([s for s, _ in found])
     for name, path in found:
         check_file(path, FIELD, limit_bytes, LIMIT_FIELD)
-        if not measure(path, limit_bytes).has_text:
-            raise ConfigError(FIELD, f"{path} is empty; give a text file with your corpus")
+        has_text = False  # seen as the file streams by (one read of each file)
         for offset, block in blocks(path, limit_bytes):
+            has_text = has_text or bool(block.strip())
             splits.add_block(offset, block, lambda p, name=name: name)
+        if not has_text:
+            raise ConfigError(FIELD, f"{path} is empty; give a text file with your corpus")
         splits.finish()
     return splits
 
