@@ -70,12 +70,15 @@ class HalvingReplay:
 
     stage: Any
     curves: RecordedCurves
-    missing: set = field(default_factory=set)
+
+    @property
+    def missing(self) -> set[str]:
+        """Every architecture the stage reached without a recorded curve (the curves keep the list)."""
+        return self.curves.missing
 
     def order(self, ranked: Sequence[str]) -> list[str]:
         """A ranking with its entrants reordered as train=halving ranks them (the rest keep their order)."""
         schedule = self.stage.schedule(list(ranked), self.curves)
-        self.missing |= self.curves.missing
         done = sorted(schedule.outcomes.values(), key=lambda o: o.rank_key())
         head = [o.key for o in done]
         return head + [h for h in ranked if h not in schedule.outcomes]
