@@ -61,15 +61,24 @@ def _ours(space, arch, device, compiled: bool, options: dict) -> Callable[[int],
     return step
 
 
+def model_sizes(space, opts: dict) -> dict:
+    """emsize, nhid and nlayers of the model the trainer builds (its defaults, the space's, then train.rnn.model)."""
+    from tfnas.search_spaces.nas_bench_nlp.size import DEFAULTS, SIZE_KEYS
+
+    merged = {**DEFAULTS, **space.model_kwargs, **opts.get("model", {})}
+    return {k: merged[k] for k in SIZE_KEYS}
+
+
 def _lstm(space, device, options: dict) -> Callable[[int], None]:
     from tfnas.data import batchify
 
-    sizes = {"emsize": 400, "nhid": 600, "nlayers": 3, **space.model_kwargs, **options.get("model", {})}
+    opts = space.trainer_class().resolve(space, options)  # the trainer's own Adam, clipping, batch, BPTT and split
+    sizes = model_sizes(space, opts)
     torch.manual_seed(0)
     model = LSTMLanguageModel(space.corpus.vocab_size, sizes["emsize"], sizes["nhid"], sizes["nlayers"]).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1.2e-6)
-    data = batchify(space.split_tokens("valid", "tfnas bench train"), int(options.get("batch_size", 20))).to(device)
-    bptt = int(options.get("bptt", 70))
+    optimizer = torch.optim.Adam(model.parameters(), lr=opts["lr"], weight_decay=opts["weight_decay"])
+    data = batchify(space.split_tokens(opts["train_split"], "tfnas bench train"), int(opts["batch_size"])).to(device)
+    bptt = int(opts["bptt"])
     windows = (data.size(0) - 1) // bptt
     state: list = [None]
 
@@ -79,7 +88,7 @@ def _lstm(space, device, options: dict) -> Callable[[int], None]:
         optimizer.zero_grad(set_to_none=True)
         logits, state[0] = model(inputs, state[0])
         F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1)).backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+        nn.utils.clip_grad_norm_(model.parameters(), opts["clip"])
         optimizer.step()
 
     return step
@@ -117,9 +126,9 @@ def bench_train(space, arch, device: str = "cpu", steps: int = 20, rounds: int =
     rows = [[name, f"{statistics.median(rates[name]):.2f}", f"{lstm / statistics.median(rates[name]):.2f}", f"{warm[name]:.1f}"]
             for name in names]
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    sizes = {"emsize": 400, "nhid": 600, "nlayers": 3, **space.model_kwargs, **options.get("model", {})}
+    opts = space.trainer_class().resolve(space, options)
     head = (f"# tfnas bench train --space rnn: {steps} steps x {rounds} rounds per configuration, batch "
-            f"{options.get('batch_size', 20)}, bptt {options.get('bptt', 70)}, sizes {sizes}, device {device}")
+            f"{opts['batch_size']}, bptt {opts['bptt']}, sizes {model_sizes(space, opts)}, device {device}")
     note = (f"{where}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}; median of {rounds} rounds (rotated "
             f"order) after {warmup} untimed warm-up steps; {machine_load()}")
     return "\n".join([head, note, "", table(["trainer", "steps/s", "times slower than nn.LSTM",
