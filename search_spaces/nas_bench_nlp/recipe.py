@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Mapping
 
 from tfnas.errors import InvalidArchitecture
+# the names and the node type the exported model's standalone cell defines (it imports nothing from tfnas)
+from tfnas.search_spaces.nas_bench_nlp.recipe_cell import INPUT_X, h_new, h_prev  # noqa: F401 (re-exported)
+from tfnas.search_spaces.nas_bench_nlp.recipe_cell import CellNode as Node
 
 # op -> (min inputs, max inputs)
 ARITY: dict[str, tuple[int, int]] = {
@@ -30,7 +32,6 @@ ACTIVATIONS = ("activation_tanh", "activation_sigm", "activation_leaky_relu")
 # Ops whose value does not depend on the order of their inputs (linear: one weight per input).
 COMMUTATIVE = frozenset({"linear", "elementwise_prod", "elementwise_sum"})
 
-INPUT_X = "x"
 _H_PREV = re.compile(r"^h_prev_(\d+)$")
 _H_NEW = re.compile(r"^h_new_(0|[1-9]\d*)$")
 _H_NEW_LIKE = re.compile(r"^h_new_\d+$")  # h_new_01: looks like an output but is not one
@@ -60,20 +61,6 @@ def _name(value, what: str) -> str:
     if len(value) > MAX_NAME:
         raise _invalid(f"{what} {_q(value)}: names are at most {MAX_NAME} characters long")
     return value
-
-
-def h_prev(i: int) -> str:
-    return f"h_prev_{i}"
-
-
-def h_new(i: int) -> str:
-    return f"h_new_{i}"
-
-
-@dataclass(frozen=True)
-class Node:
-    op: str
-    inputs: tuple[str, ...]
 
 
 class Recipe:
@@ -212,9 +199,6 @@ def reads_x(nodes: Mapping[str, Node], hidden: int) -> bool:
             return True
         stack.extend(nodes[name].inputs)
     return False
-
-
-
 
 
 def _topological_order(nodes: dict[str, Node]) -> tuple[str, ...]:
