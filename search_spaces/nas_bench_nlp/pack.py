@@ -89,11 +89,15 @@ class PackSchedule:
             self.slot.append({name: count + i for i, name in enumerate(names)})
             count += len(names)
         self.size = count
+        #: per member, the slots of its h_new_j and h_prev_j (an end of step copies the first onto the second)
+        self.new_slots = [[self.slot[m][h_new(j)] for j in range(r.hidden_tuple_size)] for m, r in enumerate(self.recipes)]
+        self.prev_slots = [[self.slot[m][h_prev(j)] for j in range(r.hidden_tuple_size)] for m, r in enumerate(self.recipes)]
         #: per member, the weight keys of its x projection in chunk order, and the node whose bias each chunk adds
         #: (the linear's first x term carries its bias, as in the cell; a repeated x term none)
-        self.x_keys = [[k for keys in _x_terms(r).values() for k in keys] for r in self.recipes]
-        self.x_biases = [[name if i == 0 else None for name, keys in _x_terms(r).items() for i in range(len(keys))]
-                         for r in self.recipes]
+        self.x_terms = [_x_terms(r) for r in self.recipes]
+        self.x_keys = [[k for keys in terms.values() for k in keys] for terms in self.x_terms]
+        self.x_biases = [[name if i == 0 else None for name, keys in terms.items() for i in range(len(keys))]
+                         for terms in self.x_terms]
         levels: dict[int, list[tuple[int, str]]] = {}
         for member, recipe in enumerate(self.recipes):
             depth: dict[str, int] = {}
@@ -123,7 +127,7 @@ class PackSchedule:
         nodes = []
         for member, name in members:
             keys = self.x_keys[member]
-            xs = [keys.index(k) for k in _x_terms(self.recipes[member])[name]]
+            xs = [keys.index(k) for k in self.x_terms[member][name]]
             inputs = self.recipes[member].nodes[name].inputs
             terms = [(self.slot[member][s], (member, f"{name}__{p}")) for p, s in enumerate(inputs) if s != INPUT_X]
             nodes.append((member, name, xs, terms, self.slot[member][name]))
@@ -210,7 +214,7 @@ def run_layer(schedule: PackSchedule, cells, inputs, record: bool = False):
             for slot, value in zip(group.out, values.unbind(0)):
                 env[slot] = value
         _advance(schedule, env, outputs, logs)
-    states = [tuple(env[schedule.slot[m][h_prev(j)]] for j in range(r.hidden_tuple_size)) for m, r in enumerate(schedule.recipes)]
+    states = [tuple(env[s] for s in prev) for prev in schedule.prev_slots]
     return [torch.stack(out) for out in outputs], states, logs
 
 
@@ -233,11 +237,10 @@ def _gather(env: list, slots: list[int]) -> torch.Tensor:
 
 def _advance(schedule: PackSchedule, env: list, outputs: list, logs: list | None) -> None:
     """End of a step: every member's outputs, its h_new_j as the next step's h_prev_j, and the step's record."""
-    for member, recipe in enumerate(schedule.recipes):
-        slot = schedule.slot[member]
-        new = [env[slot[h_new(j)]] for j in range(recipe.hidden_tuple_size)]
-        outputs[member].append(new[0])
+    for member, (new_slots, prev_slots) in enumerate(zip(schedule.new_slots, schedule.prev_slots)):
+        outputs[member].append(env[new_slots[0]])
         if logs is not None:
-            logs[member].append({name: env[slot[name]] for name in recipe.order})
-        for j, value in enumerate(new):
-            env[slot[h_prev(j)]] = value
+            slot = schedule.slot[member]
+            logs[member].append({name: env[slot[name]] for name in schedule.recipes[member].order})
+        for new, prev in zip(new_slots, prev_slots):
+            env[prev] = env[new]
