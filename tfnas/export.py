@@ -18,6 +18,39 @@ from tfnas.errors import ConfigError
 PROVENANCE_FILE = "tfnas_export.json"
 
 
+def save_pretrained_quietly(model, directory: Path) -> None:
+    """`save_pretrained` in safetensors, without transformers' shard-writing progress bar (a Hugging Face model of a
+    space: an export, or a BERT checkpoint)."""
+    import inspect
+
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        if "safe_serialization" in inspect.signature(model.save_pretrained).parameters:
+            model.save_pretrained(str(directory), safe_serialization=True)
+        else:  # transformers 5 always writes safetensors
+            model.save_pretrained(str(directory))
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
+
+
+def copy_standalone(modules, out: Path) -> list[str]:
+    """Copy a space's standalone model files into an export folder; refuse one that imports tfnas."""
+    import shutil
+
+    names = []
+    for module in modules:
+        target = Path(out) / Path(module.__file__).name
+        shutil.copyfile(module.__file__, target)
+        if imports_tfnas(target):
+            raise RuntimeError(f"{target.name} imports tfnas; the exported folder would not stand alone")
+        names.append(target.name)
+    return names
+
+
 def imports_tfnas(path: Path) -> bool:
     """Whether a Python file imports tfnas anywhere (the exported files must not)."""
     for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):

@@ -8,12 +8,11 @@ loads it where tfnas is not installed.
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from safetensors.torch import load_file
 
-from tfnas.export import imports_tfnas  # noqa: F401 (re-exported: the check lives with `tfnas export`)
+from tfnas.export import copy_standalone, save_pretrained_quietly
 from tfnas.search_spaces.nas_bench_bert import configuration_flexibert, flexibert_layers, modeling_flexibert
 from tfnas.search_spaces.nas_bench_bert.model import FlexiBertForMaskedLM, FlexiBertModel
 
@@ -52,14 +51,8 @@ def export_bert(space, arch, out: Path, checkpoint: Path | None, seed: int) -> d
         saved = "FlexiBertModel" + (" (encoder from short training)" if checkpoint is not None else " (untrained)")
     assert isinstance(model, (FlexiBertModel, FlexiBertForMaskedLM))
     model.config.auto_map = dict(AUTO_MAP)
-    from tfnas.search_spaces.nas_bench_bert.trainer import _save_pretrained_weights
-
-    _save_pretrained_weights(model.eval(), out)  # safetensors, without transformers' progress bar
-    for module in MODEL_FILES:
-        target = out / Path(module.__file__).name
-        shutil.copyfile(module.__file__, target)
-        if imports_tfnas(target):
-            raise RuntimeError(f"{target.name} imports tfnas; the exported folder would not stand alone")
+    save_pretrained_quietly(model.eval(), out)
+    model_files = copy_standalone(MODEL_FILES, out)
     space.tokenizer().save_pretrained(str(out))
-    return {"format": "transformers", "weights": saved, "model_files": [Path(m.__file__).name for m in MODEL_FILES],
+    return {"format": "transformers", "weights": saved, "model_files": model_files,
             "load": f"AutoModel.from_pretrained({str(out)!r}, trust_remote_code=True)"}

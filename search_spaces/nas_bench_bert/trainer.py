@@ -19,6 +19,7 @@ from safetensors.torch import load_file, load_model, save_model
 from torch import nn
 
 from tfnas.errors import ConfigError
+from tfnas.export import save_pretrained_quietly
 from tfnas.search_spaces.nas_bench_bert.text import load_tokenizer, wikitext_sequences
 from tfnas.training.trainer import Trainer
 
@@ -60,28 +61,6 @@ class MaskedLMHead(nn.Module):
 
     def forward(self, states):
         return self.out(self.norm(F.gelu(self.dense(states))))
-
-
-def _save_pretrained_weights(model, directory: Path) -> None:
-    """save_pretrained in safetensors, without transformers' own shard-writing progress bar."""
-    from transformers.utils import logging as hf_logging
-
-    enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        if _accepts_safe(model):
-            model.save_pretrained(str(directory), safe_serialization=True)
-        else:  # transformers 5 always writes safetensors
-            model.save_pretrained(str(directory))
-    finally:
-        if enabled:
-            hf_logging.enable_progress_bar()
-
-
-def _accepts_safe(model) -> bool:
-    import inspect
-
-    return "safe_serialization" in inspect.signature(model.save_pretrained).parameters
 
 
 def _load_pretrained_weights(model, directory: Path) -> None:
@@ -261,7 +240,7 @@ class BertPretrainer(Trainer):
     def save_weights(self, directory: Path):
         for name, module in self.model.items():
             if hasattr(module, "save_pretrained"):
-                _save_pretrained_weights(module, Path(directory) / name)
+                save_pretrained_quietly(module, Path(directory) / name)
             else:
                 save_model(module, str(Path(directory) / f"{name}.safetensors"))
 

@@ -10,7 +10,6 @@ load it where tfnas is not installed. `load_exported(folder)` gives tfnas's own 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from safetensors.torch import load_file, load_model
@@ -70,7 +69,7 @@ def word_tokenizer(word2idx: dict[str, int]):
 def export_rnn(space, arch, out: Path, checkpoint: Path | None, seed: int, model_kwargs: dict | None = None) -> dict:
     """Write the folder; weights from a short-training checkpoint (with the model sizes it was trained at,
     `model_kwargs`) or, without one, the seeded initialisation the search scored."""
-    from tfnas.export import imports_tfnas
+    from tfnas.export import copy_standalone, save_pretrained_quietly
     from tfnas.search_spaces.nas_bench_nlp.modeling_nas_bench_nlp import NasBenchNLPForCausalLM
 
     out = Path(out)
@@ -82,15 +81,11 @@ def export_rnn(space, arch, out: Path, checkpoint: Path | None, seed: int, model
         load_model(model, str(checkpoint / WEIGHTS))
     hf_model = NasBenchNLPForCausalLM(hf_config(arch, corpus.word2idx, kwargs))
     hf_model.load_state_dict({_hf_key(k): v for k, v in model.state_dict().items()}, strict=True)
-    _save_quietly(hf_model.eval(), out)
-    for module in MODEL_FILES:
-        target = out / Path(module.__file__).name
-        shutil.copyfile(module.__file__, target)
-        if imports_tfnas(target):
-            raise RuntimeError(f"{target.name} imports tfnas; the exported folder would not stand alone")
+    save_pretrained_quietly(hf_model.eval(), out)
+    model_files = copy_standalone(MODEL_FILES, out)
     word_tokenizer(corpus.word2idx).save_pretrained(str(out))
     return {"format": FORMAT, "weights": "NasBenchNLPForCausalLM" + (" (short training)" if checkpoint is not None else " (untrained)"),
-            "model_files": [Path(m.__file__).name for m in MODEL_FILES],
+            "model_files": model_files,
             "load": f"AutoModelForCausalLM.from_pretrained({str(out)!r}, trust_remote_code=True)",
             "usage": usage(out), "notes": NOTES}
 
@@ -115,19 +110,6 @@ NOTES = [
     "as in the benchmark's own training.",
     "",
 ]
-
-
-def _save_quietly(model, out: Path) -> None:
-    """save_pretrained (safetensors) without transformers' progress bar."""
-    from transformers.utils import logging as hf_logging
-
-    enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        model.save_pretrained(str(out))
-    finally:
-        if enabled:
-            hf_logging.enable_progress_bar()
 
 
 def load_exported(folder) -> tuple[RNNLanguageModel, dict[str, int]]:

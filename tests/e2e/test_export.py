@@ -57,7 +57,7 @@ def test_bert_export_loads_without_tfnas(tmp_path):
     config = json.loads((folder / "config.json").read_text())
     assert config["auto_map"]["AutoModel"] == "modeling_flexibert.FlexiBertModel"
     assert {"model.safetensors", "modeling_flexibert.py", "flexibert_layers.py", "configuration_flexibert.py", "tokenizer.json"} <= {p.name for p in folder.iterdir()}
-    from tfnas.search_spaces.nas_bench_bert.export import imports_tfnas
+    from tfnas.export import imports_tfnas
 
     assert not any(imports_tfnas(p) for p in folder.glob("*.py"))
 
