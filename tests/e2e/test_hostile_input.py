@@ -250,3 +250,18 @@ def test_report_on_a_corrupt_summary_is_one_line_naming_it(finished_run, tmp_pat
     with within():
         assert cli(monkeypatch, "report", str(run)) == 2
     one_line(capsys, "RUN_DIR", str(run / "summary.json"), "not valid JSON")
+
+
+@pytest.mark.parametrize("argv, field", [
+    (["bench", "--space-json", "{bad"], "--space-json"),
+    (["bench", "--eval-batch", "1", "--space-json", "3"], "--space-json"),
+    (["bench", "train", "--train-json", "nope"], "--train-json"),
+    (["zoo", "--space", "rnn", "--scores", "s.csv", "--out", "o", "--space-json", "[1]"], "--space-json"),
+    (["reproduce", "rnn", "--out", "t.csv", "--space", "{x"], "--space"),
+])
+def test_a_commands_json_flag_that_is_not_a_json_object_is_one_line(argv, field, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with within():
+        assert cli(monkeypatch, *argv) == 2
+    one_line(capsys, field, "JSON")
+    assert not list(tmp_path.iterdir())  # nothing written

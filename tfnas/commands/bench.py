@@ -19,6 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from tfnas.experiments.script import json_object
 from tfnas.threads import clamp_threads
 
 
@@ -69,7 +70,6 @@ def main(argv=None) -> int:
         fixed = tuple(int(t) for t in args.load_fixed_threads.split(",") if t.strip())
         return _emit(bench_load(args.archs, args.suite, args.load, fixed), args.out)
 
-    import json
 
     from tfnas.experiments.bench import bench_rnn
     from tfnas.experiments.rnn_table import metric_names
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
     for part in filter(None, args.groups.split(";")):
         name, _, spec = part.partition("=")
         groups[name] = metric_names(spec)
-    report = bench_rnn(args.archs, singles, groups, args.threads, args.gemm_size, json.loads(args.space_json))
+    report = bench_rnn(args.archs, singles, groups, args.threads, args.gemm_size, json_object(args.space_json, "--space-json"))
     return _emit(report, args.out)
 
 

@@ -9,9 +9,9 @@ See tfnas.experiments.bench_packs for what is timed and how.
 from __future__ import annotations
 
 import argparse
-import json
 
 from tfnas.errors import ConfigError
+from tfnas.experiments.script import json_object
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,10 +41,7 @@ def main(argv=None) -> int:
         raise ConfigError("--archs", f"must be a positive integer and at least the largest --eval-batch ({max(sizes, default=1)}), got {args.archs}")
     if args.rounds < 1:
         raise ConfigError("--rounds", f"must be a positive integer, got {args.rounds}")
-    try:
-        space_kwargs = json.loads(args.space_json)
-    except json.JSONDecodeError as err:
-        raise ConfigError("--space-json", f"not JSON ({err.msg}); e.g. '{{\"batch_size\": 16}}'") from None
+    space_kwargs = json_object(args.space_json, "--space-json")
     import torch
 
     from tfnas.build import device_option

@@ -9,9 +9,9 @@ See tfnas.experiments.bench_train for what is timed and how.
 from __future__ import annotations
 
 import argparse
-import json
 
 from tfnas.errors import ConfigError
+from tfnas.experiments.script import json_object
 
 
 def main(argv=None) -> int:
@@ -32,12 +32,8 @@ def main(argv=None) -> int:
             raise ConfigError(field, f"must be a positive integer, got {value}")
     if args.warmup < 1:
         raise ConfigError("--warmup", f"at least 1 (the first step builds caches and compiles), got {args.warmup}")
-    kwargs = {}
-    for field, text in (("--space-json", args.space_json), ("--train-json", args.train_json)):
-        try:
-            kwargs[field] = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ConfigError(field, f"not JSON ({err.msg})") from None
+    kwargs = {field: json_object(text, field)
+              for field, text in (("--space-json", args.space_json), ("--train-json", args.train_json))}
     if "compile" in kwargs["--train-json"]:
         raise ConfigError("--train-json", "compile is what the bench varies; leave it out")
     import torch

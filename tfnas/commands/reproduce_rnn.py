@@ -13,12 +13,12 @@ per-architecture values, and the number of undefined (flagged, worst-scored) val
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 from tfnas.errors import TfnasError
+from tfnas.experiments.script import json_object
 from tfnas.threads import clamp_threads
 
 
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     from tfnas.search_space import SPACES
 
     recipes = rt.load_recipes(args.recipes)  # first: a broken file is reported before any work
-    space_kwargs = json.loads(args.space)
+    space_kwargs = json_object(args.space, "--space")
     space = SPACES.get("rnn")(**space_kwargs)
     benchmark = space.benchmark()
     names = rt.metric_names(args.metrics)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 from pathlib import Path
 
+from tfnas.experiments.script import json_object
 from tfnas.threads import clamp_threads
 
 
@@ -47,7 +47,7 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(args.threads)
     base = args.base or BASES[args.space]
-    space = SPACES.get(args.space)(**json.loads(args.space_json))
+    space = SPACES.get(args.space)(**json_object(args.space_json, "--space-json"))
     bench = space.benchmark()
     id_column = "model_id" if args.space == "rnn" else "id"
     rows, columns = zt.join_scores([Path(p) for p in args.scores.split(",")], id_column)

@@ -18,6 +18,21 @@ from typing import Callable, NoReturn, Sequence
 from tfnas.errors import TfnasError
 
 
+def json_object(text: str, flag: str, example: str = '{"batch_size": 16}') -> dict:
+    """A command's JSON flag (--space-json, ...) as a dict; bad JSON or another type is one error naming the flag."""
+    import json
+
+    from tfnas.errors import ConfigError
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(flag, f"not JSON ({err.msg}); e.g. '{example}'") from None
+    if not isinstance(value, dict):
+        raise ConfigError(flag, f"must be a JSON object, e.g. '{example}', got {text!r}")
+    return value
+
+
 def stdout_reader_gone() -> bool:
     """Whether stdout is a pipe whose reader has closed it (a BrokenPipeError may come from any other pipe or socket)."""
     try:
