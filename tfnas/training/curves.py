@@ -6,14 +6,13 @@ real `train=halving` run go through the same decisions.
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 from pathlib import Path
 from typing import Any
 
 from tfnas.errors import ConfigError
-from tfnas.training.loop import Budget, train_candidate
+from tfnas.training.loop import Budget, fingerprint_of, train_candidate
 
 log = logging.getLogger("tfnas")
 
@@ -64,8 +63,7 @@ class TrainerCurves:
                 if self.note:
                     print(f"tfnas: {self.note}", flush=True)
             self.target = getattr(trainer, "target", "eval_loss")
-            fingerprint = json.loads(json.dumps(
-                {"space": self.space.name, "hash": key, "seed": self.seed, "options": trainer.options}, default=str))
+            fingerprint = fingerprint_of(self.space, key, self.seed, trainer)
             result = train_candidate(
                 trainer, Budget(steps), self.root / key, fingerprint=fingerprint, checkpoint_every=self.checkpoint_every,
                 log_every=self.log_every, resume=self.resume, progress=self.progress, desc=desc,

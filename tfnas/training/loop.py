@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -100,6 +101,12 @@ class CurveWriter:
 def _finite(values: dict[str, float]) -> bool:
     """Losses must stay finite; a perplexity may overflow to inf on a finite but huge loss."""
     return all(math.isfinite(v) for k, v in values.items() if "loss" in k)
+
+
+def fingerprint_of(space, key: str, seed: int, trainer) -> dict[str, Any]:
+    """What a checkpoint must match to be continued: the space, the architecture's hash, the seed and the trainer's
+    resolved options (one definition, so every stage that trains a candidate continues the others' checkpoints)."""
+    return json.loads(json.dumps({"space": space.name, "hash": key, "seed": seed, "options": trainer.options}, default=str))
 
 
 def train_candidate(

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import math
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 from tfnas.errors import ConfigError
 from tfnas.training.base import ShortlistStage, check_trainer_data, cut, positive_budget, space_sections
-from tfnas.training.loop import CURVE_FILE, Budget, train_candidate
+from tfnas.training.loop import CURVE_FILE, Budget, fingerprint_of, train_candidate
 from tfnas.training.sequential import final_order, spend
 from tfnas.training.table import format_table, write_shortlist
 
@@ -73,8 +72,7 @@ class ShortTraining(ShortlistStage):
             if not self._note_printed:
                 print(f"tfnas: short training for {self.describe_budget()} each: {trainer.data_note}", flush=True)
                 self._note_printed = True
-            fingerprint = json.loads(json.dumps(
-                {"space": space.name, "hash": entry["hash"], "seed": seed, "options": trainer.options}, default=str))
+            fingerprint = fingerprint_of(space, entry["hash"], seed, trainer)
             result = train_candidate(
                 trainer, self.budget, root / entry["hash"], fingerprint=fingerprint,
                 eval_every=self.eval_every, checkpoint_every=self.checkpoint_every, log_every=self.log_every,
