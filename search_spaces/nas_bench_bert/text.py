@@ -84,12 +84,7 @@ def wikitext_sequences(split: str, seq_len: int) -> torch.Tensor:
     with open(data_path("wikitext-2", f"{split}.txt"), encoding="utf-8") as handle:
         lines = [line.replace("<unk>", tokenizer.unk_token) for line in handle if line.strip()]
     ids = [i for row in tokenizer(lines, add_special_tokens=False)["input_ids"] for i in row]
-    body = seq_len - 2
-    rows = len(ids) // body
-    stream = torch.tensor(ids[: rows * body], dtype=torch.long).view(rows, body)
-    cls = torch.full((rows, 1), tokenizer.cls_token_id, dtype=torch.long)
-    sep = torch.full((rows, 1), tokenizer.sep_token_id, dtype=torch.long)
-    return torch.cat([cls, stream, sep], 1)
+    return windows(tokenizer, ids, len(ids) // (seq_len - 2), seq_len)
 
 
 # -- a user's corpus and tokenizer (space.corpus, space.tokenizer) ---------------------------------
